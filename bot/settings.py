@@ -1,0 +1,153 @@
+"""Settings from environment variables (prefix ``DONDOC_``) and an optional ``.env`` file.
+
+Every setting is validated when the process starts; :func:`load_settings` turns pydantic's
+errors into one readable line per bad value, so an operator never has to read a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("vi", "en")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message names it and says what to do."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'dondoc.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    """All of dondoc's settings. The README documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DONDOC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: str | None = None
+    bot_api_url: str = "https://api.telegram.org"
+    database_url: str = Field(default_factory=_default_database_url)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_language: str = "vi"
+    # Administrators bootstrapped by Telegram user id (comma separated); they can invite others.
+    admin_ids: str = ""
+    log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        head, sep, tail = value.partition(":")
+        if not sep or not head.isdigit() or len(tail) < 1:
+            raise ValueError(
+                "does not look like a bot token (expected '<digits>:<secret>', as given by @BotFather)"
+            )
+        return value
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.strip().rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme = value.split(":", 1)[0]
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if scheme in ("postgresql", "postgres"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            value = "postgresql+psycopg" + value[len(scheme):]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Ho_Chi_Minh)") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("admin_ids")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"{part!r} is not a Telegram user id (a number)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def admin_user_ids(self) -> frozenset[int]:
+        return frozenset(int(p) for p in self.admin_ids.split(",") if p.strip())
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def require_token(self) -> str:
+        if not self.bot_token:
+            raise SettingsError(
+                "DONDOC_BOT_TOKEN is not set. Talk to @BotFather in Telegram, send /newbot, "
+                "and put the token it gives you in DONDOC_BOT_TOKEN (or in a .env file)."
+            )
+        return self.bot_token
+
+
+def parse_hhmm(value: str) -> time:
+    """'08:30' -> time(8, 30); used by time-of-day settings."""
+    hours, sep, minutes = value.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit():
+        raise ValueError(f"{value!r} is not a time of day like 08:30")
+    return time(int(hours), int(minutes))
+
+
+def _describe(error: dict[str, Any]) -> str:
+    field = ".".join(str(p) for p in error.get("loc", ())) or "settings"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"DONDOC_{field.upper()}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate settings, raising :class:`SettingsError` with one line per problem."""
+    env_file = os.environ.get("DONDOC_ENV_FILE", ".env")
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError("; ".join(_describe(e) for e in exc.errors())) from None  # type: ignore[arg-type]

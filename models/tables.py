@@ -1,0 +1,166 @@
+"""The tables of the registry: plans, axes, tasks, agencies and who owes what, members, chats,
+and the audit log. One class per entity; queries live in their own modules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+def _created() -> datetime:
+    return utcnow()
+
+
+class AgencyLevel(StrEnum):
+    PROVINCE = "province"
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+    OTHER = "other"
+
+
+class AssignmentRole(StrEnum):
+    LEAD = "lead"
+    COORDINATING = "coordinating"
+
+
+class MemberRole(StrEnum):
+    FOCAL_POINT = "focal_point"
+    COORDINATOR = "coordinator"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+class ChatPurpose(StrEnum):
+    FOCAL_POINTS = "focal_points"
+    AGENCY_CLASS = "agency_class"
+    AGENCY = "agency"
+    LEADERS = "leaders"
+
+
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(index=True, unique=True, max_length=64)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    issued_on: date | None = None
+    source_name: str = Field(default="", max_length=255)
+    source_sha256: str = Field(default="", max_length=64)
+    active_from: date
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Axis(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    number: int
+    name: str = Field(max_length=255)
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    axis_id: int = Field(foreign_key="axis.id", index=True)
+    code: str = Field(max_length=16)
+    position: int
+    row: str = Field(default="", max_length=16)
+    content: str = Field(default="", sa_column=Column(Text, nullable=False))
+    task: str = Field(sa_column=Column(Text, nullable=False))
+    timeframe: str = Field(default="", max_length=255)
+    cadence: str = Field(max_length=32)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    coordination_note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Set when a re-imported document no longer has the task; history stays attached.
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Agency(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=255)
+    code: str = Field(index=True, unique=True, max_length=32)
+    level: str = Field(default=AgencyLevel.OTHER.value, max_length=16)
+    parent_id: int | None = Field(default=None, foreign_key="agency.id")
+    # Other spellings seen in documents, ';'-separated, matched case-insensitively.
+    aliases: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    active: bool = True
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class AgencyClass(SQLModel, table=True):
+    """A named set of agencies such as ``UBND cấp xã``; open sets (``Các cơ quan liên quan``)
+    have no fixed members and never owe anything themselves."""
+
+    __tablename__ = "agency_class"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=255)
+    code: str = Field(index=True, unique=True, max_length=32)
+    open_set: bool = False
+    aliases: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class AgencyClassMember(SQLModel, table=True):
+    __tablename__ = "agency_class_member"
+    class_id: int = Field(foreign_key="agency_class.id", primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", primary_key=True, index=True)
+
+
+class Assignment(SQLModel, table=True):
+    """Who answers for a task: an agency or a whole class, as lead or coordinating."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    role: str = Field(max_length=16)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    class_id: int | None = Field(default=None, foreign_key="agency_class.id", index=True)
+    # The name exactly as the document wrote it (it may be an alias of the agency or class).
+    label: str = Field(max_length=255)
+    position: int = 0
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    role: str = Field(default=MemberRole.FOCAL_POINT.value, max_length=16)
+    full_name: str = Field(default="", max_length=255)
+    username: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+    active: bool = True
+    # Set when Telegram says the user blocked the bot or is deactivated: no more sends.
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Chat(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    title: str = Field(default="", max_length=255)
+    type: str = Field(default="group", max_length=16)
+    purpose: str | None = Field(default=None, max_length=16)
+    language: str | None = Field(default=None, max_length=8)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    class_id: int | None = Field(default=None, foreign_key="agency_class.id")
+    active: bool = True
+    can_post: bool = True
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=64)  # "cli", "member:<id>", "system"
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(default="", max_length=64)
+    details: str = Field(default="", sa_column=Column(Text, nullable=False))
