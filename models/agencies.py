@@ -261,3 +261,27 @@ def load_bundled_agencies(session: Session) -> AgencyImportReport:
     sub = import_agencies(session, rows, actor="system", source="agencies.csv")
     report.added, report.updated, report.unchanged = sub.added, sub.updated, sub.unchanged
     return report
+
+
+@dataclass(frozen=True)
+class AgencyListing:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    classes: tuple[str, ...]
+
+
+def list_agencies(session: Session) -> list[AgencyListing]:
+    """All active agencies, by level then name, with their classes."""
+    classes: dict[int, list[str]] = {}
+    query = select(AgencyClassMember.agency_id, AgencyClass.name).join(
+        AgencyClass, col(AgencyClass.id) == AgencyClassMember.class_id)
+    for agency_id, class_name in session.exec(query):
+        classes.setdefault(agency_id, []).append(class_name)
+    agencies = list(session.exec(select(Agency).where(col(Agency.active))))
+    codes = {a.id: a.code for a in agencies}
+    order = {level: i for i, level in enumerate(LEVELS)}
+    agencies.sort(key=lambda a: (order.get(a.level, 99), name_key(a.name)))
+    return [AgencyListing(a.code, a.name, a.level, codes.get(a.parent_id) if a.parent_id else None,
+                          tuple(sorted(classes.get(a.id or 0, [])))) for a in agencies]

@@ -1,0 +1,271 @@
+"""The ``dondoc`` command line. Each command is a small function; errors end with one readable
+line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.settings import Settings, SettingsError, load_settings
+from models import agencies as agencies_mod
+from models import registry
+from models.db import make_engine, session_scope, upgrade
+from models.plan_parser import PlanFormatError, parse_plan
+
+BUNDLED_PLAN = "plan916.txt"
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def _echo(text: str = "") -> None:
+    _out().write(text + "\n")
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
+    """Create or upgrade the schema; load the bundled agencies; import Plan 916 if no plan."""
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url, pooled=False)
+    with session_scope(engine) as session:
+        agencies_mod.load_bundled_agencies(session)
+        plan = registry.current_plan(session)
+        if plan is None:
+            raw = agencies_mod.bundled(BUNDLED_PLAN)
+            parsed = parse_plan(raw, source=BUNDLED_PLAN)
+            report = registry.import_plan(session, parsed, raw=raw, source_name=BUNDLED_PLAN,
+                                          active_from=args.start, actor="cli")
+            _echo(f"Imported plan {report.plan_number}: {len(report.added)} tasks.")
+        else:
+            _echo(f"Plan {plan.number} is already loaded.")
+    _echo(f"Database ready: {_safe_url(settings.database_url)}")
+
+
+def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> None:
+    """Import (or re-import) a plan document's appendix table."""
+    path = Path(args.file)
+    raw = _read_file(path)
+    parsed = parse_plan(raw, source=str(path))
+    engine = make_engine(settings.database_url, pooled=False)
+    _require_schema(engine)
+    with session_scope(engine) as session:
+        report = registry.import_plan(session, parsed, raw=raw, source_name=path.name,
+                                      number=args.number, active_from=args.start, actor="cli")
+    if args.format == "json":
+        _echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_import_report(report)
+
+
+def _print_import_report(report: registry.ImportReport) -> None:
+    if not report.changed:
+        _echo(f"Plan {report.plan_number}: no changes.")
+    elif report.created:
+        _echo(f"Plan {report.plan_number} imported: {len(report.added)} tasks.")
+    else:
+        _echo(f"Plan {report.plan_number} updated: {len(report.added)} added, "
+              f"{len(report.retired)} retired, {len(report.changes)} field changes.")
+        for code in report.added:
+            _echo(f"  + {code}")
+        for code in report.retired:
+            _echo(f"  - {code} (retired)")
+        for change in report.changes:
+            _echo(f"  ~ {change.code} {change.field}: {change.old!r} -> {change.new!r}")
+    for name in report.new_agencies:
+        _echo(f"  new agency: {name}")
+    for name in report.new_classes:
+        _echo(f"  new agency class: {name}")
+    for warning in report.warnings:
+        _echo(f"  warning: {warning}")
+
+
+def cmd_agencies_import(settings: Settings, args: argparse.Namespace) -> None:
+    """Add or update agencies from a CSV file."""
+    path = Path(args.file)
+    rows = agencies_mod.parse_agency_csv(_read_file(path), source=str(path))
+    engine = make_engine(settings.database_url, pooled=False)
+    _require_schema(engine)
+    with session_scope(engine) as session:
+        report = agencies_mod.import_agencies(session, rows, actor="cli", source=path.name)
+    _echo(f"Agencies: {len(report.added)} added, {len(report.updated)} updated, "
+          f"{report.unchanged} unchanged.")
+    for name in report.classes_added:
+        _echo(f"  new agency class: {name}")
+
+
+def cmd_agencies_list(settings: Settings, args: argparse.Namespace) -> None:
+    """List agencies with their level and classes."""
+    engine = make_engine(settings.database_url, pooled=False)
+    _require_schema(engine)
+    with session_scope(engine) as session:
+        listing = agencies_mod.list_agencies(session)
+    if args.format == "json":
+        _echo(json.dumps([row.__dict__ for row in listing], ensure_ascii=False, indent=2))
+        return
+    _echo(f"{'CODE':<14} {'LEVEL':<11} NAME  [CLASSES]")
+    for row in listing:
+        classes = f"  [{'; '.join(row.classes)}]" if row.classes else ""
+        _echo(f"{row.code:<14} {row.level:<11} {row.name}{classes}")
+    _echo(f"{len(listing)} agencies.")
+
+
+def cmd_tasks(settings: Settings, args: argparse.Namespace) -> None:
+    """Show the registry: a readable table, or JSON."""
+    engine = make_engine(settings.database_url, pooled=False)
+    _require_schema(engine)
+    with session_scope(engine) as session:
+        plan = registry.current_plan(session)
+        if plan is None:
+            raise CliError("no plan is loaded; run `dondoc init` or `dondoc import-plan FILE`")
+        views = registry.list_tasks(session, plan, axis=args.axis)
+    if args.format == "json":
+        _echo(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
+        return
+    _echo(_tasks_table(views))
+
+
+def _tasks_table(views: Sequence[registry.TaskView]) -> str:
+    lines: list[str] = []
+    axis = None
+    for view in views:
+        if view.axis != axis:
+            axis = view.axis
+            lines.append(f"\n== Axis {view.axis}: {view.axis_name}")
+        lines.append(f"{view.code:<6} {_clip(view.task, 70)}")
+        lines.append(f"{'':<6}   lead: {'; '.join(view.lead) or '-'}")
+        if view.coordinating:
+            lines.append(f"{'':<6}   coordinating: {'; '.join(view.coordinating)}")
+        lines.append(f"{'':<6}   timeframe: {view.timeframe} ({view.cadence})")
+        if view.note:
+            lines.append(f"{'':<6}   note: {_clip(view.note, 70)}")
+    lines.append(f"\n{len(views)} tasks.")
+    return "\n".join(lines).lstrip("\n")
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Start the bot (long polling by default)."""
+    from bot.app import run_bot
+
+    run_bot(settings, webhook_url=getattr(args, "webhook", None))
+
+
+# --- plumbing -----------------------------------------------------------------------------
+
+def _safe_url(url: str) -> str:
+    head, sep, tail = url.partition("@")
+    if not sep:
+        return url
+    scheme, _, _ = head.partition("://")
+    return f"{scheme}://***@{tail}"
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise CliError(f"{path}: permission denied") from None
+
+
+def _require_schema(engine: object) -> None:
+    from sqlalchemy import Engine, inspect
+
+    assert isinstance(engine, Engine)
+    if not inspect(engine).has_table("plan"):
+        raise CliError("the database has no schema yet; run `dondoc init` first")
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-12-31") from None
+
+
+Handler = Callable[[Settings, argparse.Namespace], None]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dondoc",
+        description="dondoc: a Telegram bot that chases up a plan's tasks. "
+                    "Settings come from DONDOC_* environment variables or a .env file.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("init", help="create or upgrade the database; import the bundled plan if none")
+    p.add_argument("--start", type=_parse_date, help="date the plan is active from (default: today)")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("run", help="start the bot (long polling)")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("import-plan", help="import or update a plan from its document (appendix table)")
+    p.add_argument("file", help="the plan document (UTF-8 text in the seed's format)")
+    p.add_argument("--number", help="plan number, if the document does not state it")
+    p.add_argument("--start", type=_parse_date, help="date the plan is active from")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(handler=cmd_import_plan)
+
+    agencies = sub.add_parser("agencies", help="list or import agencies")
+    agencies_sub = agencies.add_subparsers(dest="agencies_command", metavar="ACTION", required=True)
+    p = agencies_sub.add_parser("import", help="add or update agencies from a CSV file "
+                                "(name,code,level,parent,classes,aliases)")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_agencies_import)
+    p = agencies_sub.add_parser("list", help="list agencies with their level and classes")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(handler=cmd_agencies_list)
+
+    p = sub.add_parser("tasks", help="show the task registry")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--axis", type=int, choices=range(1, 7), help="only this axis (1-6)")
+    p.set_defaults(handler=cmd_tasks)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler: Handler = args.handler
+    try:
+        settings = load_settings()
+        handler(settings, args)
+    except (CliError, SettingsError, PlanFormatError, agencies_mod.AgencyFileError) as exc:
+        sys.stderr.write(f"dondoc: error: {exc}\n")
+        return 1
+    except ValueError as exc:
+        sys.stderr.write(f"dondoc: error: {exc}\n")
+        return 1
+    except SQLAlchemyError as exc:
+        sys.stderr.write(f"dondoc: database error: {exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0]}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
