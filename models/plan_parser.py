@@ -206,7 +206,7 @@ _AGENCY_WORDS: tuple[str, ...] = (
     "Bộ đội",
 )
 _AGENCY_START = re.compile(
-    r"^(?:" + "|".join(re.escape(_clean(w)) for w in _AGENCY_WORDS) + r")(?:\s|$)",
+    r"^(?:" + "|".join(re.escape(_clean(w)) for w in _AGENCY_WORDS) + r")(?!\w)",
     re.IGNORECASE,
 )
 _ELLIPTICAL = re.compile(r"^cấp\s", re.IGNORECASE)
@@ -401,9 +401,7 @@ def _parse(data: bytes) -> ParsedPlan:
                 try:
                     issued_on = datetime.date(int(d["y"]), int(d["m"]), int(d["d"]))
                 except ValueError:
-                    warnings.append(
-                        f"line {idx + 1}: invalid issue date {d.group(0)!r}; ignored"
-                    )
+                    warnings.append(f"line {idx + 1}: invalid issue date {d.group(0)!r}; ignored")
 
     # 3. Table rows.
     axes: list[ParsedAxis] = []
