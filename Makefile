@@ -1,0 +1,44 @@
+# dondoc: `make run` sets up and starts the bot; `make test` sets up and runs every check.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+SAMPLE_AGENCIES = models/data/quang_ninh_districts_2016.csv
+
+.PHONY: setup run init test lint typecheck pytest catalogs clean bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	bash scripts/catalogs.sh compile
+	touch $(STAMP)
+
+init: setup
+	$(BIN)/dondoc init
+	$(BIN)/dondoc agencies import $(SAMPLE_AGENCIES)
+
+run: init
+	$(BIN)/dondoc run
+
+lint: setup
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy bot handlers scheduler models
+
+pytest: setup
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+catalogs: setup
+	bash scripts/catalogs.sh all
+
+bench: setup
+	$(BIN)/python bench/status.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
