@@ -162,6 +162,8 @@ def _clip(text: str, width: int) -> str:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Start the bot (long polling by default)."""
+    settings.require_token()
+    _require_schema(make_engine(settings.database_url, pooled=False))
     from bot.app import run_bot
 
     run_bot(settings, webhook_url=getattr(args, "webhook", None))
