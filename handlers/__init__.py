@@ -1,0 +1,17 @@
+"""Telegram interaction. ``register`` adds every handler, in order; nothing registers itself
+at import time."""
+
+from __future__ import annotations
+
+from bot.context import BotApplication
+from handlers import errors, locale, start
+
+# Group -100 runs first for every update: it sets the language the other handlers answer in.
+LOCALE_GROUP = -100
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(locale.handler(), group=LOCALE_GROUP)
+    for handler in start.handlers():
+        app.add_handler(handler)
+    app.add_error_handler(errors.on_error)

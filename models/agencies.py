@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from importlib import resources
 
 from sqlmodel import Session, col, select
@@ -196,7 +197,7 @@ def _apply_row(session: Session, row: AgencyRow) -> tuple[Agency, bool, bool]:
     parent = find_agency(session, row.parent) if row.parent else None
     if row.parent and parent is None:
         raise AgencyFileError(f"line {row.line}: parent {row.parent!r} is not a known agency code or name")
-    wanted = {"name": row.name, "level": row.level, "parent_id": parent.id if parent else None,
+    wanted: dict[str, Any] = {"name": row.name, "level": row.level, "parent_id": parent.id if parent else None,
               "aliases": ";".join(row.aliases), "active": True}
     if agency is None:
         agency = Agency(code=row.code, **wanted)

@@ -7,7 +7,7 @@ old, to the current revision; nothing calls ``create_all`` outside tests of the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -15,9 +15,10 @@ from typing import Any, ParamSpec, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 import migrations
 
@@ -68,6 +69,21 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 async def run_sync(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run blocking database work off the event loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+                  unique: Sequence[str], *, chunk: int = 500) -> None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in chunks: rows that exist are left alone.
+
+    Both SQLite and PostgreSQL support it, and it is what lets two instances plan the same
+    rows at once without either failing or duplicating."""
+    dialect = session.get_bind().dialect.name
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), chunk):
+        statement = insert(table).values(list(rows[start:start + chunk]))
+        session.execute(statement.on_conflict_do_nothing(index_elements=list(unique)))
+    session.flush()
 
 
 def alembic_config(url: str) -> Config:

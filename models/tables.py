@@ -164,3 +164,109 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=32)
     entity_id: str = Field(default="", max_length=64)
     details: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+# --- deadlines ----------------------------------------------------------------------------
+
+class ItemState(StrEnum):
+    """Where an agency stands on one task for one period (the current report's state)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    REPORTED = "reported"  # done, waiting for a coordinator
+    RETURNED = "returned"  # sent back by a coordinator
+    VERIFIED = "verified"
+
+
+# States in which an item still needs the agency's work, so reminders go on.
+OPEN_STATES = (ItemState.NOT_STARTED.value, ItemState.IN_PROGRESS.value,
+               ItemState.BLOCKED.value, ItemState.RETURNED.value)
+
+
+class CalendarDay(SQLModel, table=True):
+    """An admin's change to the working calendar: an extra day off or a make-up working day."""
+
+    __tablename__ = "calendar_day"
+    day: date = Field(primary_key=True)
+    kind: str = Field(max_length=16)  # "day_off" | "working_day"
+    note: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """A recorded event (an approval, an election) that opens a deadline for an event-driven task."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    occurred_on: date
+    days_allowed: int
+    due_on: date
+    note: str = Field(default="", max_length=500)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Milestone(SQLModel, table=True):
+    """A dated milestone of a roadmap / master-plan task, with its target if the plan gives one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    due_on: date
+    target: str = Field(default="", max_length=500)
+    source: str = Field(default="admin", max_length=16)  # "note" | "admin"
+
+
+class Item(SQLModel, table=True):
+    """What one agency owes for one task in one period: the unit of reminders and reports."""
+
+    __table_args__ = (UniqueConstraint("task_id", "agency_id", "period_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    period_key: str = Field(max_length=32)  # "2026-Q4", "2026", "2026-H2", "E12", "M3"
+    period_kind: str = Field(max_length=16)  # quarter | half | year | event | milestone
+    period_start: date
+    due_on: date = Field(index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
+    state: str = Field(default=ItemState.NOT_STARTED.value, max_length=16, index=True)
+    state_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- delivery ledger ----------------------------------------------------------------------
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"  # no longer needed (item done) or collapsed into a later reminder
+
+
+class Delivery(SQLModel, table=True):
+    """One message owed to one recipient. Its key makes "never twice" a database constraint:
+    reminders use (item, recipient, slot); broadcasts and digests their own keys."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)
+    kind: str = Field(max_length=16, index=True)  # reminder | broadcast | digest | notice
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    ref_id: int | None = None  # broadcast / digest id
+    slot_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    slot_kind: str = Field(default="", max_length=16)  # before | due | overdue
+    offset_days: int = 0
+    audience: str = Field(default="", max_length=16)  # focal_point | leader | coordinator
+    state: str = Field(default=DeliveryState.PENDING.value, max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)

@@ -65,7 +65,8 @@ def test_reimport_reports_no_changes(cli_env: str, capsys: pytest.CaptureFixture
     plan.write_bytes(bundled("plan916.txt"))
     code, out, _ = run(capsys, "import-plan", str(plan))
     assert code == 0 and "no changes" in out
-    plan.write_bytes(bundled("plan916.txt").replace("Định kỳ hàng quý".encode(), b"H\xc3\xa0ng n\xc4\x83m", 1))
+    changed = bundled("plan916.txt").decode().replace("Định kỳ hàng quý", "Hàng năm", 1)
+    plan.write_text(changed, encoding="utf-8")
     code, out, _ = run(capsys, "import-plan", str(plan))
     assert code == 0 and "1.1 timeframe: 'Định kỳ hàng quý' -> 'Hàng năm'" in out
 
@@ -73,7 +74,7 @@ def test_reimport_reports_no_changes(cli_env: str, capsys: pytest.CaptureFixture
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "empty"),
     (b"\xc3\x28 not utf-8", "UTF-8"),
-    ("Just a letter, no table.\n".encode(), "no appendix table"),
+    (b"Just a letter, no table.\n", "no appendix table"),
     ("STT\tNội dung\tViệc\tTrách nhiệm cụ thể\t\tThời gian thực hiện\tGhi chú\n".encode(), "column"),
 ])
 def test_malformed_plan_is_refused_in_one_line(cli_env: str, capsys: pytest.CaptureFixture[str],
@@ -82,7 +83,7 @@ def test_malformed_plan_is_refused_in_one_line(cli_env: str, capsys: pytest.Capt
     before = run(capsys, "tasks", "--format", "json")[1]
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
-    code, out, err = run(capsys, "import-plan", str(bad))
+    code, _, err = run(capsys, "import-plan", str(bad))
     assert code == 1
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert run(capsys, "tasks", "--format", "json")[1] == before
@@ -99,7 +100,7 @@ def test_agencies_import_and_list(cli_env: str, capsys: pytest.CaptureFixture[st
     run(capsys, "init")
     code, out, _ = run(capsys, "agencies", "import", DISTRICTS)
     assert code == 0 and "14 added" in out
-    code, out, _ = run(capsys, "agencies", "import", DISTRICTS)
+    _, out, _ = run(capsys, "agencies", "import", DISTRICTS)
     assert "0 added, 0 updated, 14 unchanged" in out
     code, out, _ = run(capsys, "agencies", "list", "--format", "json")
     listing = json.loads(out)

@@ -125,7 +125,7 @@ def test_unknown_names_become_new_agencies(plan_engine: Engine) -> None:
         assert agencies.find_agency(s, "Bệnh viện Bãi Cháy") is not None
 
 
-@pytest.mark.parametrize("bad", [b"", b"\xff\xfe garbage", "no table here\n".encode()])
+@pytest.mark.parametrize("bad", [b"", b"\xff\xfe garbage", b"no table here\n"])
 def test_malformed_document_leaves_database_as_it_was(plan_engine: Engine, bad: bytes) -> None:
     before = (_count(plan_engine, Task), _count(plan_engine, Assignment))
     with pytest.raises(PlanFormatError):
@@ -134,7 +134,7 @@ def test_malformed_document_leaves_database_as_it_was(plan_engine: Engine, bad: 
 
 
 def test_agency_csv_errors_name_the_line(session: Session) -> None:
-    bad = "name,code,level,parent,classes,aliases\nX,X1,planet,,,\n".encode()
+    bad = b"name,code,level,parent,classes,aliases\nX,X1,planet,,,\n"
     with pytest.raises(agencies.AgencyFileError, match=r"line 2: level 'planet'"):
         agencies.parse_agency_csv(bad)
     with pytest.raises(agencies.AgencyFileError, match="missing column"):

@@ -1,0 +1,22 @@
+"""The command menu Telegram shows, in each language."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+
+from bot.i18n import N_, SUPPORTED, gettext, use_locale
+
+# (command, description) in menu order; descriptions are translated when the menu is set.
+MENU: tuple[tuple[str, str], ...] = (
+    ("start", N_("Start, or open an invitation")),
+    ("help", N_("What this bot can do")),
+)
+
+
+def menu_for(language: str) -> list[BotCommand]:
+    with use_locale(language):
+        return [BotCommand(name, gettext(description)) for name, description in MENU]
+
+
+def menus() -> dict[str, list[BotCommand]]:
+    return {language: menu_for(language) for language in SUPPORTED}

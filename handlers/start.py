@@ -1,0 +1,50 @@
+"""/start and /help."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot.context import BotContext
+from bot.i18n import gettext as _
+from handlers.common import esc, reply
+from models.db import run_sync, session_scope
+from models.members import active_member, agency_of
+
+
+def _greeting(context: BotContext, user_id: int, first_name: str) -> str:
+    with session_scope(context.engine) as session:
+        member = active_member(session, user_id)
+        if member is None:
+            return _(
+                "Hello, {name}! I am dondoc, the reminder bot for the provincial plan's tasks.\n\n"
+                "You are not registered yet. Ask the Department of Home Affairs (your coordinator) "
+                "for an invitation link, then open it here."
+            ).format(name=esc(first_name))
+        agency = agency_of(session, member)
+        return _(
+            "Hello, {name}! You are registered for <b>{agency}</b>.\n"
+            "Send /help to see what I can do."
+        ).format(name=esc(first_name), agency=esc(agency.name if agency else "-"))
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet the user; say how to get invited if they are not registered."""
+    user = update.effective_user
+    if user is None:
+        return
+    await reply(update, await run_sync(_greeting, context, user.id, user.first_name))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List what the bot does."""
+    await reply(update, _(
+        "<b>dondoc</b> keeps the plan's task registry and reminds each agency before its "
+        "deadlines.\n\n"
+        "/start – start, or open an invitation\n"
+        "/help – this message"
+    ))
+
+
+def handlers() -> list[CommandHandler[BotContext, None]]:
+    return [CommandHandler("start", start), CommandHandler("help", help_command)]
