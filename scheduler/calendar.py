@@ -103,13 +103,18 @@ class WorkingCalendar:
         return d
 
     def working_days_between(self, a: date, b: date) -> int:
-        """Working days in (a, b] when a <= b, negated for b < a.
+        """Working days in (a, b] when a <= b; minus the working days in [b, a) when b < a.
 
-        This is the inverse of add_working_days: working_days_between(a,
-        add_working_days(a, n)) == n, so "3 working days overdue" means the same both ways.
+        The endpoints are chosen so this inverts add_working_days exactly:
+        working_days_between(a, add_working_days(a, n)) == n, so "3 working days overdue"
+        means the same whether it is counted or added.
         """
         if b < a:
-            return -self.working_days_between(b, a)
+            return -self._count(b - timedelta(days=1), a - timedelta(days=1))
+        return self._count(a, b)
+
+    def _count(self, a: date, b: date) -> int:
+        """Working days in (a, b]."""
         count = 0
         d = a + timedelta(days=1)
         while d <= b:

@@ -52,7 +52,9 @@ def _check_month_day(md: MonthDay) -> None:
         raise ValueError(f"{_format(md)}: month must be 01..12")
     if month == 2 and day == 29:
         raise ValueError(f"{_format(md)}: February 29 does not exist in most years")
-    if not 1 <= day <= _MONTH_DAYS[month - 1]:
+    if day < 1:
+        raise ValueError(f"{_format(md)}: day must be 01 or later")
+    if day > _MONTH_DAYS[month - 1]:
         limit = 28 if month == 2 else _MONTH_DAYS[month - 1]
         raise ValueError(f"{_format(md)}: {_MONTH_NAMES[month - 1]} has only {limit} days")
 
