@@ -28,13 +28,27 @@ POT="$LOCALES_DIR/$DOMAIN.pot"
 LANGS=(vi en)
 # Keep in step with babel.cfg (which also lists them per section).
 KEYWORDS=(-k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k N_)
+TMP_FILES=()
+trap 'rm -f "${TMP_FILES[@]}"' EXIT
 
 extract() {
+    local tmp
+    tmp="$(mktemp "${TMPDIR:-/tmp}/dondoc.pot.XXXXXX")"
+    TMP_FILES+=("$tmp")
     "$PYBABEL" -q extract -F babel.cfg --no-default-keywords "${KEYWORDS[@]}" \
         --no-location --sort-output --width 100 \
         --project dondoc --version 0.1 --msgid-bugs-address "dondoc@localhost" \
         --copyright-holder "dondoc" \
-        -o "$POT" .
+        -o "$tmp" .
+    # Keep the old template when only its creation date would change (no churn in git).
+    if [[ -f "$POT" ]] && diff -q \
+        <(grep -v '^"POT-Creation-Date:' "$POT") \
+        <(grep -v '^"POT-Creation-Date:' "$tmp") >/dev/null; then
+        echo "$POT: unchanged"
+    else
+        cp "$tmp" "$POT"
+        echo "$POT: $(grep -c '^msgid "' "$POT") entries (incl. header), written"
+    fi
 }
 
 update() {
