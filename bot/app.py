@@ -12,18 +12,23 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defau
 import handlers
 from bot.commands import menus
 from bot.context import BotApplication, BotContext
-from bot.settings import Settings
+from bot.instance_lock import InstanceLock, InstanceLockError
+from bot.settings import Settings, SettingsError
 from models.db import make_engine
+from scheduler import jobs
 
 log = logging.getLogger(__name__)
 
 
 async def _post_init(app: BotApplication) -> None:
-    """Set the command menu in each language (Vietnamese is also the default menu)."""
+    """Set the command menu in each language (Vietnamese is also the default menu), then start
+    the reminder clock."""
     all_menus = menus()
     await app.bot.set_my_commands(all_menus["vi"])
     for language, commands in all_menus.items():
         await app.bot.set_my_commands(commands, language_code=language)
+    if app.bot_data.get("start_jobs", True):
+        jobs.start(app)
 
 
 async def _post_shutdown(app: BotApplication) -> None:
@@ -48,6 +53,7 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.bot_data["settings"] = settings
     app.bot_data["engine"] = overrides.get("engine") or make_engine(settings.database_url)
+    app.bot_data["start_jobs"] = overrides.get("start_jobs", True)
     handlers.register(app)
     return app
 
@@ -57,6 +63,14 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = build_application(settings)
-    log.info("starting dondoc against %s", settings.bot_api_url)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    lock = InstanceLock(settings.database_url)
+    try:
+        lock.acquire()
+    except InstanceLockError as exc:
+        raise SettingsError(str(exc)) from None
+    try:
+        app = build_application(settings)
+        log.info("starting dondoc against %s", settings.bot_api_url)
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    finally:
+        lock.release()

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("vi", "en")
@@ -43,6 +43,28 @@ class Settings(BaseSettings):
     # Administrators bootstrapped by Telegram user id (comma separated); they can invite others.
     admin_ids: str = ""
     log_level: str = "INFO"
+
+    # Deadlines: due day of each period, DD-MM (see scheduler/periods.py).
+    due_quarterly: str = "31-03,30-06,30-09,31-12"
+    due_annual: str = "31-12"
+    due_semiannual: str = "30-06,31-12"
+    # Reminder policy (see scheduler/slots.py).
+    remind_before_days: str = "14,7,3,1"
+    remind_on_due_day: bool = True
+    remind_overdue_days: str = "1,3,7"
+    escalate_leaders_from: int = 3
+    escalate_coordinators_from: int = 7
+    remind_at: str = "08:30"
+    quiet_start: str = "21:00"
+    quiet_end: str = "07:00"
+    # Reminders missed by downtime are still sent if at most this old; older ones collapse
+    # into the next reminder.
+    grace_hours: float = Field(default=24, ge=0, le=24 * 14)
+    # How often the dispatcher looks at the ledger even when nothing is due (seconds).
+    dispatch_interval: float = Field(default=60, gt=0, le=3600)
+    # Event deadlines: how far from today an event date may be.
+    event_max_past_days: int = Field(default=366, ge=0)
+    event_max_future_days: int = Field(default=366, ge=0)
 
     @field_validator("bot_token")
     @classmethod
@@ -108,6 +130,14 @@ class Settings(BaseSettings):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @model_validator(mode="after")
+    def _schedule_rules(self) -> Settings:
+        # Parse once here so that a bad rule stops the process at start, naming the setting.
+        from scheduler.config import check_schedule_settings
+
+        check_schedule_settings(self)
+        return self
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -1,0 +1,308 @@
+"""The dispatcher: claims due ledger rows, sends them, records the outcome.
+
+The ledger (``delivery``) is the only truth. A claim marks rows ``sending`` in its own committed
+transaction; the outcome is committed right after Telegram answers. If the process dies in
+between, the claim's lease runs out and the rows are sent again: that is the single window in
+which a duplicate is possible (at most one per crash). With PostgreSQL, claims lock rows with
+``FOR UPDATE SKIP LOCKED``, so concurrent instances never claim the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, col, select
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from models.db import insert_ignore, run_sync, session_scope
+from models.tables import (
+    OPEN_STATES,
+    Agency,
+    Delivery,
+    DeliveryState,
+    Item,
+    Member,
+    MemberRole,
+    Task,
+)
+from models.types import utcnow
+from scheduler.config import ScheduleRules
+from scheduler.reminder_text import ReminderLine, render_reminder, render_unreachable_notice
+from scheduler.slots import is_quiet
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+CLAIM_LIMIT = 200
+MAX_ATTEMPTS = 8
+NOTICE = "notice"
+QUIET_KINDS = ("reminder", NOTICE, "digest")
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Outgoing:
+    """One message to send: the rows it settles, and what it says."""
+
+    chat_id: int
+    row_ids: list[int]
+    member_id: int | None
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# --- database steps (run in a worker thread) ----------------------------------------------
+
+def _tidy(session: Session, now: datetime, rules: ScheduleRules) -> None:
+    """Collapse reminders missed beyond the grace window, recover expired claims, and drop
+    reminders whose item was reported meanwhile."""
+    pending = col(Delivery.state) == DeliveryState.PENDING.value
+    session.execute(update(Delivery).where(
+        pending, col(Delivery.kind) == "reminder", col(Delivery.slot_at) < now - rules.grace)
+        .values(state=DeliveryState.SKIPPED.value, last_error="missed by more than the grace window"))
+    session.execute(update(Delivery).where(
+        col(Delivery.state) == DeliveryState.SENDING.value, col(Delivery.claimed_at) < now - LEASE)
+        .values(state=DeliveryState.PENDING.value, claimed_by=None))
+    closed = select(Item.id).where(col(Item.state).not_in(OPEN_STATES))
+    session.execute(update(Delivery).where(
+        pending, col(Delivery.kind) == "reminder", col(Delivery.item_id).in_(closed))
+        .values(state=DeliveryState.SKIPPED.value, last_error="item no longer open"))
+
+
+def _claim_rows(session: Session, now: datetime, rules: ScheduleRules, instance: str) -> list[Delivery]:
+    quiet = is_quiet(now.astimezone(rules.tz), rules.policy)
+    query = (select(Delivery).where(Delivery.state == DeliveryState.PENDING.value,
+                                    col(Delivery.next_attempt_at) <= now)
+             .order_by(col(Delivery.chat_id), col(Delivery.next_attempt_at)).limit(CLAIM_LIMIT))
+    if quiet:
+        query = query.where(col(Delivery.kind).not_in(QUIET_KINDS))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query))
+    for row in rows:
+        row.state, row.claimed_by, row.claimed_at = DeliveryState.SENDING.value, instance, now
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def _reminder_lines(session: Session, item_ids: list[int]) -> dict[int, ReminderLine]:
+    query = (select(Item, Task, Agency).join(Task, col(Task.id) == Item.task_id)
+             .join(Agency, col(Agency.id) == Item.agency_id).where(col(Item.id).in_(item_ids)))
+    return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on, False)
+            for item, task, agency in session.exec(query) if item.id is not None}
+
+
+def _language(member: Member | None, default: str) -> str:
+    return member.language if member is not None and member.language else default
+
+
+def _build(session: Session, rows: list[Delivery], now: datetime, rules: ScheduleRules,
+           default_language: str) -> list[Outgoing]:
+    lines = _reminder_lines(session, [r.item_id for r in rows if r.item_id is not None])
+    members = {m.id: m for m in session.exec(
+        select(Member).where(col(Member.id).in_([r.member_id for r in rows if r.member_id])))}
+    today = now.astimezone(rules.tz).date()
+    groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
+    for row in rows:
+        groups[(row.chat_id, row.kind if row.kind != "reminder" else f"r:{row.audience}")].append(row)
+    out = []
+    for (chat_id, group), members_rows in groups.items():
+        first = members_rows[0]
+        member = members.get(first.member_id)
+        language = _language(member, default_language)
+        if group.startswith("r:"):
+            found = [lines[r.item_id] for r in members_rows if r.item_id in lines]
+            unique = list({ln.item_id: _mark_overdue(ln, today) for ln in found}.values())
+            message = render_reminder(unique, audience=first.audience, language=language, today=today)
+            out.append(Outgoing(chat_id, [r.id for r in members_rows if r.id], first.member_id,
+                                message.text, message.markup))
+        elif first.kind == NOTICE:
+            out.extend(_notice(session, r, language) for r in members_rows)
+    return out
+
+
+def _mark_overdue(line: ReminderLine, today: object) -> ReminderLine:
+    from dataclasses import replace
+    from datetime import date
+
+    assert isinstance(today, date)
+    return replace(line, overdue=line.due_on < today)
+
+
+def _notice(session: Session, row: Delivery, language: str) -> Outgoing:
+    subject = session.get(Member, row.ref_id) if row.ref_id else None
+    agency = session.get(Agency, subject.agency_id) if subject and subject.agency_id else None
+    text = render_unreachable_notice(member_name=subject.full_name if subject else "?",
+                                     agency=agency.name if agency else "-", language=language)
+    assert row.id is not None
+    return Outgoing(row.chat_id, [row.id], row.member_id, text, None)
+
+
+def claim(engine: Engine, now: datetime, rules: ScheduleRules, instance: str,
+          default_language: str) -> list[Outgoing]:
+    """Tidy the ledger and claim what is due now, already rendered (one committed transaction)."""
+    with session_scope(engine) as session:
+        _tidy(session, now, rules)
+        rows = _claim_rows(session, now, rules, instance)
+        if not rows:
+            return []
+        outgoing = _build(session, rows, now, rules, default_language)
+        rendered = {rid for o in outgoing for rid in o.row_ids}
+        for row in rows:
+            if row.id not in rendered:  # e.g. its item vanished: nothing to say
+                row.state, row.last_error = DeliveryState.SKIPPED.value, "nothing to render"
+        return outgoing
+
+
+def _set(session: Session, ids: list[int], **values: object) -> None:
+    session.execute(update(Delivery).where(col(Delivery.id).in_(ids)).values(**values))
+
+
+def record_sent(engine: Engine, out: Outgoing, message_id: int, now: datetime) -> None:
+    with session_scope(engine) as session:
+        _set(session, out.row_ids, state=DeliveryState.SENT.value, message_id=message_id, sent_at=now,
+             last_error="")
+
+
+def record_retry(engine: Engine, out: Outgoing, at: datetime, error: str) -> None:
+    """Back to pending for a later attempt; after MAX_ATTEMPTS it is failed instead."""
+    with session_scope(engine) as session:
+        rows = list(session.exec(select(Delivery).where(col(Delivery.id).in_(out.row_ids))))
+        for row in rows:
+            exhausted = row.attempts >= MAX_ATTEMPTS
+            row.state = DeliveryState.FAILED.value if exhausted else DeliveryState.PENDING.value
+            row.next_attempt_at, row.last_error, row.claimed_by = at, error[:500], None
+
+
+def record_failed(engine: Engine, out: Outgoing, error: str) -> None:
+    with session_scope(engine) as session:
+        _set(session, out.row_ids, state=DeliveryState.FAILED.value, last_error=error[:500])
+
+
+def record_blocked(engine: Engine, out: Outgoing, error: str, now: datetime) -> None:
+    """The user blocked the bot: stop sending to them and tell the coordinators once."""
+    with session_scope(engine) as session:
+        _set(session, out.row_ids, state=DeliveryState.BLOCKED.value, last_error=error[:500])
+        member = session.get(Member, out.member_id) if out.member_id else None
+        if member is None:
+            return
+        if member.unreachable_at is None:
+            member.unreachable_at = now
+        # Everything else queued for them would fail the same way.
+        session.execute(update(Delivery).where(
+            col(Delivery.member_id) == member.id, col(Delivery.state) == DeliveryState.PENDING.value)
+            .values(state=DeliveryState.BLOCKED.value, last_error="recipient unreachable"))
+        _queue_unreachable_notices(session, member, now)
+
+
+def _queue_unreachable_notices(session: Session, member: Member, now: datetime) -> None:
+    coordinators = session.exec(select(Member).where(
+        Member.role == MemberRole.COORDINATOR.value, col(Member.active),
+        col(Member.unreachable_at).is_(None), Member.id != member.id))
+    rows = [{"key": f"unreachable:{member.id}:{c.id}", "kind": NOTICE, "chat_id": c.telegram_user_id,
+             "member_id": c.id, "ref_id": member.id, "slot_at": now, "next_attempt_at": now,
+             "state": DeliveryState.PENDING.value, "attempts": 0, "offset_days": 0, "slot_kind": "",
+             "audience": "coordinator", "last_error": "", "created_at": now} for c in coordinators]
+    if rows:
+        insert_ignore(session, Delivery, rows, ("key",))
+
+
+def next_due(engine: Engine) -> datetime | None:
+    """When the earliest pending row becomes due (to wake the dispatcher then)."""
+    with session_scope(engine) as session:
+        return session.exec(select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.state == DeliveryState.PENDING.value)).one()
+
+
+# --- sending ------------------------------------------------------------------------------
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
+
+
+async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStats) -> float:
+    """Send one message and record the outcome; returns seconds to pause (429) or 0."""
+    try:
+        message = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup)
+    except RetryAfter as exc:
+        delay = _seconds(exc.retry_after)
+        await run_sync(record_retry, engine, out, utcnow() + timedelta(seconds=delay), str(exc))
+        stats.retried += 1
+        return float(delay)
+    except Forbidden as exc:
+        await run_sync(record_blocked, engine, out, exc.message, utcnow())
+        stats.blocked += 1
+    except BadRequest as exc:
+        await run_sync(record_failed, engine, out, exc.message)
+        stats.failed += 1
+        stats.errors.append(exc.message)
+    except (NetworkError, TelegramError) as exc:  # 5xx, timeouts, connection errors
+        attempts = await run_sync(_attempts, engine, out)
+        await run_sync(record_retry, engine, out, utcnow() + _backoff(attempts), str(exc))
+        stats.retried += 1
+    else:
+        await run_sync(record_sent, engine, out, message.message_id, utcnow())
+        stats.sent += 1
+    return 0.0
+
+
+def _attempts(engine: Engine, out: Outgoing) -> int:
+    with session_scope(engine) as session:
+        return max((r.attempts for r in session.exec(
+            select(Delivery).where(col(Delivery.id).in_(out.row_ids)))), default=1)
+
+
+async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, default_language: str,
+                       instance: str | None = None, max_rounds: int = 50) -> DispatchStats:
+    """Send everything due now, batch after batch, honouring Telegram's pauses."""
+    stats = DispatchStats()
+    me = instance or instance_name()
+    for _ in range(max_rounds):
+        batch = await run_sync(claim, engine, utcnow(), rules, me, default_language)
+        if not batch:
+            break
+        for index, out in enumerate(batch):
+            pause = await _send_one(bot, engine, out, stats)
+            if pause:
+                # Telegram asked us to wait: give the rest of the batch back and wait.
+                await run_sync(_release, engine, [rid for o in batch[index + 1:] for rid in o.row_ids],
+                               utcnow() + timedelta(seconds=pause))
+                await asyncio.sleep(pause)
+                break
+    return stats
+
+
+def _release(engine: Engine, ids: list[int], at: datetime) -> None:
+    """Claimed but not sent: back to pending (the attempt does not count)."""
+    if not ids:
+        return
+    with session_scope(engine) as session:
+        rows = list(session.exec(select(Delivery).where(col(Delivery.id).in_(ids))))
+        for row in rows:
+            row.state, row.claimed_by, row.next_attempt_at = DeliveryState.PENDING.value, None, at
+            row.attempts = max(0, row.attempts - 1)

@@ -1,0 +1,91 @@
+"""The JobQueue is only the clock: it wakes the dispatcher periodically and at the next due
+instant. Everything it acts on is read from the database at each wake-up, so a restart
+rebuilds the whole schedule by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+from telegram.ext import ContextTypes, JobQueue
+
+from bot.context import BotApplication, BotContext
+from models.db import run_sync, session_scope
+from models.registry import current_plan
+from models.types import utcnow
+from scheduler.config import ScheduleRules, schedule_rules, working_calendar
+from scheduler.deadlines import sync_items
+from scheduler.dispatch import dispatch_due, next_due
+from scheduler.planner import plan_reminders
+
+log = logging.getLogger(__name__)
+
+TICK = "dispatch-tick"
+WAKE = "dispatch-wake"
+
+
+def refresh_schedule(engine: Engine, rules: ScheduleRules, now: datetime, *, with_items: bool) -> int:
+    """Store the items of begun periods (when asked) and plan the reminders near ``now``."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        if plan is None:
+            return 0
+        if with_items:
+            sync_items(session, plan, now.astimezone(rules.tz).date(), rules.due)
+        return plan_reminders(session, plan, now, rules, working_calendar(session))
+
+
+async def tick(context: BotContext) -> None:
+    """Plan, send what is due, and set the next wake-up."""
+    data = context.bot_data
+    lock: asyncio.Lock = data.setdefault("dispatch_lock", asyncio.Lock())
+    if lock.locked():
+        return  # a run is in progress; it will reschedule the wake-up itself
+    async with lock:
+        rules = schedule_rules(context.settings)
+        now = utcnow()
+        today = now.astimezone(rules.tz).date()
+        # Items change with the day (a new period begins); reminders are re-planned every tick.
+        with_items = data.get("items_synced_on") != today or data.pop("items_dirty", False)
+        await run_sync(refresh_schedule, context.engine, rules, now, with_items=with_items)
+        data["items_synced_on"] = today
+        stats = await dispatch_due(context.bot, context.engine, rules,
+                                   default_language=context.settings.default_language)
+        if stats.sent or stats.failed or stats.blocked or stats.retried:
+            log.info("dispatch: sent=%s retried=%s failed=%s blocked=%s", stats.sent, stats.retried,
+                     stats.failed, stats.blocked)
+        await _schedule_wake(context)
+
+
+async def _schedule_wake(context: BotContext) -> None:
+    job_queue = context.job_queue
+    if job_queue is None:
+        return
+    due = await run_sync(next_due, context.engine)
+    if due is None:
+        return
+    delay = (due - utcnow()).total_seconds()
+    if delay > context.settings.dispatch_interval:
+        return  # the periodic tick comes first
+    for job in job_queue.get_jobs_by_name(WAKE):
+        job.schedule_removal()
+    # A relative delay: the wake-up is measured on the same clock the ledger was read with.
+    job_queue.run_once(tick, when=timedelta(seconds=max(0.5, delay + 0.2)), name=WAKE)  # type: ignore[arg-type]
+
+
+def start(app: BotApplication) -> None:
+    """Register the periodic tick; the first one runs right away."""
+    job_queue: JobQueue[ContextTypes.DEFAULT_TYPE] | None = app.job_queue  # type: ignore[assignment]
+    if job_queue is None:
+        raise RuntimeError("the JobQueue is missing: install python-telegram-bot[job-queue]")
+    interval = app.bot_data["settings"].dispatch_interval
+    job_queue.run_repeating(tick, interval=interval, first=0.5, name=TICK,  # type: ignore[arg-type]
+                            job_kwargs={"max_instances": 1, "coalesce": True,
+                                        "misfire_grace_time": None})
+
+
+def mark_items_dirty(app_data: dict[str, object], _when: date | None = None) -> None:
+    """Something changed the deadlines (an event was recorded): re-sync items next tick."""
+    app_data["items_dirty"] = True
