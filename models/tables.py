@@ -270,3 +270,83 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- onboarding and reports ---------------------------------------------------------------
+
+class Invitation(SQLModel, table=True):
+    """A link an admin hands out: whoever opens it joins ``agency`` with ``role``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    role: str = Field(max_length=16)
+    max_uses: int = 1
+    uses: int = 0
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class ReportState(StrEnum):
+    DONE = "done"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+
+
+class ReviewState(StrEnum):
+    PENDING = "pending"  # a done report waiting for a coordinator
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class Report(SQLModel, table=True):
+    """One version of an agency's report on an item; every version is kept."""
+
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    version: int
+    member_id: int = Field(foreign_key="member.id", index=True)
+    state: str = Field(max_length=16)
+    percent: int | None = None
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    document_number: str = Field(default="", max_length=64)
+    review_state: str | None = Field(default=None, max_length=16, index=True)
+    reviewed_by: int | None = Field(default=None, foreign_key="member.id")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, index=True)
+
+
+class Evidence(SQLModel, table=True):
+    """A document or photo attached to a report (kept on Telegram, referenced by file id)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    kind: str = Field(max_length=16)  # document | photo
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(default="", max_length=128)
+    file_name: str = Field(default="", max_length=255)
+    mime_type: str = Field(default="", max_length=128)
+    file_size: int | None = None
+
+
+class ReportDraft(SQLModel, table=True):
+    """A report being written: the conversation's state lives here, not in memory, so a restart
+    (or another instance) continues where the user was."""
+
+    __tablename__ = "report_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    item_id: int = Field(foreign_key="item.id")
+    step: str = Field(max_length=16)  # state | percent | reason | note | evidence | review
+    state: str | None = Field(default=None, max_length=16)
+    percent: int | None = None
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    document_number: str = Field(default="", max_length=64)
+    # JSON list of {"kind", "file_id", "file_unique_id", "file_name", "mime_type", "file_size"}
+    evidence: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    base_version: int = 0  # the report version the user started from (to notice a race)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
