@@ -11,8 +11,8 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -196,7 +196,8 @@ def _apply_row(session: Session, row: AgencyRow) -> tuple[Agency, bool, bool]:
     agency = session.exec(select(Agency).where(Agency.code == row.code)).first()
     parent = find_agency(session, row.parent) if row.parent else None
     if row.parent and parent is None:
-        raise AgencyFileError(f"line {row.line}: parent {row.parent!r} is not a known agency code or name")
+        raise AgencyFileError(
+            f"line {row.line}: parent {row.parent!r} is not a known agency code or name")
     wanted: dict[str, Any] = {"name": row.name, "level": row.level, "parent_id": parent.id if parent else None,
               "aliases": ";".join(row.aliases), "active": True}
     if agency is None:
