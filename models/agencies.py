@@ -198,8 +198,9 @@ def _apply_row(session: Session, row: AgencyRow) -> tuple[Agency, bool, bool]:
     if row.parent and parent is None:
         raise AgencyFileError(
             f"line {row.line}: parent {row.parent!r} is not a known agency code or name")
-    wanted: dict[str, Any] = {"name": row.name, "level": row.level, "parent_id": parent.id if parent else None,
-              "aliases": ";".join(row.aliases), "active": True}
+    wanted: dict[str, Any] = {"name": row.name, "level": row.level,
+                              "parent_id": parent.id if parent else None,
+                              "aliases": ";".join(row.aliases), "active": True}
     if agency is None:
         agency = Agency(code=row.code, **wanted)
         session.add(agency)
