@@ -350,3 +350,14 @@ class ReportDraft(SQLModel, table=True):
     evidence: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     base_version: int = 0  # the report version the user started from (to notice a race)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- application state --------------------------------------------------------------------
+
+class AppState(SQLModel, table=True):
+    """Small facts the running bot learns and the command line needs (e.g. the bot's username)."""
+
+    __tablename__ = "app_state"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
