@@ -19,6 +19,7 @@ from models import agencies as agencies_mod
 from models import registry
 from models.db import make_engine, session_scope, upgrade
 from models.plan_parser import PlanFormatError, parse_plan
+from scheduler import commands as schedule_commands
 
 BUNDLED_PLAN = "plan916.txt"
 
@@ -243,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--axis", type=int, choices=range(1, 7), help="only this axis (1-6)")
     p.set_defaults(handler=cmd_tasks)
+
+    schedule_commands.add_parsers(sub)  # event(s), milestone, calendar, schedule
     return parser
 
 

@@ -14,8 +14,8 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
@@ -36,13 +36,15 @@ from models.tables import (
 from models.types import utcnow
 from scheduler.config import ScheduleRules
 from scheduler.reminder_text import ReminderLine, render_reminder, render_unreachable_notice
-from scheduler.slots import is_quiet
+from scheduler.slots import is_quiet, shift_out_of_quiet
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 CLAIM_LIMIT = 200
-MAX_ATTEMPTS = 8
+# Network errors and 5xx are retried with backoff (5 s doubling to 10 min): about 2.5 hours
+# of attempts before a message is given up as failed. 429s never count as attempts.
+MAX_ATTEMPTS = 20
 NOTICE = "notice"
 QUIET_KINDS = ("reminder", NOTICE, "digest")
 
@@ -99,6 +101,10 @@ def _claim_rows(session: Session, now: datetime, rules: ScheduleRules, instance:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.exec(query))
+    if len(rows) == CLAIM_LIMIT and rows[0].chat_id != rows[-1].chat_id:
+        # The limit may have cut the last person's rows in two: leave theirs for the next round,
+        # so that they get one message, not two.
+        rows = [r for r in rows if r.chat_id != rows[-1].chat_id]
     for row in rows:
         row.state, row.claimed_by, row.claimed_at = DeliveryState.SENDING.value, instance, now
         row.attempts += 1
@@ -142,11 +148,7 @@ def _build(session: Session, rows: list[Delivery], now: datetime, rules: Schedul
     return out
 
 
-def _mark_overdue(line: ReminderLine, today: object) -> ReminderLine:
-    from dataclasses import replace
-    from datetime import date
-
-    assert isinstance(today, date)
+def _mark_overdue(line: ReminderLine, today: date) -> ReminderLine:
     return replace(line, overdue=line.due_on < today)
 
 
@@ -163,7 +165,9 @@ def claim(engine: Engine, now: datetime, rules: ScheduleRules, instance: str,
           default_language: str) -> list[Outgoing]:
     """Tidy the ledger and claim what is due now, already rendered (one committed transaction)."""
     with session_scope(engine) as session:
+        # Its own short transaction: row locks taken here are not held through the claim.
         _tidy(session, now, rules)
+    with session_scope(engine) as session:
         rows = _claim_rows(session, now, rules, instance)
         if not rows:
             return []
@@ -185,12 +189,17 @@ def record_sent(engine: Engine, out: Outgoing, message_id: int, now: datetime) -
              last_error="")
 
 
-def record_retry(engine: Engine, out: Outgoing, at: datetime, error: str) -> None:
-    """Back to pending for a later attempt; after MAX_ATTEMPTS it is failed instead."""
+def record_retry(engine: Engine, out: Outgoing, at: datetime, error: str, *,
+                 counts: bool = True) -> None:
+    """Back to pending for a later attempt; after MAX_ATTEMPTS it is failed instead.
+
+    ``counts=False`` (Telegram asked us to slow down) does not use up an attempt."""
     with session_scope(engine) as session:
         rows = list(session.exec(select(Delivery).where(col(Delivery.id).in_(out.row_ids))))
         for row in rows:
-            exhausted = row.attempts >= MAX_ATTEMPTS
+            if not counts:
+                row.attempts = max(0, row.attempts - 1)
+            exhausted = counts and row.attempts >= MAX_ATTEMPTS
             row.state = DeliveryState.FAILED.value if exhausted else DeliveryState.PENDING.value
             row.next_attempt_at, row.last_error, row.claimed_by = at, error[:500], None
 
@@ -228,11 +237,23 @@ def _queue_unreachable_notices(session: Session, member: Member, now: datetime) 
         insert_ignore(session, Delivery, rows, ("key",))
 
 
-def next_due(engine: Engine) -> datetime | None:
-    """When the earliest pending row becomes due (to wake the dispatcher then)."""
+def next_due(engine: Engine, now: datetime | None = None,
+             rules: ScheduleRules | None = None) -> datetime | None:
+    """When the earliest pending row becomes sendable (to wake the dispatcher then).
+
+    During quiet hours reminders and notices wait for the quiet hours' end, so that is when
+    they become sendable (not the slot they missed)."""
+    pending = col(Delivery.state) == DeliveryState.PENDING.value
+    earliest = func.min(Delivery.next_attempt_at)
     with session_scope(engine) as session:
-        return session.exec(select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.state == DeliveryState.PENDING.value)).one()
+        if now is None or rules is None or not is_quiet(now.astimezone(rules.tz), rules.policy):
+            return session.exec(select(earliest).where(pending)).one()
+        loud = session.exec(select(earliest).where(pending, col(Delivery.kind).not_in(QUIET_KINDS))).one()
+        quiet = session.exec(select(earliest).where(pending, col(Delivery.kind).in_(QUIET_KINDS))).one()
+    if quiet is not None:
+        quiet = max(quiet, shift_out_of_quiet(now.astimezone(rules.tz), rules.policy))
+    found = [d for d in (loud, quiet) if d is not None]
+    return min(found) if found else None
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -251,7 +272,8 @@ async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStat
         message = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup)
     except RetryAfter as exc:
         delay = _seconds(exc.retry_after)
-        await run_sync(record_retry, engine, out, utcnow() + timedelta(seconds=delay), str(exc))
+        await run_sync(record_retry, engine, out, utcnow() + timedelta(seconds=delay), str(exc),
+                       counts=False)
         stats.retried += 1
         return float(delay)
     except Forbidden as exc:

@@ -56,19 +56,24 @@ async def tick(context: BotContext) -> None:
         if stats.sent or stats.failed or stats.blocked or stats.retried:
             log.info("dispatch: sent=%s retried=%s failed=%s blocked=%s", stats.sent, stats.retried,
                      stats.failed, stats.blocked)
-        await _schedule_wake(context)
+        await _schedule_wake(context, rules, busy=bool(stats.sent or stats.retried))
 
 
-async def _schedule_wake(context: BotContext) -> None:
+async def _schedule_wake(context: BotContext, rules: ScheduleRules, *, busy: bool) -> None:
     job_queue = context.job_queue
     if job_queue is None:
         return
-    due = await run_sync(next_due, context.engine)
+    now = utcnow()
+    due = await run_sync(next_due, context.engine, now, rules)
     if due is None:
         return
-    delay = (due - utcnow()).total_seconds()
+    delay = (due - now).total_seconds()
     if delay > context.settings.dispatch_interval:
         return  # the periodic tick comes first
+    if delay <= 0 and not busy:
+        # Due but not claimable now (another instance holds it, or the round limit was hit
+        # without progress): leave it to the periodic tick rather than spin.
+        return
     for job in job_queue.get_jobs_by_name(WAKE):
         job.schedule_removal()
     # A relative delay: the wake-up is measured on the same clock the ledger was read with.

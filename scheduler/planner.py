@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from models.db import insert_ignore
@@ -103,9 +104,8 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
     """Add the ledger rows of every reminder slot in [now - grace, now + LOOKAHEAD]."""
     lo, hi = now - rules.grace, now + LOOKAHEAD
     today = now.astimezone(rules.tz).date()
-    longest_before = max(rules.policy.before_days, default=0)
-    items = open_items_due_between(session, plan, today - timedelta(days=60),
-                                   today + timedelta(days=longest_before + 3))
+    first, last = item_window(today, rules)
+    items = open_items_due_between(session, plan, first, last)
     recipients = reachable_members(session)
     rows: list[dict[str, object]] = []
     for item in items:
@@ -113,6 +113,8 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
         slots = plan_slots(item.due_on, calendar=calendar, policy=rules.policy, tz=rules.tz,
                            not_before=opened)
         rows += _rows_for_item(item, slots, recipients, lo, hi)
+    _drop_unplanned(session, [i.id for i in items if i.id is not None], {str(r["key"]) for r in rows},
+                    lo, hi)
     if not rows:
         return 0
     before = _ledger_size(session)
@@ -120,7 +122,33 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
     return _ledger_size(session) - before
 
 
-def _ledger_size(session: Session) -> int:
-    from sqlalchemy import func
+# Reminders move onto working days: a "14 days before" slot can land ~10 days earlier still
+# when Tết closes offices, and overdue slots count working days, so look well past the offsets.
+_SHIFT_MARGIN = timedelta(days=30)
 
+
+def item_window(today: date, rules: ScheduleRules) -> tuple[date, date]:
+    """Due days of the items that may have a reminder slot around ``today``."""
+    longest_before = max(rules.policy.before_days, default=0)
+    longest_overdue = max(rules.policy.overdue_working_days, default=0)
+    return (today - timedelta(days=2 * longest_overdue) - _SHIFT_MARGIN,
+            today + timedelta(days=longest_before) + _SHIFT_MARGIN)
+
+
+def _drop_unplanned(session: Session, item_ids: list[int], wanted: set[str], lo: datetime,
+                    hi: datetime) -> None:
+    """Pending reminders in the window that the policy no longer plans (an admin added a day off,
+    a member left) are skipped, so a moved reminder is not sent at its old time too."""
+    if not item_ids:
+        return
+    query = select(Delivery.id, Delivery.key).where(
+        col(Delivery.kind) == REMINDER, col(Delivery.state) == DeliveryState.PENDING.value,
+        col(Delivery.item_id).in_(item_ids), col(Delivery.slot_at) >= lo, col(Delivery.slot_at) <= hi)
+    stale = [row_id for row_id, key in session.exec(query) if key not in wanted]
+    if stale:
+        session.execute(update(Delivery).where(col(Delivery.id).in_(stale)).values(
+            state=DeliveryState.SKIPPED.value, last_error="no longer planned"))
+
+
+def _ledger_size(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Delivery)).one())
