@@ -10,6 +10,7 @@ from bot.i18n import N_, SUPPORTED, gettext, use_locale
 MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("Start, or open an invitation")),
     ("help", N_("What this bot can do")),
+    ("event", N_("Record an approval or an election (coordinators)")),
 )
 
 

@@ -4,7 +4,7 @@ at import time."""
 from __future__ import annotations
 
 from bot.context import BotApplication
-from handlers import errors, locale, start
+from handlers import errors, event, locale, start
 
 # Group -100 runs first for every update: it sets the language the other handlers answer in.
 LOCALE_GROUP = -100
@@ -13,5 +13,7 @@ LOCALE_GROUP = -100
 def register(app: BotApplication) -> None:
     app.add_handler(locale.handler(), group=LOCALE_GROUP)
     for handler in start.handlers():
+        app.add_handler(handler)
+    for handler in event.handlers():  # /event: coordinators record approvals and elections
         app.add_handler(handler)
     app.add_error_handler(errors.on_error)
