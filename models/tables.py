@@ -361,3 +361,54 @@ class AppState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(default="", sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- broadcasts ---------------------------------------------------------------------------
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"  # being composed (``step`` says which question is open)
+    CONFIRMED = "confirmed"  # ledger rows inserted; the progress message is not shown yet
+    SENDING = "sending"  # the progress message is live
+    DONE = "done"  # every row settled; the final report was shown
+    CANCELLED = "cancelled"
+
+
+class Broadcast(SQLModel, table=True):
+    """An announcement to many chats. The draft lives here (not in memory), so composing it
+    survives a restart; once confirmed, its recipients are ledger rows ``bc:{id}:{chat_id}``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    sender_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    step: str = Field(default="text", max_length=16)  # text | audience | agency | preview
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    document_file_id: str | None = Field(default=None, max_length=255)
+    document_name: str = Field(default="", max_length=255)
+    document_size: int | None = None
+    # JSON, e.g. {"kind": "groups", "purpose": null} or {"kind": "role", "role": "leader"}
+    audience: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    ack_enabled: bool = False
+    status: str = Field(default=BroadcastStatus.DRAFT.value, max_length=16, index=True)
+    recipients: int = 0
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    progress_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    progress_shown: str = Field(default="", max_length=64)  # counts last shown (skip no-op edits)
+    progress_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BroadcastAck(SQLModel, table=True):
+    """Someone pressed "received" under a broadcast (once per person and broadcast)."""
+
+    __tablename__ = "broadcast_ack"
+    __table_args__ = (UniqueConstraint("broadcast_id", "telegram_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", index=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # where it was pressed
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    name: str = Field(default="", max_length=255)
+    at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
