@@ -14,6 +14,6 @@ def register(app: BotApplication) -> None:
     app.add_handler(locale.handler(), group=LOCALE_GROUP)
     for handler in start.handlers():
         app.add_handler(handler)
-    for handler in event.handlers():  # /event: coordinators record approvals and elections
-        app.add_handler(handler)
+    for event_handler in event.handlers():  # /event: coordinators record approvals and elections
+        app.add_handler(event_handler)
     app.add_error_handler(errors.on_error)
