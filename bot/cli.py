@@ -14,6 +14,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import ops
 from bot.settings import Settings, SettingsError, load_settings
 from models import agencies as agencies_mod
 from models import registry
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_tasks)
 
     schedule_commands.add_parsers(sub)  # event(s), milestone, calendar, schedule
+    ops.add_parsers(sub)  # backup, restore, doctor
     return parser
 
 
