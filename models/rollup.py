@@ -1,0 +1,365 @@
+"""Where the plan stands: the one roll-up that /status, charts, exports and digests share.
+
+Every figure is computed in the database with aggregate queries (GROUP BY with COUNT and
+SUM(CASE ...)), never by looping over items in Python, so a roll-up costs about one scan of the
+period's items whatever their number. Python only folds the small grouped result (at most
+tasks x agency levels rows) into totals, axes and levels.
+
+Which items count for a period: every item whose due day falls inside it, whatever the task's
+cadence (a quarter's roll-up includes the half-yearly and yearly items due in it). Overdue: an
+open state and a due day before today.
+
+Scope follows the member's role (see :func:`scope_for`): everything, an agency and the agencies
+under it (``parent_id``), or one agency alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, case, func, literal
+from sqlmodel import Session, col, select
+
+from models.tables import (
+    OPEN_STATES,
+    Agency,
+    AgencyLevel,
+    Axis,
+    Item,
+    ItemState,
+    Member,
+    MemberRole,
+    Plan,
+    Task,
+)
+from scheduler.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
+
+PERIOD_KINDS = (QUARTER, HALF, YEAR)
+_PERIOD_KEY = re.compile(r"^(\d{4})(?:-([QH])([1-4]))?$")
+LEVEL_ORDER = tuple(level.value for level in AgencyLevel)
+STATES = tuple(state.value for state in ItemState)
+
+
+# --- periods ------------------------------------------------------------------------------
+
+def parse_period(key: str, rules: DueRules | None = None) -> Period:
+    """``2026-Q4`` / ``2026-H2`` / ``2026`` -> the period; ValueError for anything else."""
+    match = _PERIOD_KEY.match(key.strip())
+    if match is None:
+        raise ValueError(f"{key!r}: expected a period like 2026-Q4, 2026-H2 or 2026")
+    year, letter, number = int(match.group(1)), match.group(2), match.group(3)
+    if not 1900 < year < 3000:
+        raise ValueError(f"{key!r}: year out of range")
+    if letter is None:
+        return period_containing(YEAR, date(year, 1, 1), rules)
+    index = int(number)
+    if letter == "H" and index > 2:
+        raise ValueError(f"{key!r}: a year has two halves (H1, H2)")
+    kind, months = (QUARTER, 3) if letter == "Q" else (HALF, 6)
+    return period_containing(kind, date(year, (index - 1) * months + 1, 1), rules)
+
+
+def current_period(kind: str, today: date, rules: DueRules | None = None) -> Period:
+    return period_containing(kind, today, rules)
+
+
+# --- scope --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose items a member may see: all (``root_id`` None), an agency with its subtree, or
+    one agency alone (``subtree`` False)."""
+
+    root_id: int | None = None
+    subtree: bool = True
+
+    @property
+    def everything(self) -> bool:
+        return self.root_id is None
+
+    @property
+    def key(self) -> str:
+        """A short stable name (digests keep one snapshot per scope)."""
+        if self.root_id is None:
+            return "all"
+        return f"{'tree' if self.subtree else 'agency'}:{self.root_id}"
+
+
+EVERYTHING = Scope()
+_WIDE_ROLES = (MemberRole.ADMIN.value, MemberRole.COORDINATOR.value)
+
+
+def scope_for(session: Session, member: Member | None) -> Scope | None:
+    """Admins, coordinators and members of the provincial People's Committee see everything;
+    a leader sees their agency and the agencies under it; a focal point their own agency.
+    None: not allowed (not a member, or a member without an agency)."""
+    if member is None or not member.active:
+        return None
+    if member.role in _WIDE_ROLES:
+        return EVERYTHING
+    agency = session.get(Agency, member.agency_id) if member.agency_id else None
+    if agency is None or agency.id is None:
+        return None
+    if agency.level == AgencyLevel.PROVINCE.value:
+        return EVERYTHING
+    if member.role == MemberRole.LEADER.value:
+        return Scope(agency.id, subtree=True)
+    return Scope(agency.id, subtree=False)
+
+
+def scope_agency_ids(session: Session, scope: Scope) -> list[int] | None:
+    """The agencies inside ``scope`` (None = no restriction), computed once per roll-up with a
+    recursive CTE over ``agency.parent_id``."""
+    if scope.root_id is None:
+        return None
+    if not scope.subtree:
+        return [scope.root_id]
+    tree = select(col(Agency.id).label("id")).where(Agency.id == scope.root_id).cte(
+        "tree", recursive=True)
+    tree = tree.union_all(select(col(Agency.id)).where(col(Agency.parent_id) == tree.c.id))
+    return sorted(int(row) for row in session.exec(select(tree.c.id)))
+
+
+def in_scope(session: Session, scope: Scope, agency_id: int) -> bool:
+    ids = scope_agency_ids(session, scope)
+    return ids is None or agency_id in ids
+
+
+# --- figures ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Counts:
+    """Items owed, by state, plus how many of them are overdue."""
+
+    owed: int = 0
+    not_started: int = 0
+    in_progress: int = 0
+    blocked: int = 0
+    reported: int = 0
+    returned: int = 0
+    verified: int = 0
+    overdue: int = 0
+
+    @property
+    def done(self) -> int:
+        """Reported as done (waiting for verification) or verified."""
+        return self.reported + self.verified
+
+    @property
+    def ratio(self) -> float:
+        return self.done / self.owed if self.owed else 0.0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (self.owed, self.not_started, self.in_progress, self.blocked, self.reported,
+                self.returned, self.verified, self.overdue)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(zip(COUNT_FIELDS, self.as_tuple(), strict=True))
+
+
+COUNT_FIELDS = ("owed", "not_started", "in_progress", "blocked", "reported", "returned",
+                "verified", "overdue")
+ZERO = Counts()
+
+
+def _sum(rows: list[Counts]) -> Counts:
+    total = ZERO
+    for row in rows:
+        total = total + row
+    return total
+
+
+@dataclass(frozen=True)
+class AxisLine:
+    axis_id: int
+    number: int
+    name: str
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    task_id: int
+    code: str
+    axis_number: int
+    text: str
+    counts: Counts
+    by_level: dict[str, Counts]
+    owed_by_class: bool
+
+
+@dataclass(frozen=True)
+class AgencyLine:
+    agency_id: int
+    name: str
+    level: str
+    counts: Counts
+
+
+@dataclass
+class Rollup:
+    period: Period
+    today: date
+    scope: Scope
+    totals: Counts
+    axes: list[AxisLine]
+    levels: dict[str, Counts]
+    tasks: list[TaskLine]
+    most_overdue: list[AgencyLine] = field(default_factory=list)
+
+    def axis(self, number: int) -> AxisLine | None:
+        return next((a for a in self.axes if a.number == number), None)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain numbers (digest snapshots, comparisons in tests)."""
+        return {"period": self.period.key, "totals": self.totals.as_dict(),
+                "axes": {str(a.number): a.counts.as_dict() for a in self.axes},
+                "levels": {k: v.as_dict() for k, v in self.levels.items()}}
+
+
+def _state_sum(state: str) -> ColumnElement[int]:
+    return func.sum(case((col(Item.state) == state, 1), else_=0))
+
+
+def overdue_flag(today: date) -> ColumnElement[bool]:
+    return and_(col(Item.state).in_(OPEN_STATES), col(Item.due_on) < today)
+
+
+def _count_columns(today: date) -> list[ColumnElement[int]]:
+    """COUNT(*), one SUM(CASE) per state, and SUM(CASE overdue), in COUNT_FIELDS order."""
+    return [func.count().label("owed"),
+            *(_state_sum(state).label(state) for state in STATES),
+            func.sum(case((overdue_flag(today), 1), else_=0)).label("overdue")]
+
+
+def _counts(row: tuple[object, ...]) -> Counts:
+    """A result row's count columns (COUNT_FIELDS order, states in ItemState order) as Counts."""
+    owed, *by_state, overdue = (int(v or 0) for v in row)  # type: ignore[call-overload]
+    states = dict(zip(STATES, by_state, strict=True))
+    return Counts(owed=owed, overdue=overdue, **states)
+
+
+def _period_filter(plan: Plan, period: Period, agency_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    where = [col(Task.plan_id) == plan.id, col(Task.retired_at).is_(None),
+             col(Item.due_on) >= period.start, col(Item.due_on) <= period.end]
+    if agency_ids is not None:
+        where.append(col(Item.agency_id).in_(agency_ids) if agency_ids else literal(False))
+    return where
+
+
+def _class_owed_tasks(session: Session, task_ids: list[int]) -> set[int]:
+    from models.tables import Assignment, AssignmentRole
+
+    query = select(Assignment.task_id).where(
+        col(Assignment.task_id).in_(task_ids), col(Assignment.class_id).is_not(None),
+        Assignment.role == AssignmentRole.LEAD.value).distinct()
+    return set(session.exec(query))
+
+
+def compute_rollup(session: Session, plan: Plan, period: Period, today: date, scope: Scope,
+                   *, top: int = 5) -> Rollup:
+    """The roll-up of ``period`` for ``scope``, as of ``today``. One grouped query gives
+    totals, axes, levels and tasks; a second one ranks the agencies by overdue items."""
+    agency_ids = scope_agency_ids(session, scope)
+    grouped = (select(Item.task_id, Agency.level, *_count_columns(today))
+               .join(Task, col(Task.id) == Item.task_id)
+               .join(Agency, col(Agency.id) == Item.agency_id)
+               .where(*_period_filter(plan, period, agency_ids))
+               .group_by(col(Item.task_id), col(Agency.level)))
+    per_task: dict[int, dict[str, Counts]] = defaultdict(dict)
+    for task_id, level, *numbers in session.exec(grouped):
+        per_task[task_id][level] = _counts(tuple(numbers))
+    return _fold(session, plan, period, today, scope, per_task,
+                 most_overdue(session, plan, period, today, agency_ids, limit=top))
+
+
+def _fold(session: Session, plan: Plan, period: Period, today: date, scope: Scope,
+          per_task: dict[int, dict[str, Counts]], overdue: list[AgencyLine]) -> Rollup:
+    axes = list(session.exec(select(Axis).where(Axis.plan_id == plan.id).order_by(col(Axis.number))))
+    tasks = list(session.exec(select(Task).where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
+                              .order_by(col(Task.position))))
+    number_of = {a.id: a.number for a in axes}
+    by_class = _class_owed_tasks(session, [t.id for t in tasks if t.id is not None])
+    task_lines = [TaskLine(t.id, t.code, number_of.get(t.axis_id, 0), t.task,
+                           _sum(list(per_task.get(t.id, {}).values())), per_task.get(t.id, {}),
+                           t.id in by_class)
+                  for t in tasks if t.id is not None]
+    axis_lines = [AxisLine(a.id, a.number, a.name,
+                           _sum([tl.counts for tl in task_lines if tl.axis_number == a.number]))
+                  for a in axes if a.id is not None]
+    levels: dict[str, Counts] = {}
+    for level in LEVEL_ORDER:
+        found = [c for by_level in per_task.values() for lv, c in by_level.items() if lv == level]
+        if found:
+            levels[level] = _sum(found)
+    return Rollup(period, today, scope, _sum([a.counts for a in axis_lines]), axis_lines, levels,
+                  task_lines, overdue)
+
+
+def most_overdue(session: Session, plan: Plan, period: Period, today: date,
+                 agency_ids: list[int] | None, *, limit: int = 5) -> list[AgencyLine]:
+    """Agencies with the most overdue items of the period (most first)."""
+    overdue = func.count().label("overdue")
+    query = (select(Item.agency_id, Agency.name, Agency.level, overdue)
+             .join(Task, col(Task.id) == Item.task_id)
+             .join(Agency, col(Agency.id) == Item.agency_id)
+             .where(*_period_filter(plan, period, agency_ids), overdue_flag(today))
+             .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level))
+             .order_by(overdue.desc(), col(Agency.name)).limit(limit))
+    return [AgencyLine(agency_id, name, level, Counts(overdue=int(n)))
+            for agency_id, name, level, n in session.exec(query)]
+
+
+def agency_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
+                 task_id: int | None = None, axis_id: int | None = None) -> list[AgencyLine]:
+    """Counts per owing agency (optionally for one task or one axis), by name."""
+    where = _period_filter(plan, period, scope_agency_ids(session, scope))
+    if task_id is not None:
+        where.append(col(Item.task_id) == task_id)
+    if axis_id is not None:
+        where.append(col(Task.axis_id) == axis_id)
+    query = (select(Item.agency_id, Agency.name, Agency.level, *_count_columns(today))
+             .join(Task, col(Task.id) == Item.task_id)
+             .join(Agency, col(Agency.id) == Item.agency_id)
+             .where(*where)
+             .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level))
+             .order_by(col(Agency.name)))
+    return [AgencyLine(agency_id, name, level, _counts(tuple(numbers)))
+            for agency_id, name, level, *numbers in session.exec(query)]
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    item_id: int
+    task_id: int
+    task_code: str
+    task_text: str
+    agency_id: int
+    agency_name: str
+    period_key: str
+    due_on: date
+    state: str
+    overdue: bool
+
+
+def item_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
+               agency_id: int | None = None, task_id: int | None = None) -> list[ItemLine]:
+    """The items themselves (drill-down pages), by task position then agency name."""
+    where = _period_filter(plan, period, scope_agency_ids(session, scope))
+    if agency_id is not None:
+        where.append(col(Item.agency_id) == agency_id)
+    if task_id is not None:
+        where.append(col(Item.task_id) == task_id)
+    query = (select(Item, Task.code, Task.task, Agency.name)
+             .join(Task, col(Task.id) == Item.task_id)
+             .join(Agency, col(Agency.id) == Item.agency_id)
+             .where(*where).order_by(col(Task.position), col(Agency.name), col(Item.due_on)))
+    return [ItemLine(item.id, item.task_id, code, text, item.agency_id, name, item.period_key,
+                     item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today)
+            for item, code, text, name in session.exec(query) if item.id is not None]
