@@ -273,8 +273,8 @@ def compute_rollup(session: Session, plan: Plan, period: Period, today: date, sc
                .where(*_period_filter(plan, period, agency_ids))
                .group_by(col(Item.task_id), col(Agency.level)))
     per_task: dict[int, dict[str, Counts]] = defaultdict(dict)
-    for task_id, level, *numbers in session.exec(grouped):
-        per_task[task_id][level] = _counts(tuple(numbers))
+    for row in session.exec(grouped):
+        per_task[row[0]][row[1]] = _counts(tuple(row[2:]))
     return _fold(session, plan, period, today, scope, per_task,
                  most_overdue(session, plan, period, today, agency_ids, limit=top))
 
@@ -330,8 +330,7 @@ def agency_lines(session: Session, plan: Plan, period: Period, today: date, scop
              .where(*where)
              .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level))
              .order_by(col(Agency.name)))
-    return [AgencyLine(agency_id, name, level, _counts(tuple(numbers)))
-            for agency_id, name, level, *numbers in session.exec(query)]
+    return [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.exec(query)]
 
 
 @dataclass(frozen=True)

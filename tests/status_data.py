@@ -90,7 +90,8 @@ def seed_status(engine: Engine) -> Seeded:
                 item_id=item.id, version=1, member_id=focal.id, state=report_state,
                 percent=50 if report_state == "in_progress" else None,
                 note=f"Đã triển khai {task_code} – {agency_code}",
-                document_number=f"{len(task_code)}{len(agency_code)}/BC-UBND" if report_state == "done" else "",
+                document_number=(f"{len(task_code)}{len(agency_code)}/BC-UBND"
+                                 if report_state == "done" else ""),
                 review_state=(ReviewState.APPROVED.value if verified else
                               ReviewState.RETURNED.value if returned else
                               ReviewState.PENDING.value if report_state == "done" else None),
