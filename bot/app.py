@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -10,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
+from bot import logs, webhook
 from bot.commands import menus
 from bot.context import BotApplication, BotContext
 from bot.instance_lock import InstanceLock, InstanceLockError
@@ -59,10 +61,10 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
 
 
 def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
-    """Run until interrupted (SIGINT/SIGTERM)."""
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    """Run until interrupted (SIGINT/SIGTERM): long polling, or webhook mode with a URL."""
+    logs.configure(settings.log_level, settings.log_format)
+    if webhook_url:
+        settings.require_webhook_secret()
     lock = InstanceLock(settings.database_url)
     try:
         lock.acquire()
@@ -71,6 +73,9 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
     try:
         app = build_application(settings)
         log.info("starting dondoc against %s", settings.bot_api_url)
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook_url:
+            asyncio.run(webhook.serve(app, settings, webhook_url))
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
     finally:
         lock.release()

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # Administrators bootstrapped by Telegram user id (comma separated); they can invite others.
     admin_ids: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"  # "text" or "json" (one object per line)
+    # Webhook mode (`dondoc run --webhook URL`): where the HTTP server listens, the path
+    # Telegram posts to, and the secret Telegram must send back in every request.
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: str = "telegram"
+    webhook_secret: str | None = None
 
     # Deadlines: due day of each period, DD-MM (see scheduler/periods.py).
     due_quarterly: str = "31-03,30-06,30-09,31-12"
@@ -123,6 +130,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Telegram user id (a number)")
         return value
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not 1 <= len(value) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
+            raise ValueError("1-256 characters, only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -150,6 +173,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def require_webhook_secret(self) -> str:
+        if not self.webhook_secret:
+            raise SettingsError("DONDOC_WEBHOOK_SECRET is not set: webhook mode needs a secret "
+                                "(1-256 characters of A-Z, a-z, 0-9, _ and -) that Telegram sends back")
+        return self.webhook_secret
 
     def require_token(self) -> str:
         if not self.bot_token:

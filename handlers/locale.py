@@ -7,6 +7,7 @@ from telegram.ext import TypeHandler
 
 from bot.context import BotContext
 from bot.i18n import negotiate, set_locale
+from bot.logs import current_update_id
 from models.db import run_sync, session_scope
 from models.members import member_by_telegram_id
 
@@ -21,6 +22,7 @@ async def apply_locale(update: object, context: BotContext) -> None:
     """Vietnamese unless the member chose otherwise or their Telegram speaks English."""
     if not isinstance(update, Update):
         return
+    current_update_id.set(update.update_id)
     user = update.effective_user
     chosen = await run_sync(_chosen_language, context, user.id) if user else None
     set_locale(negotiate(chosen=chosen, telegram_language_code=user.language_code if user else None,
