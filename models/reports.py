@@ -1,0 +1,589 @@
+"""Reports: the draft a focal point writes step by step, its submission as a new version, and the
+coordinators' review. Pure database work (no Telegram): handlers call these and translate.
+
+The draft lives in ``report_draft`` (one per member), so every step reads it from the database:
+a restart or another instance in the middle of a report loses nothing.
+
+Steps: state -> (percent | reason) -> note -> evidence -> review -> sent. A blocked report's
+reason is its note, so "reason" replaces the note step. Coordinators use the same table for the
+one-step "return" draft (the reason they are typing for sending a report back).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from models.db import session_scope
+from models.tables import (
+    Evidence,
+    Item,
+    ItemState,
+    Member,
+    MemberRole,
+    Report,
+    ReportDraft,
+    ReportState,
+    ReviewState,
+)
+
+R = TypeVar("R")
+
+STEP_STATE = "state"
+STEP_PERCENT = "percent"
+STEP_REASON = "reason"
+STEP_NOTE = "note"
+STEP_EVIDENCE = "evidence"
+STEP_REVIEW = "review"
+STEP_SENT = "sent"
+STEP_RETURN = "return"  # a coordinator typing why a report goes back
+STEPS = (STEP_STATE, STEP_PERCENT, STEP_REASON, STEP_NOTE, STEP_EVIDENCE, STEP_REVIEW, STEP_RETURN)
+
+MAX_NOTE = 1000
+MAX_DOCUMENT_NUMBER = 64
+MAX_FILES = 20
+MAX_FILE_BYTES = 20 * 1024 * 1024
+DEFAULT_TIMEOUT = timedelta(minutes=120)
+ALLOWED_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "odt", "jpg", "jpeg", "png", "zip"})
+ALLOWED_MIME = frozenset({
+    "application/pdf", "application/msword", "application/vnd.ms-excel", "application/zip",
+    "application/x-zip-compressed", "application/vnd.oasis.opendocument.text", "image/jpeg",
+    "image/png",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+})
+# "123/BC-UBND", "45/2026/QĐ-UBND" (an optional leading "Số"/"No." is dropped).
+_DOCUMENT_NUMBER = re.compile(r"^\d+(?:/[\w.\-]+)+$")
+_NUMBER_PREFIX = re.compile(r"^(?:số|so|no\.?)\s*[:.]?\s*", re.IGNORECASE)
+
+ITEM_STATE_BY_REPORT = {
+    ReportState.DONE.value: ItemState.REPORTED.value,
+    ReportState.IN_PROGRESS.value: ItemState.IN_PROGRESS.value,
+    ReportState.BLOCKED.value: ItemState.BLOCKED.value,
+}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ReportError(Exception):
+    """A refused action; ``code`` tells the handler what to say."""
+
+    code = "error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+
+
+class NotAllowed(ReportError):
+    code = "not_allowed"
+
+
+class Changed(ReportError):
+    """The button or message refers to something that has moved on (stale, expired, replaced)."""
+
+    code = "changed"
+
+
+class AlreadySent(ReportError):
+    code = "already_sent"
+
+
+class AlreadyVerified(ReportError):
+    code = "verified"
+
+
+class Invalid(ReportError):
+    """Bad input; ``detail`` names the rule (note_too_long, percent, document_number, ...)."""
+
+    code = "invalid"
+
+
+# --------------------------------------------------------------------------- who may do what
+
+REPORTER_ROLES = (MemberRole.FOCAL_POINT.value, MemberRole.ADMIN.value)
+REVIEWER_ROLES = (MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
+
+
+def may_report(member: Member | None, item: Item | None) -> bool:
+    """Active focal points (and admins) of the agency that owes the item."""
+    return (member is not None and item is not None and member.active
+            and member.role in REPORTER_ROLES and member.agency_id is not None
+            and member.agency_id == item.agency_id)
+
+
+def may_review(member: Member | None) -> bool:
+    return member is not None and member.active and member.role in REVIEWER_ROLES
+
+
+def may_view(member: Member | None, item: Item | None) -> bool:
+    """Reviewers see everything; an agency's own members see its items."""
+    if member is None or item is None or not member.active:
+        return False
+    return may_review(member) or (member.agency_id is not None and member.agency_id == item.agency_id)
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    kind: str  # document | photo
+    file_id: str
+    file_unique_id: str = ""
+    file_name: str = ""
+    mime_type: str = ""
+    file_size: int | None = None
+
+
+def check_file(file: EvidenceFile) -> None:
+    """Raise :class:`Invalid` unless the file is an accepted document or photo up to 20 MB."""
+    if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
+        raise Invalid("file_size")
+    if file.kind == "photo":
+        return
+    if file.kind != "document":
+        raise Invalid("file_type")
+    extension = file.file_name.rsplit(".", 1)[-1].lower() if "." in file.file_name else ""
+    if extension in ALLOWED_EXTENSIONS or (not extension and file.mime_type in ALLOWED_MIME):
+        return
+    raise Invalid("file_type")
+
+
+def draft_files(draft: ReportDraft) -> list[EvidenceFile]:
+    return [EvidenceFile(**entry) for entry in json.loads(draft.evidence or "[]")]
+
+
+def _store_files(draft: ReportDraft, files: list[EvidenceFile]) -> None:
+    draft.evidence = json.dumps([asdict(f) for f in files], ensure_ascii=False)
+
+
+def normalize_document_number(text: str) -> str:
+    """``"Số 123/BC-UBND"`` -> ``"123/BC-UBND"``; raise :class:`Invalid` if it is not one."""
+    value = _NUMBER_PREFIX.sub("", " ".join(text.split()))
+    value = value.replace(" ", "")
+    if not value or len(value) > MAX_DOCUMENT_NUMBER or not _DOCUMENT_NUMBER.match(value):
+        raise Invalid("document_number")
+    return value
+
+
+# --------------------------------------------------------------------------- reports (read)
+
+
+def current_report(session: Session, item_id: int) -> Report | None:
+    """The latest version: it is what the item's state reflects."""
+    query = select(Report).where(Report.item_id == item_id).order_by(col(Report.version).desc())
+    return session.exec(query.limit(1)).first()
+
+
+def history(session: Session, item_id: int) -> list[Report]:
+    """Every version, oldest first."""
+    return list(session.exec(select(Report).where(Report.item_id == item_id)
+                             .order_by(col(Report.version))))
+
+
+def evidence_of(session: Session, report_id: int) -> list[Evidence]:
+    return list(session.exec(select(Evidence).where(Evidence.report_id == report_id)
+                             .order_by(col(Evidence.id))))
+
+
+def _max_version(session: Session, item_id: int) -> int:
+    found = session.exec(select(func.max(Report.version)).where(Report.item_id == item_id)).one()
+    return int(found or 0)
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def _expired(draft: ReportDraft, now: datetime, timeout: timedelta) -> bool:
+    return draft.updated_at + timeout < now
+
+
+def active_draft(session: Session, member: Member, *, now: datetime,
+                 timeout: timedelta = DEFAULT_TIMEOUT) -> tuple[ReportDraft | None, bool]:
+    """The member's draft in progress, and whether one just expired (and was discarded)."""
+    draft = session.exec(select(ReportDraft).where(ReportDraft.member_id == member.id)).first()
+    if draft is None or draft.step == STEP_SENT:
+        return None, False
+    if _expired(draft, now, timeout):
+        session.delete(draft)
+        session.flush()
+        return None, True
+    return draft, False
+
+
+def _load(session: Session, member: Member, draft_id: int, steps: tuple[str, ...], *,
+          now: datetime, timeout: timedelta) -> ReportDraft:
+    """The member's draft ``draft_id`` if it is at one of ``steps``; otherwise why not."""
+    draft = session.get(ReportDraft, draft_id)
+    if draft is None:
+        raise Changed("no_draft")
+    if draft.member_id != member.id or not member.active:
+        raise NotAllowed("not_yours")
+    if draft.step == STEP_SENT:
+        raise AlreadySent()
+    if _expired(draft, now, timeout):
+        raise Changed("expired")  # active_draft() discards it
+    if draft.step not in steps:
+        raise Changed("step")
+    return draft
+
+
+def _item_for(session: Session, member: Member, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if not may_report(member, item):
+        raise NotAllowed("item")
+    assert item is not None
+    if item.state == ItemState.VERIFIED.value:
+        raise AlreadyVerified()
+    return item
+
+
+def start_draft(session: Session, member: Member, item_id: int, *, now: datetime) -> ReportDraft:
+    """A new draft for ``item_id`` (replacing the member's old one), prefilled from the current
+    version so an edit or a resubmission starts from what was sent."""
+    item = _item_for(session, member, item_id)
+    old = session.exec(select(ReportDraft).where(ReportDraft.member_id == member.id)).first()
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    assert member.id is not None and item.id is not None
+    draft = ReportDraft(member_id=member.id, item_id=item.id, step=STEP_STATE, updated_at=now)
+    last = current_report(session, item.id)
+    if last is not None:
+        assert last.id is not None
+        draft.state, draft.percent, draft.note = last.state, last.percent, last.note
+        draft.document_number, draft.base_version = last.document_number, last.version
+        _store_files(draft, [EvidenceFile(e.kind, e.file_id, e.file_unique_id, e.file_name,
+                                          e.mime_type, e.file_size)
+                             for e in evidence_of(session, last.id)])
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def draft_for(session: Session, member: Member, draft_id: int, *, now: datetime,
+              timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """The member's draft at any step (for showing it again)."""
+    return _load(session, member, draft_id, STEPS, now=now, timeout=timeout)
+
+
+def _advance(draft: ReportDraft, step: str, now: datetime) -> ReportDraft:
+    draft.step = step
+    draft.updated_at = now
+    return draft
+
+
+def set_state(session: Session, member: Member, draft_id: int, state: str, *, now: datetime,
+              timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """done -> note; in progress -> percent; blocked -> reason."""
+    if state not in ITEM_STATE_BY_REPORT:
+        raise Invalid("state")
+    draft = _load(session, member, draft_id, (STEP_STATE,), now=now, timeout=timeout)
+    if state != draft.state:
+        draft.percent = None
+    draft.state = state
+    following = {ReportState.DONE.value: STEP_NOTE, ReportState.IN_PROGRESS.value: STEP_PERCENT,
+                 ReportState.BLOCKED.value: STEP_REASON}[state]
+    return _advance(draft, following, now)
+
+
+def parse_percent(text: str) -> int:
+    value = text.strip().rstrip("%").strip()
+    if not value.isdigit() or not 0 <= int(value) <= 99:
+        raise Invalid("percent")
+    return int(value)
+
+
+def set_percent(session: Session, member: Member, draft_id: int, percent: int, *, now: datetime,
+                timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    if not 0 <= percent <= 99:
+        raise Invalid("percent")
+    draft = _load(session, member, draft_id, (STEP_PERCENT,), now=now, timeout=timeout)
+    draft.percent = percent
+    return _advance(draft, STEP_NOTE, now)
+
+
+def _check_text(text: str, *, required: bool) -> str:
+    value = text.strip()
+    if len(value) > MAX_NOTE:
+        raise Invalid("note_too_long")
+    if required and not value:
+        raise Invalid("note_empty")
+    return value
+
+
+def set_note(session: Session, member: Member, draft_id: int, text: str, *, now: datetime,
+             timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """The note (or a blocked report's reason, which must not be empty), then evidence."""
+    draft = _load(session, member, draft_id, (STEP_NOTE, STEP_REASON), now=now, timeout=timeout)
+    draft.note = _check_text(text, required=draft.step == STEP_REASON)
+    return _advance(draft, STEP_EVIDENCE, now)
+
+
+def keep_note(session: Session, member: Member, draft_id: int, *, now: datetime,
+              timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """Go on with the prefilled note (or none)."""
+    draft = _load(session, member, draft_id, (STEP_NOTE, STEP_REASON), now=now, timeout=timeout)
+    if draft.step == STEP_REASON and not draft.note.strip():
+        raise Invalid("note_empty")
+    return _advance(draft, STEP_EVIDENCE, now)
+
+
+def add_evidence(session: Session, member: Member, draft_id: int, file: EvidenceFile, *,
+                 now: datetime, timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    check_file(file)
+    draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
+    files = draft_files(draft)
+    if any(f.file_unique_id and f.file_unique_id == file.file_unique_id for f in files):
+        return _advance(draft, STEP_EVIDENCE, now)  # the same file twice counts once
+    if len(files) >= MAX_FILES:
+        raise Invalid("too_many_files")
+    _store_files(draft, [*files, file])
+    return _advance(draft, STEP_EVIDENCE, now)
+
+
+def clear_evidence(session: Session, member: Member, draft_id: int, *, now: datetime,
+                   timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
+    _store_files(draft, [])
+    draft.document_number = ""
+    return _advance(draft, STEP_EVIDENCE, now)
+
+
+def set_document_number(session: Session, member: Member, draft_id: int, text: str, *,
+                        now: datetime, timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    number = normalize_document_number(text)
+    draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
+    draft.document_number = number
+    return _advance(draft, STEP_EVIDENCE, now)
+
+
+def finish_evidence(session: Session, member: Member, draft_id: int, *, now: datetime,
+                    timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """To review; a done report needs a document number or at least one file."""
+    draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
+    if draft.state == ReportState.DONE.value and not draft.document_number and not draft_files(draft):
+        raise Invalid("no_evidence")
+    return _advance(draft, STEP_REVIEW, now)
+
+
+def restart_draft(session: Session, member: Member, draft_id: int, *, now: datetime,
+                  timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """"Change" on the review: back to the first step, keeping what was entered."""
+    draft = _load(session, member, draft_id, (STEP_REVIEW,), now=now, timeout=timeout)
+    return _advance(draft, STEP_STATE, now)
+
+
+def cancel_draft(session: Session, member: Member, draft_id: int | None = None) -> bool:
+    """Discard the member's draft (only ``draft_id`` if given); False if there was none."""
+    query = select(ReportDraft).where(ReportDraft.member_id == member.id,
+                                      col(ReportDraft.step) != STEP_SENT)
+    if draft_id is not None:
+        query = query.where(ReportDraft.id == draft_id)
+    draft = session.exec(query).first()
+    if draft is None:
+        return False
+    session.delete(draft)
+    session.flush()
+    return True
+
+
+# --------------------------------------------------------------------------- submitting
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    report: Report
+    item: Item
+    # Someone else sent a version after this draft was started (theirs stays in the history).
+    overtook: bool
+
+
+def _lock_item(session: Session, item_id: int) -> Item:
+    """The item row, locked until commit on PostgreSQL (SQLite serialises writers anyway)."""
+    query = select(Item).where(Item.id == item_id).with_for_update()
+    item = session.exec(query.execution_options(populate_existing=True)).one()
+    return item
+
+
+def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
+           timeout: timedelta = DEFAULT_TIMEOUT) -> SubmitResult:
+    """Store the draft as the item's next version and move the item's state, in one transaction.
+
+    The draft is claimed first with a conditional UPDATE (review -> sent), so a double tap or a
+    second instance finds it already sent; the item row is locked before the next version number
+    is read, so concurrent reporters get consecutive versions."""
+    draft = _load(session, member, draft_id, (STEP_REVIEW,), now=now, timeout=timeout)
+    claimed = session.execute(
+        update(ReportDraft).where(col(ReportDraft.id) == draft_id, col(ReportDraft.step) == STEP_REVIEW)
+        .values(step=STEP_SENT, updated_at=now).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadySent()
+    assert draft.state is not None
+    item = _lock_item(session, draft.item_id)
+    if not may_report(member, item):
+        raise NotAllowed("item")
+    if item.state == ItemState.VERIFIED.value:
+        raise AlreadyVerified()
+    previous = _max_version(session, draft.item_id)
+    assert member.id is not None
+    report = Report(item_id=draft.item_id, version=previous + 1, member_id=member.id,
+                    state=draft.state, percent=draft.percent, note=draft.note,
+                    document_number=draft.document_number, created_at=now,
+                    review_state=ReviewState.PENDING.value if draft.state == ReportState.DONE.value
+                    else None)
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    for file in draft_files(draft):
+        session.add(Evidence(report_id=report.id, kind=file.kind, file_id=file.file_id,
+                             file_unique_id=file.file_unique_id, file_name=file.file_name[:255],
+                             mime_type=file.mime_type[:128], file_size=file.file_size))
+    item.state = ITEM_STATE_BY_REPORT[draft.state]
+    item.state_changed_at = now
+    session.add(item)
+    session.flush()
+    return SubmitResult(report, item, overtook=previous != draft.base_version)
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True  # the (item_id, version) race: read the versions again
+    text = str(exc).lower()
+    return "locked" in text or "deadlock" in text or "could not serialize" in text
+
+
+def with_retry(engine: Engine, work: Callable[[Session], R], *, attempts: int = 6) -> R:
+    """Run ``work`` in its own transaction, again (in a fresh one) after a lost write race."""
+    for attempt in range(attempts):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == attempts - 1 or not _retryable(exc):
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def submit_report(engine: Engine, member_id: int, draft_id: int, *, now: datetime,
+                  timeout: timedelta = DEFAULT_TIMEOUT) -> SubmitResult:
+    """:func:`submit` with retries on the version race."""
+    def work(session: Session) -> SubmitResult:
+        member = session.get(Member, member_id)
+        if member is None:
+            raise NotAllowed("member")
+        return submit(session, member, draft_id, now=now, timeout=timeout)
+    return with_retry(engine, work)
+
+
+# --------------------------------------------------------------------------- review
+
+
+def review_queue(session: Session, member: Member) -> list[Report]:
+    """Done reports waiting for verification, oldest first: every agency's for coordinators,
+    their own agency's (to look at only) for leaders. Only current versions count."""
+    latest = (select(Report.item_id, func.max(Report.version).label("version"))
+              .group_by(col(Report.item_id)).subquery())
+    query = (select(Report)
+             .join(latest, (latest.c.item_id == Report.item_id) & (latest.c.version == Report.version))
+             .join(Item, col(Item.id) == Report.item_id)
+             .where(Report.review_state == ReviewState.PENDING.value,
+                    Item.state == ItemState.REPORTED.value)
+             .order_by(col(Report.created_at), col(Report.id)))
+    if may_review(member):
+        return list(session.exec(query))
+    if member.active and member.role == MemberRole.LEADER.value and member.agency_id is not None:
+        return list(session.exec(query.where(Item.agency_id == member.agency_id)))
+    raise NotAllowed("review")
+
+
+def _reviewable(session: Session, member: Member, report_id: int, version: int) -> tuple[Report, Item]:
+    if not may_review(member):
+        raise NotAllowed("review")
+    report = session.get(Report, report_id)
+    if report is None or report.version != version:
+        raise Changed("report")
+    item = _lock_item(session, report.item_id)
+    session.refresh(report)
+    if report.review_state != ReviewState.PENDING.value or item.state != ItemState.REPORTED.value:
+        raise Changed("reviewed")
+    if _max_version(session, item.id or 0) != version:
+        raise Changed("newer")
+    return report, item
+
+
+def approve(session: Session, member: Member, report_id: int, version: int, *,
+            now: datetime) -> Report:
+    """Verify the report: the item is done for good."""
+    report, item = _reviewable(session, member, report_id, version)
+    report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.APPROVED.value, member.id, now
+    item.state, item.state_changed_at = ItemState.VERIFIED.value, now
+    session.add_all([report, item])
+    session.flush()
+    return report
+
+
+def start_return(session: Session, member: Member, report_id: int, version: int, *,
+                 now: datetime) -> ReportDraft:
+    """The coordinator will type a reason: remember which report in their draft row."""
+    report, _item = _reviewable(session, member, report_id, version)
+    old = session.exec(select(ReportDraft).where(ReportDraft.member_id == member.id)).first()
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    assert member.id is not None
+    draft = ReportDraft(member_id=member.id, item_id=report.item_id, step=STEP_RETURN,
+                        base_version=version, updated_at=now)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def return_report(session: Session, member: Member, report_id: int, version: int, reason: str, *,
+                  now: datetime) -> Report:
+    """Send the report back with ``reason``; the agency's focal points must resubmit."""
+    reason = _check_text(reason, required=True)
+    report, item = _reviewable(session, member, report_id, version)
+    report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.RETURNED.value, member.id, now
+    report.review_reason = reason
+    item.state, item.state_changed_at = ItemState.RETURNED.value, now
+    session.add_all([report, item])
+    session.flush()
+    return report
+
+
+def return_from_draft(session: Session, member: Member, reason: str, *, now: datetime,
+                      timeout: timedelta = DEFAULT_TIMEOUT) -> Report:
+    """The reason typed after tapping Return: applies to the report the draft remembers."""
+    draft, _expired_now = active_draft(session, member, now=now, timeout=timeout)
+    if draft is None or draft.step != STEP_RETURN:
+        raise Changed("no_draft")
+    reason = _check_text(reason, required=True)
+    report = session.exec(select(Report).where(Report.item_id == draft.item_id,
+                                               Report.version == draft.base_version)).first()
+    if report is None or report.id is None:
+        raise Changed("report")
+    returned = return_report(session, member, report.id, draft.base_version, reason, now=now)
+    session.delete(draft)
+    session.flush()
+    return returned
+
+
+def focal_points(session: Session, agency_id: int) -> list[Member]:
+    """The agency's reachable focal points (who hear about returned reports)."""
+    query = select(Member).where(Member.agency_id == agency_id,
+                                 Member.role == MemberRole.FOCAL_POINT.value, col(Member.active),
+                                 col(Member.unreachable_at).is_(None)).order_by(col(Member.id))
+    return list(session.exec(query))
