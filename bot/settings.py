@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # Event deadlines: how far from today an event date may be.
     event_max_past_days: int = Field(default=366, ge=0)
     event_max_future_days: int = Field(default=366, ge=0)
+    # A report left unfinished this long (minutes since its last step) is discarded.
+    draft_timeout_minutes: int = Field(default=120, gt=0, le=60 * 24 * 7)
 
     @field_validator("bot_token")
     @classmethod
