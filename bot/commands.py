@@ -11,6 +11,9 @@ MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("Start, or open an invitation")),
     ("help", N_("What this bot can do")),
     ("event", N_("Record an approval or an election (coordinators)")),
+    ("status", N_("Where the plan stands")),
+    ("chart", N_("Completion chart")),
+    ("export", N_("Export the period as a spreadsheet (leaders)")),
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from bot.context import BotApplication
 from handlers import errors, event, locale, start
+from handlers import export as export_handlers
+from handlers import status as status_handlers
 
 # Group -100 runs first for every update: it sets the language the other handlers answer in.
 LOCALE_GROUP = -100
@@ -16,4 +18,7 @@ def register(app: BotApplication) -> None:
         app.add_handler(handler)
     for event_handler in event.handlers():  # /event: coordinators record approvals and elections
         app.add_handler(event_handler)
+    # /status, /chart, /export: where the plan stands
+    for status_handler in [*status_handlers.handlers(), *export_handlers.handlers()]:
+        app.add_handler(status_handler)
     app.add_error_handler(errors.on_error)

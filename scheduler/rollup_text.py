@@ -1,0 +1,240 @@
+"""How a roll-up reads: the /status summary, its drill-down pages, and the digest. Shared by the
+handlers and the digest dispatcher so both say the same numbers the same way.
+
+Every text goes through the catalogs; long lists are split into pages (never cut off)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from bot.i18n import N_, format_date, format_number, format_percent, ngettext
+from bot.i18n import gettext as _
+from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
+from scheduler.periods import HALF, QUARTER, Period
+
+MAX_TEXT = 4096
+PAGE_LINES = 20
+PAGE_CHARS = 3500  # leaves room for a header and a footer within MAX_TEXT
+BAR_WIDTH = 10
+
+# The six PAPI axes by number; the Vietnamese catalog gives the plan's own wording.
+AXIS_NAMES = {
+    1: N_("Participation at local levels"),
+    2: N_("Transparency"),
+    3: N_("Vertical accountability"),
+    4: N_("Control of corruption in the public sector"),
+    5: N_("Public administrative procedures"),
+    6: N_("Public service delivery"),
+}
+LEVEL_NAMES = {
+    "province": N_("Provincial People's Committee"),
+    "department": N_("Departments"),
+    "district": N_("Districts"),
+    "commune": N_("Communes"),
+    "other": N_("Other agencies"),
+}
+STATE_NAMES = {
+    "not_started": N_("Not started"),
+    "in_progress": N_("In progress"),
+    "blocked": N_("Blocked"),
+    "reported": N_("Done, awaiting verification"),
+    "returned": N_("Sent back"),
+    "verified": N_("Verified"),
+}
+STATE_ICONS = {"not_started": "⚪", "in_progress": "🟡", "blocked": "🔴", "reported": "🔵",
+               "returned": "🟠", "verified": "🟢"}
+
+
+def esc(text: object) -> str:
+    """Escape a value for an HTML message (as handlers.common.esc, without importing handlers)."""
+    return html.escape(str(text), quote=False)
+
+
+def axis_name(number: int, fallback: str = "") -> str:
+    return _(AXIS_NAMES[number]) if number in AXIS_NAMES else fallback
+
+
+def level_name(level: str) -> str:
+    return _(LEVEL_NAMES.get(level, LEVEL_NAMES["other"]))
+
+
+def state_name(state: str) -> str:
+    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+
+
+def level_count(level: str, done: int, owed: int) -> str:
+    """``10/14 districts`` / ``10/14 huyện``."""
+    values = {"done": format_number(done), "owed": format_number(owed)}
+    if level == "district":
+        return ngettext("{done}/{owed} district", "{done}/{owed} districts", owed).format(**values)
+    if level == "commune":
+        return ngettext("{done}/{owed} commune", "{done}/{owed} communes", owed).format(**values)
+    if level == "department":
+        return ngettext("{done}/{owed} department", "{done}/{owed} departments", owed).format(**values)
+    return ngettext("{done}/{owed} agency", "{done}/{owed} agencies", owed).format(**values)
+
+
+def period_label(period: Period) -> str:
+    year = period.start.year
+    if period.kind == QUARTER:
+        return _("Q{quarter} {year}").format(quarter=(period.start.month - 1) // 3 + 1, year=year)
+    if period.kind == HALF:
+        if period.start.month == 1:
+            return _("first half of {year}").format(year=year)
+        return _("second half of {year}").format(year=year)
+    return _("year {year}").format(year=year)
+
+
+def bar(ratio: float, width: int = BAR_WIDTH) -> str:
+    """``▓▓▓▓▓░░░░░ 52%``."""
+    filled = round(max(0.0, min(1.0, ratio)) * width)
+    return "▓" * filled + "░" * (width - filled) + " " + format_percent(ratio)
+
+
+def counts_lines(counts: Counts) -> list[str]:
+    """The state breakdown, one figure a line."""
+    n = format_number
+    return [
+        _("Items owed: <b>{n}</b>").format(n=n(counts.owed)),
+        _("✅ Done: {done} (verified {verified}, awaiting verification {reported})").format(
+            done=n(counts.done), verified=n(counts.verified), reported=n(counts.reported)),
+        _("🟡 In progress: {n}").format(n=n(counts.in_progress)),
+        _("🔴 Blocked: {n}").format(n=n(counts.blocked)),
+        _("🟠 Sent back: {n}").format(n=n(counts.returned)),
+        _("⚪ Not started: {n}").format(n=n(counts.not_started)),
+        _("⏰ Overdue: <b>{n}</b>").format(n=n(counts.overdue)),
+    ]
+
+
+def summary_lines(rollup: Rollup, scope_label: str) -> list[str]:
+    """The /status summary (and the body of a digest)."""
+    lines = [_("📊 <b>Plan status — {period}</b>").format(period=esc(period_label(rollup.period))),
+             _("Scope: {scope} · as of {date}").format(scope=esc(scope_label),
+                                                     date=format_date(rollup.today)),
+             "", *counts_lines(rollup.totals), "", _("<b>Completion by axis</b>")]
+    for axis in rollup.axes:
+        lines.append(f"{axis.number}. {esc(axis_name(axis.number, axis.name))}")
+        lines.append(f"<code>{bar(axis.counts.ratio)}</code> ({format_number(axis.counts.done)}/"
+                     f"{format_number(axis.counts.owed)})")
+    by_class = [t for t in rollup.tasks if t.owed_by_class and t.counts.owed]
+    if by_class:
+        lines += ["", _("<b>Tasks owed by a class of agencies</b>")]
+        lines += [task_class_line(t) for t in by_class]
+    if rollup.most_overdue:
+        lines += ["", _("<b>Most overdue agencies</b>")]
+        lines += [ngettext("• {agency}: {n} overdue item", "• {agency}: {n} overdue items",
+                           a.counts.overdue).format(agency=esc(a.name), n=format_number(a.counts.overdue))
+                  for a in rollup.most_overdue]
+    return lines
+
+
+def task_class_line(task: TaskLine) -> str:
+    parts = [level_count(level, c.done, c.owed) for level, c in task.by_level.items() if c.owed]
+    return f"{esc(task.code)}: " + " · ".join(parts)
+
+
+def axis_lines(rollup: Rollup, number: int) -> list[str]:
+    """Tasks of one axis with their completion."""
+    lines = []
+    for task in (t for t in rollup.tasks if t.axis_number == number):
+        c = task.counts
+        lines.append(f"<b>{esc(task.code)}</b> {esc(clip(task.text, 90))}")
+        if c.owed:
+            lines.append(f"   <code>{bar(c.ratio)}</code> {format_number(c.done)}/{format_number(c.owed)}"
+                         + (" · " + _("⏰ {n} overdue").format(n=format_number(c.overdue))
+                            if c.overdue else ""))
+        else:
+            lines.append("   " + _("nothing due in this period"))
+    return lines
+
+
+def agency_state_lines(agencies: Sequence[AgencyLine]) -> list[str]:
+    """One line per agency: its items of a task by state."""
+    lines = []
+    for a in agencies:
+        c = a.counts
+        states = [f"{STATE_ICONS[s]} {state_name(s)}" for s, n in _nonzero(c) if n]
+        if c.owed > 1:
+            states = [f"{STATE_ICONS[s]} {n}" for s, n in _nonzero(c) if n]
+        late = " ⏰" if c.overdue else ""
+        lines.append(f"• {esc(a.name)}: {', '.join(states)}{late}")
+    return lines
+
+
+def _nonzero(c: Counts) -> list[tuple[str, int]]:
+    return [("verified", c.verified), ("reported", c.reported), ("in_progress", c.in_progress),
+            ("blocked", c.blocked), ("returned", c.returned), ("not_started", c.not_started)]
+
+
+def item_state_lines(items: Sequence[ItemLine]) -> list[str]:
+    """An agency's items: task, state, due day."""
+    lines = []
+    for item in items:
+        late = " · " + _("⏰ overdue") if item.overdue else ""
+        lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(item.task_code)}</b> "
+                     f"{esc(clip(item.task_text, 70))}\n   {esc(state_name(item.state))} · "
+                     + _("due {date}").format(date=format_date(item.due_on, "short")) + late)
+    return lines
+
+
+def clip(text: str, width: int) -> str:
+    """Shorten a task's text for a list line; the ellipsis shows it was shortened."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def paginate(lines: Sequence[str], *, max_lines: int = PAGE_LINES,
+             max_chars: int = PAGE_CHARS) -> list[list[str]]:
+    """Split lines into pages of at most ``max_lines`` lines and ``max_chars`` characters."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        length = utf16_len(line) + 1
+        if pages[-1] and (len(pages[-1]) >= max_lines or size + length > max_chars):
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += length
+    return pages
+
+
+def chunk(lines: Sequence[str], limit: int = MAX_TEXT) -> list[str]:
+    """Join lines into as few messages as fit ``limit`` (UTF-16 units), breaking between lines."""
+    messages = ["\n".join(page) for page in paginate(lines, max_lines=10_000, max_chars=limit - 1)]
+    for message in messages:
+        if utf16_len(message) > limit:
+            raise ValueError("a single line is longer than a Telegram message")
+    return messages
+
+
+def changes_lines(now: dict[str, object], before: dict[str, object] | None) -> list[str]:
+    """What changed since the previous digest (numbers as stored in digest snapshots)."""
+    if before is None or before.get("period") != now.get("period"):
+        return [_("First digest for this period.")]
+    totals_now, totals_before = _totals(now), _totals(before)
+    lines = [_("<b>Since the last digest</b>")]
+    done = (totals_now["reported"] + totals_now["verified"]
+            - totals_before["reported"] - totals_before["verified"])
+    lines.append(_("✅ Done: {delta}").format(delta=_signed(done)))
+    lines.append(_("🟢 Verified: {delta}").format(
+        delta=_signed(totals_now["verified"] - totals_before["verified"])))
+    lines.append(_("⏰ Overdue: {delta}").format(
+        delta=_signed(totals_now["overdue"] - totals_before["overdue"])))
+    lines.append(_("🔴 Blocked: {delta}").format(
+        delta=_signed(totals_now["blocked"] - totals_before["blocked"])))
+    return lines
+
+
+def _totals(snapshot: dict[str, object]) -> dict[str, int]:
+    totals = snapshot.get("totals", {})
+    assert isinstance(totals, dict)
+    return {k: int(totals.get(k, 0)) for k in
+            ("owed", "reported", "verified", "overdue", "blocked")}
+
+
+def _signed(n: int) -> str:
+    return ("+" if n > 0 else "") + format_number(n) if n else "0"
