@@ -39,9 +39,8 @@ from models.obligations import owing_agencies
 from models.registry import current_plan
 from models.tables import Item, MemberRole, Task
 from models.types import utcnow
-from scheduler.config import schedule_rules
+from scheduler.config import mark_items_dirty, schedule_rules
 from scheduler.deadlines import sync_items
-from scheduler.jobs import mark_items_dirty
 
 TASK, DATE, DAYS, CONFIRM = range(4)
 DAY_CHOICES = (7, 15, 30, 60, 90)

@@ -56,6 +56,14 @@ def schedule_rules(settings: Settings) -> ScheduleRules:
                          grace=timedelta(hours=settings.grace_hours))
 
 
+ITEMS_DIRTY = "items_dirty"
+
+
+def mark_items_dirty(app_data: dict[str, object]) -> None:
+    """Something changed the deadlines (an event was recorded): re-sync items at the next tick."""
+    app_data[ITEMS_DIRTY] = True
+
+
 def working_calendar(session: Session) -> WorkingCalendar:
     """Vietnam's calendar with the admins' extra days off and make-up working days."""
     days = list(session.exec(select(CalendarDay)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from telegram.ext import ContextTypes, JobQueue
@@ -15,7 +15,7 @@ from bot.context import BotApplication, BotContext
 from models.db import run_sync, session_scope
 from models.registry import current_plan
 from models.types import utcnow
-from scheduler.config import ScheduleRules, schedule_rules, working_calendar
+from scheduler.config import ITEMS_DIRTY, ScheduleRules, mark_items_dirty, schedule_rules, working_calendar
 from scheduler.deadlines import sync_items
 from scheduler.dispatch import dispatch_due, next_due
 from scheduler.planner import plan_reminders
@@ -48,7 +48,7 @@ async def tick(context: BotContext) -> None:
         now = utcnow()
         today = now.astimezone(rules.tz).date()
         # Items change with the day (a new period begins); reminders are re-planned every tick.
-        with_items = data.get("items_synced_on") != today or data.pop("items_dirty", False)
+        with_items = data.get("items_synced_on") != today or data.pop(ITEMS_DIRTY, False)
         await run_sync(refresh_schedule, context.engine, rules, now, with_items=with_items)
         data["items_synced_on"] = today
         stats = await dispatch_due(context.bot, context.engine, rules,
@@ -90,7 +90,4 @@ def start(app: BotApplication) -> None:
                             job_kwargs={"max_instances": 1, "coalesce": True,
                                         "misfire_grace_time": None})
 
-
-def mark_items_dirty(app_data: dict[str, object], _when: date | None = None) -> None:
-    """Something changed the deadlines (an event was recorded): re-sync items next tick."""
-    app_data["items_dirty"] = True
+__all__ = ["mark_items_dirty", "refresh_schedule", "start", "tick"]

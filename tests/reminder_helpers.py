@@ -1,0 +1,87 @@
+"""Helpers for the scheduling tests: members, a fixed active date, rules, a recording bot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from bot.settings import load_settings
+from models.agencies import find_agency
+from models.db import session_scope
+from models.registry import current_plan
+from models.tables import Agency, Delivery, Member, Plan
+from scheduler.config import ScheduleRules, schedule_rules
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(y: int, m: int, d: int, hh: int = 8, mm: int = 0, ss: int = 0) -> datetime:
+    return datetime.combine(date(y, m, d), time(hh, mm, ss), tzinfo=TZ)
+
+
+def rules(**overrides: Any) -> ScheduleRules:
+    return schedule_rules(load_settings(**overrides))
+
+
+def set_active_from(engine: Engine, day: date) -> None:
+    with session_scope(engine) as s:
+        s.execute(update(Plan).values(active_from=day))
+
+
+def plan_of(session: Session) -> Plan:
+    plan = current_plan(session)
+    assert plan is not None
+    return plan
+
+
+def agency(session: Session, code: str) -> Agency:
+    found = find_agency(session, code)
+    assert found is not None, code
+    return found
+
+
+def add_member(engine: Engine, user_id: int, agency_code: str | None, role: str = "focal_point",
+               language: str = "en") -> int:
+    with session_scope(engine) as s:
+        agency_id = agency(s, agency_code).id if agency_code else None
+        member = Member(telegram_user_id=user_id, agency_id=agency_id, role=role,
+                        full_name=f"User {user_id}", language=language)
+        s.add(member)
+        s.flush()
+        assert member.id is not None
+        return member.id
+
+
+def ledger(engine: Engine) -> list[Delivery]:
+    with session_scope(engine) as s:
+        return list(s.exec(select(Delivery).order_by(Delivery.id)))  # type: ignore[arg-type]
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    text: str
+    at: datetime
+
+
+@dataclass
+class RecordingBot:
+    """Stands in for telegram.Bot in model-level tests: records what would be sent."""
+
+    sent: list[Sent] = field(default_factory=list)
+
+    async def send_message(self, chat_id: int, text: str, reply_markup: object = None) -> Any:
+        self.sent.append(Sent(chat_id, text, datetime.now(UTC)))
+
+        class _Message:
+            message_id = len(self.sent)
+
+        return _Message()
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
