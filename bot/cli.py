@@ -14,7 +14,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_members, ops
+from bot import cli_export, cli_members, ops
 from bot.settings import Settings, SettingsError, load_settings
 from models import agencies as agencies_mod
 from models import registry
@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedule_commands.add_parsers(sub)  # event(s), milestone, calendar, schedule
     ops.add_parsers(sub)  # backup, restore, doctor
     cli_members.add_parsers(sub)  # invite, invitations, members
+    cli_export.add_parsers(sub)  # export
     return parser
 
 

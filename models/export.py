@@ -225,3 +225,4 @@ def write_csv(export: Export) -> bytes:
         writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
                          for v in _values(row)])
     return buffer.getvalue().encode("utf-8-sig")
+

@@ -1,0 +1,58 @@
+"""``dondoc export``: a period's roll-up as an XLSX workbook (appendix layout + summary) or the
+detail rows as CSV. ``bot.cli`` adds it with :func:`add_parsers`; a refusal raises ``ValueError``
+(printed as one line by ``bot.cli.main``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from bot.i18n import SUPPORTED, use_locale
+from bot.settings import Settings
+from models.db import make_engine, session_scope
+from models.export import build_export, write_csv, write_xlsx
+from models.registry import current_plan
+from models.rollup import EVERYTHING, parse_period
+from models.types import utcnow
+from scheduler.config import schedule_rules
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
+    """Write the export of ``--period`` for the whole registry to ``--output``."""
+    period = parse_period(args.period, schedule_rules(settings).due)
+    fmt = args.format or ("csv" if str(args.output).lower().endswith(".csv") else "xlsx")
+    language = args.language or settings.default_language
+    engine = make_engine(settings.database_url, pooled=False)
+    try:
+        if not inspect(engine).has_table("item"):
+            raise ValueError("the database has no schema yet; run `dondoc init` first")
+        with session_scope(engine) as session, use_locale(language):
+            plan = current_plan(session)
+            if plan is None:
+                raise ValueError("no plan is loaded; run `dondoc init` first")
+            today = utcnow().astimezone(settings.tz).date()
+            export = build_export(session, plan, period, today, EVERYTHING, settings.tz)
+            data = write_xlsx(export) if fmt == "xlsx" else write_csv(export)
+    finally:
+        engine.dispose()
+    output = Path(args.output)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise ValueError(f"{output}: cannot write ({exc.strerror})") from None
+    sys.stdout.write(f"Wrote {output} ({fmt}, period {period.key}, {len(export.rows)} rows, "
+                     f"{export.rollup.totals.owed} items owed).\n")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export", help="export a period's status as XLSX (appendix layout + summary) or CSV")
+    p.add_argument("--period", required=True, help="2026-Q4, 2026-H2 or 2026")
+    p.add_argument("--format", choices=("xlsx", "csv"),
+                   help="default: from the output's extension, else xlsx")
+    p.add_argument("--output", required=True, help="file to write")
+    p.add_argument("--language", choices=SUPPORTED,
+                   help="language of the headers (default: DONDOC_DEFAULT_LANGUAGE)")
+    p.set_defaults(handler=cmd_export)
