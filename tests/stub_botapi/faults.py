@@ -184,5 +184,6 @@ class FaultInjector:
             if len(recent) >= limit:
                 wait = max(1, math.ceil(window - (now - recent[-limit])))
                 raise make_error(429, retry_after=wait)
-        while self._global_sends and now - self._global_sends[0] >= 60.0:
-            self._global_sends.popleft()
+        for sends in (self._global_sends, chat_sends):
+            while sends and now - sends[0] >= 60.0:
+                sends.popleft()

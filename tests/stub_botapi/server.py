@@ -387,8 +387,8 @@ class StubBotApi(UserActions):
         with self._lock:
             self._calls: list[Call] = []
             self._updates: list[dict[str, Any]] = []
-            self._messages: dict[tuple[Any, int], SentMessage] = {}
-            self._all_messages: dict[tuple[Any, int], dict[str, Any]] = {}
+            self._messages: dict[tuple[Any, Any], SentMessage] = {}
+            self._all_messages: dict[tuple[Any, Any], dict[str, Any]] = {}
             self._message_ids: dict[Any, itertools.count[int]] = {}
             self._callback_queries: dict[str, bool] = {}
             self._callback_answers: dict[str, dict[str, Any]] = {}
@@ -1139,7 +1139,7 @@ class StubBotApi(UserActions):
         return compute_rate_stats(self.calls(), include_failed=include_failed)
 
     def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 10, interval: float = 0.02
+        self, predicate: Callable[[], T | None], timeout: float = 10, interval: float = 0.02
     ) -> T:
         """Poll ``predicate()`` until truthy and return its value (sync code)."""
         deadline = time.monotonic() + timeout
@@ -1152,7 +1152,7 @@ class StubBotApi(UserActions):
             time.sleep(interval)
 
     async def await_for(
-        self, predicate: Callable[[], T], timeout: float = 10, interval: float = 0.02
+        self, predicate: Callable[[], T | None], timeout: float = 10, interval: float = 0.02
     ) -> T:
         """Async :meth:`wait_for`; never blocks the caller's event loop."""
         deadline = time.monotonic() + timeout
