@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("vi", "en")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class SettingsError(ValueError):
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     event_max_future_days: int = Field(default=366, ge=0)
     # A report left unfinished this long (minutes since its last step) is discarded.
     draft_timeout_minutes: int = Field(default=120, gt=0, le=60 * 24 * 7)
+    # Leaders' digests: weekday (mon..sun) and local time of the weekly one; period ends too.
+    digest_weekday: str = "mon"
+    digest_at: str = "08:00"
 
     @field_validator("bot_token")
     @classmethod
@@ -147,6 +151,22 @@ class Settings(BaseSettings):
         if not 1 <= len(value) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
             raise ValueError("1-256 characters, only A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _digest_weekday(cls, value: str) -> str:
+        value = value.strip().lower()[:3]
+        if value not in WEEKDAYS:
+            raise ValueError(f"must be one of {', '.join(WEEKDAYS)}")
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        parsed = parse_hhmm(value)
+        if parsed.hour > 23 or parsed.minute > 59:
+            raise ValueError(f"{value!r} is not a time of day like 08:00")
+        return f"{parsed:%H:%M}"
 
     @field_validator("log_level")
     @classmethod

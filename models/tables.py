@@ -412,3 +412,19 @@ class BroadcastAck(SQLModel, table=True):
     agency_id: int | None = Field(default=None, foreign_key="agency.id")
     name: str = Field(default="", max_length=255)
     at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- digests ------------------------------------------------------------------------------
+
+class Digest(SQLModel, table=True):
+    """One digest of the roll-up for one scope at one slot (a week, or a period's end). Its
+    snapshot (the roll-up's numbers as JSON) is what the next digest compares with."""
+
+    __table_args__ = (UniqueConstraint("slot", "scope"),)
+    id: int | None = Field(default=None, primary_key=True)
+    slot: str = Field(max_length=64)  # "2026-Q4:w2026-47" | "2026-Q4:end"
+    period: str = Field(max_length=16, index=True)
+    scope: str = Field(max_length=32, index=True)  # "all" | "tree:<agency id>" | "agency:<id>"
+    slot_at: datetime = Field(sa_type=UTCDateTime)
+    snapshot: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
