@@ -19,6 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from models import agencies, registry
+from tests.stub_botapi.fixtures import stub_bot, stub_botapi  # noqa: F401
+
+# PTB 22 warns (DeprecationWarning) when it builds RetryAfter unless told to use timedeltas;
+# the suite turns warnings into errors, and the dispatcher handles both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 from models.db import make_engine, session_scope, upgrade
 from models.plan_parser import parse_plan
 
