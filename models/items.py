@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
@@ -47,10 +48,10 @@ class ItemPage:
     total: int
 
 
-def _listed(agency_id: int, today: date, states: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+def _listed(agency_id: int, today: date, states: tuple[str, ...] | None = None) -> Any:
     latest = (select(Report.item_id, func.max(Report.version).label("version"))
               .group_by(col(Report.item_id)).subquery())
-    query = (select(Item, Task.code, Task.task, latest.c.version, Report.percent)
+    query = (select(Item, col(Task.code), col(Task.task), latest.c.version, col(Report.percent))  # type: ignore[call-overload]
              .join(Task, col(Task.id) == Item.task_id)
              .outerjoin(latest, latest.c.item_id == Item.id)
              .outerjoin(Report, (col(Report.item_id) == Item.id) & (Report.version == latest.c.version))
@@ -61,7 +62,7 @@ def _listed(agency_id: int, today: date, states: tuple[str, ...] | None = None):
                            col(Item.state).in_(DONE_STATES) & (col(Item.due_on) >= today)))
 
 
-def _rows(session: Session, query) -> list[ItemRow]:  # type: ignore[no-untyped-def]
+def _rows(session: Session, query: Any) -> list[ItemRow]:
     rows = []
     for item, code, task, version, percent in session.exec(query):
         assert item.id is not None
