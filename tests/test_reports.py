@@ -90,7 +90,8 @@ def item_state(engine: Engine, item_id: int) -> str:
 # --------------------------------------------------------------------------- listing
 
 
-def test_items_for_agency_open_first_most_urgent_and_paged(plan_engine: Engine, world: dict[str, int]) -> None:
+def test_items_for_agency_open_first_most_urgent_and_paged(plan_engine: Engine,
+                                                           world: dict[str, int]) -> None:
     with session_scope(plan_engine) as s:
         everything = items_service.all_items_for_agency(s, HA_LONG, TODAY)
         assert everything and all(r.is_open for r in everything)
@@ -232,9 +233,8 @@ def test_cancel_and_restart_replace_the_draft(plan_engine: Engine, world: dict[s
 @pytest.mark.parametrize("who", ["other", "coord", "leader", "gone"])
 def test_only_focal_points_of_the_owing_agency_report(plan_engine: Engine, world: dict[str, int],
                                                       who: str) -> None:
-    with session_scope(plan_engine) as s:
-        with pytest.raises(svc.NotAllowed):
-            svc.start_draft(s, m(s, world, who), world["item"], now=NOW)
+    with session_scope(plan_engine) as s, pytest.raises(svc.NotAllowed):
+        svc.start_draft(s, m(s, world, who), world["item"], now=NOW)
 
 
 def test_admin_of_the_agency_may_report(plan_engine: Engine, world: dict[str, int]) -> None:
