@@ -35,6 +35,7 @@ from models.tables import (
 )
 from models.types import utcnow
 from scheduler.config import ScheduleRules
+from scheduler.digests import DIGEST, digest_language, render_digest
 from scheduler.reminder_text import ReminderLine, render_reminder, render_unreachable_notice
 from scheduler.slots import is_quiet, shift_out_of_quiet
 
@@ -145,7 +146,17 @@ def _build(session: Session, rows: list[Delivery], now: datetime, rules: Schedul
                                 message.text, message.markup))
         elif first.kind == NOTICE:
             out.extend(_notice(session, r, language) for r in members_rows)
+        elif first.kind == DIGEST:
+            out.extend(o for r in members_rows for o in _digest(session, r, member, default_language, rules))
     return out
+
+
+def _digest(session: Session, row: Delivery, member: Member | None, default_language: str,
+            rules: ScheduleRules) -> list[Outgoing]:
+    """A leaders' digest, rendered now in the recipient's language (scheduler/digests.py)."""
+    language = digest_language(session, row, member, default_language)
+    text = render_digest(session, row, language, rules.tz)
+    return [Outgoing(row.chat_id, [row.id], row.member_id, text, None)] if text and row.id else []
 
 
 def _mark_overdue(line: ReminderLine, today: date) -> ReminderLine:

@@ -17,6 +17,7 @@ from models.registry import current_plan
 from models.types import utcnow
 from scheduler.config import ITEMS_DIRTY, ScheduleRules, mark_items_dirty, schedule_rules, working_calendar
 from scheduler.deadlines import sync_items
+from scheduler.digests import plan_digests_now
 from scheduler.dispatch import dispatch_due, next_due
 from scheduler.planner import plan_reminders
 
@@ -50,6 +51,7 @@ async def tick(context: BotContext) -> None:
         # Items change with the day (a new period begins); reminders are re-planned every tick.
         with_items = data.get("items_synced_on") != today or data.pop(ITEMS_DIRTY, False)
         await run_sync(refresh_schedule, context.engine, rules, now, with_items=with_items)
+        await run_sync(plan_digests_now, context.engine, context.settings, now)  # leaders' digests
         data["items_synced_on"] = today
         stats = await dispatch_due(context.bot, context.engine, rules,
                                    default_language=context.settings.default_language)

@@ -1,0 +1,206 @@
+"""Leaders' digests: unasked, weekly (DONDOC_DIGEST_WEEKDAY at DONDOC_DIGEST_AT) and at each
+quarter's end, to leaders and to the chats registered as leaders' groups.
+
+Planning a digest stores its snapshot (a ``digest`` row per slot and scope, unique) and one
+delivery-ledger row per recipient with the key ``digest:{period}:{slot}:{chat_id}``; both are
+inserted with ON CONFLICT DO NOTHING, so planning again (each tick, after a restart, on another
+instance) never adds a second one. Only slots at most the grace window old are planned, so a
+long downtime does not flood leaders with stale digests. The dispatcher renders the text when it
+sends: the roll-up of the period for the recipient's scope (the same numbers as /status) and
+what changed since the previous digest of that scope.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.i18n import format_date, format_number, ngettext, use_locale
+from bot.i18n import gettext as _
+from bot.settings import WEEKDAYS, Settings, parse_hhmm
+from models.db import insert_ignore, session_scope
+from models.registry import current_plan
+from models.rollup import EVERYTHING, Rollup, Scope, compute_rollup, parse_period, scope_for
+from models.tables import Agency, Chat, ChatPurpose, Delivery, DeliveryState, Digest, Member, MemberRole
+from models.types import utcnow
+from scheduler.config import ScheduleRules, schedule_rules
+from scheduler.periods import QUARTER, period_containing
+from scheduler.rollup_text import axis_name, bar, changes_lines, counts_lines, esc, period_label
+
+DIGEST = "digest"
+
+
+@dataclass(frozen=True)
+class DigestSlot:
+    """One digest occasion: the week's (``w2026-47``) or the period's end (``end``)."""
+
+    name: str
+    period: str
+    at: datetime  # aware, UTC
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: int
+    member_id: int | None
+    scope: Scope
+
+
+def weekly_slot(now: datetime, rules: ScheduleRules, weekday: str, at: str) -> DigestSlot:
+    """The latest weekly slot at or before ``now``; its period is the quarter it falls in."""
+    local = now.astimezone(rules.tz)
+    when = parse_hhmm(at)
+    day = local.date() - timedelta(days=(local.weekday() - WEEKDAYS.index(weekday)) % 7)
+    slot = datetime.combine(day, when, tzinfo=rules.tz)
+    if slot > local:
+        day -= timedelta(days=7)
+        slot = datetime.combine(day, when, tzinfo=rules.tz)
+    year, week, _weekday = day.isocalendar()
+    period = period_containing(QUARTER, day, rules.due)
+    return DigestSlot(f"w{year}-{week:02d}", period.key, slot.astimezone(UTC))
+
+
+def period_end_slot(now: datetime, rules: ScheduleRules, at: str) -> DigestSlot:
+    """The latest quarter-end slot (the quarter's last day at ``at``) at or before ``now``."""
+    local = now.astimezone(rules.tz)
+    period = period_containing(QUARTER, local.date(), rules.due)
+    slot = datetime.combine(period.end, parse_hhmm(at), tzinfo=rules.tz)
+    if slot > local:
+        period = period_containing(QUARTER, period.start - timedelta(days=1), rules.due)
+        slot = datetime.combine(period.end, parse_hhmm(at), tzinfo=rules.tz)
+    return DigestSlot("end", period.key, slot.astimezone(UTC))
+
+
+def due_slots(now: datetime, rules: ScheduleRules, weekday: str, at: str) -> list[DigestSlot]:
+    """The slots to plan now: those at most the grace window old."""
+    slots = [weekly_slot(now, rules, weekday, at), period_end_slot(now, rules, at)]
+    return [s for s in slots if now - rules.grace <= s.at <= now]
+
+
+def recipients(session: Session) -> list[Recipient]:
+    """Reachable leaders (with their scope) and active leaders' groups (province-wide)."""
+    found = []
+    leaders = select(Member).where(Member.role == MemberRole.LEADER.value, col(Member.active),
+                                   col(Member.unreachable_at).is_(None))
+    for member in session.exec(leaders):
+        scope = scope_for(session, member)
+        if scope is not None and member.id is not None:
+            found.append(Recipient(member.telegram_user_id, member.id, scope))
+    groups = select(Chat).where(Chat.purpose == ChatPurpose.LEADERS.value, col(Chat.active),
+                                col(Chat.can_post))
+    found += [Recipient(chat.telegram_chat_id, None, EVERYTHING) for chat in session.exec(groups)]
+    return found
+
+
+def delivery_key(slot: DigestSlot, chat_id: int) -> str:
+    return f"digest:{slot.period}:{slot.name}:{chat_id}"
+
+
+def plan_digests(session: Session, now: datetime, rules: ScheduleRules, weekday: str, at: str) -> int:
+    """Snapshot and ledger rows for every digest due now; returns how many rows were added."""
+    plan = current_plan(session)
+    slots = due_slots(now, rules, weekday, at)
+    if plan is None or not slots:
+        return 0
+    people = recipients(session)
+    added = 0
+    for slot in slots:
+        keys = {delivery_key(slot, r.chat_id) for r in people}
+        known = set(session.exec(select(Delivery.key).where(col(Delivery.key).in_(keys))))
+        todo = [r for r in people if delivery_key(slot, r.chat_id) not in known]
+        if not todo:
+            continue
+        period = parse_period(slot.period, rules.due)
+        today = slot.at.astimezone(rules.tz).date()
+        digests: dict[str, int] = {}
+        for scope in {r.scope for r in todo}:
+            snapshot = compute_rollup(session, plan, period, today, scope).as_dict()
+            digests[scope.key] = _digest_id(session, slot, scope, snapshot)
+        rows = [{"key": delivery_key(slot, r.chat_id), "kind": DIGEST, "chat_id": r.chat_id,
+                 "member_id": r.member_id, "ref_id": digests[r.scope.key], "slot_at": slot.at,
+                 "slot_kind": slot.name[:16], "offset_days": 0, "audience": "leader",
+                 "state": DeliveryState.PENDING.value, "attempts": 0, "next_attempt_at": slot.at,
+                 "last_error": "", "created_at": now} for r in todo]
+        insert_ignore(session, Delivery, rows, ("key",))
+        added += len(rows)
+    return added
+
+
+def _digest_id(session: Session, slot: DigestSlot, scope: Scope, snapshot: dict[str, object]) -> int:
+    insert_ignore(session, Digest, [{
+        "slot": f"{slot.period}:{slot.name}", "period": slot.period, "scope": scope.key,
+        "slot_at": slot.at, "snapshot": json.dumps(snapshot), "created_at": utcnow()}],
+        ("slot", "scope"))
+    found = session.exec(select(Digest.id).where(Digest.slot == f"{slot.period}:{slot.name}",
+                                                 Digest.scope == scope.key)).one()
+    assert found is not None
+    return found
+
+
+def plan_digests_now(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """The tick's step (runs in a worker thread)."""
+    with session_scope(engine) as session:
+        return plan_digests(session, now or utcnow(), schedule_rules(settings), settings.digest_weekday,
+                            settings.digest_at)
+
+
+# --- rendering (called by the dispatcher inside its claim transaction) ---------------------
+
+def _scope_from_key(key: str) -> Scope:
+    if key == "all":
+        return EVERYTHING
+    kind, _sep, ident = key.partition(":")
+    return Scope(int(ident), subtree=kind == "tree")
+
+
+def digest_language(session: Session, row: Delivery, member: Member | None, default: str) -> str:
+    if member is not None and member.language:
+        return member.language
+    chat = session.exec(select(Chat).where(Chat.telegram_chat_id == row.chat_id)).first()
+    return chat.language if chat is not None and chat.language else default
+
+
+def render_digest(session: Session, row: Delivery, language: str, tz: tzinfo) -> str | None:
+    """The digest's text in ``language``; None if its snapshot is gone."""
+    digest = session.get(Digest, row.ref_id) if row.ref_id else None
+    plan = current_plan(session)
+    if digest is None or plan is None or digest.id is None:
+        return None
+    previous = session.exec(select(Digest).where(Digest.scope == digest.scope, col(Digest.id) < digest.id)
+                            .order_by(col(Digest.id).desc())).first()
+    scope = _scope_from_key(digest.scope)
+    period = parse_period(digest.period)
+    today: date = digest.slot_at.astimezone(tz).date()
+    with use_locale(language):
+        rollup = compute_rollup(session, plan, period, today, scope)
+        return "\n".join(digest_lines(session, rollup, digest, previous))
+
+
+def digest_lines(session: Session, rollup: Rollup, digest: Digest, previous: Digest | None) -> list[str]:
+    """Totals, axes, the most overdue agencies and the changes: about 30 short lines, well
+    within one message."""
+    scope = _scope_from_key(digest.scope)
+    label = _("whole province")
+    if not scope.everything:
+        agency = session.get(Agency, scope.root_id)
+        label = agency.name if agency else "?"
+    heading = (_("🗓 <b>Period-end digest — {period}</b>") if digest.slot.endswith(":end")
+               else _("🗓 <b>Weekly digest — {period}</b>"))
+    lines = [heading.format(period=esc(period_label(rollup.period))),
+             _("Scope: {scope} · as of {date}").format(scope=esc(label), date=format_date(rollup.today)),
+             "", *counts_lines(rollup.totals), "", _("<b>Completion by axis</b>")]
+    lines += [f"{a.number}. {esc(axis_name(a.number, a.name))}: <code>{bar(a.counts.ratio)}</code>"
+              for a in rollup.axes]
+    if rollup.most_overdue:
+        lines += ["", _("<b>Most overdue agencies</b>")]
+        lines += [ngettext("• {agency}: {n} overdue item", "• {agency}: {n} overdue items",
+                           a.counts.overdue).format(agency=esc(a.name), n=format_number(a.counts.overdue))
+                  for a in rollup.most_overdue]
+    lines += ["", *changes_lines(json.loads(digest.snapshot),
+                                 json.loads(previous.snapshot) if previous else None)]
+    lines += ["", _("Details: /status")]
+    return lines
