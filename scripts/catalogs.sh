@@ -58,7 +58,7 @@ update() {
         po="$LOCALES_DIR/$lang/LC_MESSAGES/$DOMAIN.po"
         if [[ -f "$po" ]]; then
             "$PYBABEL" update -D "$DOMAIN" -i "$POT" -d "$LOCALES_DIR" -l "$lang" \
-                --width 100 --ignore-obsolete
+                --width 100 --ignore-obsolete --no-fuzzy-matching
         else
             "$PYBABEL" init -D "$DOMAIN" -i "$POT" -d "$LOCALES_DIR" -l "$lang" --width 100
             # A new catalog's header is flagged fuzzy, which stops `compile`; drop that flag.
