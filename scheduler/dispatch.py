@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import socket
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from models.db import insert_ignore, run_sync, session_scope
 from models.tables import (
@@ -273,6 +275,13 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _retry_after(exc: RetryAfter) -> float:
+    """Seconds Telegram asked us to wait (read without PTB 22's int/timedelta transition warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        return _seconds(exc.retry_after)
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
@@ -282,7 +291,7 @@ async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStat
     try:
         message = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup)
     except RetryAfter as exc:
-        delay = _seconds(exc.retry_after)
+        delay = _retry_after(exc)
         await run_sync(record_retry, engine, out, utcnow() + timedelta(seconds=delay), str(exc),
                        counts=False)
         stats.retried += 1

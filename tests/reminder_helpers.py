@@ -85,3 +85,18 @@ class RecordingBot:
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
+
+
+SYT, HALONG, HALONG_LEADER, COORD, STP = 101, 102, 103, 104, 105
+
+
+def populate_world(engine: Engine) -> Engine:
+    """Plan 916 active since 1 Oct 2026; focal points of Sở Y tế, Hạ Long and Sở Tư pháp, Hạ Long's
+    leader and a coordinator of Sở Nội vụ."""
+    set_active_from(engine, date(2026, 10, 1))
+    add_member(engine, SYT, "SYT")
+    add_member(engine, HALONG, "HA-LONG")
+    add_member(engine, HALONG_LEADER, "HA-LONG", role="leader")
+    add_member(engine, COORD, "SNV", role="coordinator")
+    add_member(engine, STP, "STP")
+    return engine

@@ -3,7 +3,6 @@ ledger and what the dispatcher sends, day by day."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -18,20 +17,25 @@ from scheduler.config import ScheduleRules
 from scheduler.deadlines import sync_items
 from scheduler.dispatch import claim, dispatch_due
 from scheduler.jobs import refresh_schedule
-from tests.reminder_helpers import TZ, RecordingBot, add_member, ledger, local, plan_of, rules, set_active_from
-
-SYT, HALONG, HALONG_LEADER, COORD, STP = 101, 102, 103, 104, 105
+from tests.reminder_helpers import (
+    COORD,
+    HALONG,
+    HALONG_LEADER,
+    STP,
+    SYT,
+    TZ,
+    RecordingBot,
+    ledger,
+    local,
+    plan_of,
+    populate_world,
+    rules,
+)
 
 
 @pytest.fixture
-def world(plan_engine: Engine) -> Iterator[Engine]:
-    set_active_from(plan_engine, date(2026, 10, 1))
-    add_member(plan_engine, SYT, "SYT")
-    add_member(plan_engine, HALONG, "HA-LONG")
-    add_member(plan_engine, HALONG_LEADER, "HA-LONG", role="leader")
-    add_member(plan_engine, COORD, "SNV", role="coordinator")
-    add_member(plan_engine, STP, "STP")
-    yield plan_engine
+def world(plan_engine: Engine) -> Engine:
+    return populate_world(plan_engine)
 
 
 async def step(engine: Engine, at: datetime, bot: RecordingBot, r: ScheduleRules | None = None) -> int:
