@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot import logs, webhook
@@ -17,7 +17,7 @@ from bot.context import BotApplication, BotContext
 from bot.instance_lock import InstanceLock, InstanceLockError
 from bot.settings import Settings, SettingsError
 from models.db import make_engine
-from scheduler import jobs
+from scheduler import jobs, pacing
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +41,21 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
     """The bot, wired: settings and database in bot_data, every handler registered."""
     token = settings.require_token()
     context_types = ContextTypes(context=BotContext)
-    builder = (
+    builder: Any = (  # its type changes with the rate limiter
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.bot_api_url}/bot")
         .base_file_url(f"{settings.bot_api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .context_types(context_types)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    app: BotApplication = builder.build()  # type: ignore[assignment]
+    # Strict pacing (scheduler/pacing.py); ``rate_limiter=None`` turns it off (benchmarks).
+    limiter = overrides["rate_limiter"] if "rate_limiter" in overrides else pacing.rate_limiter()
+    if limiter is not None:
+        builder = builder.rate_limiter(limiter)
+    app: BotApplication = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["engine"] = overrides.get("engine") or make_engine(settings.database_url)
     app.bot_data["start_jobs"] = overrides.get("start_jobs", True)

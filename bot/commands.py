@@ -14,6 +14,9 @@ MENU: tuple[tuple[str, str], ...] = (
     ("status", N_("Where the plan stands")),
     ("chart", N_("Completion chart")),
     ("export", N_("Export the period as a spreadsheet (leaders)")),
+    ("broadcast", N_("Send an announcement (admins, coordinators)")),
+    ("group", N_("Register this group (admins, in the group)")),
+    ("groups", N_("The groups the bot is in (admins)")),
 )
 
 

@@ -4,7 +4,7 @@ at import time."""
 from __future__ import annotations
 
 from bot.context import BotApplication
-from handlers import errors, event, locale, start
+from handlers import broadcast, errors, event, groups, locale, start
 from handlers import export as export_handlers
 from handlers import status as status_handlers
 
@@ -21,4 +21,9 @@ def register(app: BotApplication) -> None:
     # /status, /chart, /export: where the plan stands
     for status_handler in [*status_handlers.handlers(), *export_handlers.handlers()]:
         app.add_handler(status_handler)
+    # Groups (/group, /groups, joins, removals, migrations) and /broadcast; the broadcast draft
+    # takes private messages before other flows, only when a draft waits for one.
+    app.add_handler(broadcast.compose_handler(), group=broadcast.COMPOSE_GROUP)
+    for group_handler in [*groups.handlers(), *broadcast.handlers()]:
+        app.add_handler(group_handler)
     app.add_error_handler(errors.on_error)

@@ -15,16 +15,25 @@ import os
 import socket
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.warnings import PTBDeprecationWarning
 
 from models.db import insert_ignore, run_sync, session_scope
+from models.groups import migrate_by_id, note_send_error
 from models.tables import (
     OPEN_STATES,
     Agency,
@@ -36,6 +45,7 @@ from models.tables import (
     Task,
 )
 from models.types import utcnow
+from scheduler.broadcast_text import broadcast_messages
 from scheduler.config import ScheduleRules
 from scheduler.digests import DIGEST, digest_language, render_digest
 from scheduler.reminder_text import ReminderLine, render_reminder, render_unreachable_notice
@@ -49,6 +59,7 @@ CLAIM_LIMIT = 200
 # of attempts before a message is given up as failed. 429s never count as attempts.
 MAX_ATTEMPTS = 20
 NOTICE = "notice"
+BROADCAST = "broadcast"
 QUIET_KINDS = ("reminder", NOTICE, "digest")
 
 
@@ -65,6 +76,8 @@ class Outgoing:
     member_id: int | None
     text: str
     markup: InlineKeyboardMarkup | None
+    document: str | None = None  # a file_id: sent as a document with ``text`` as caption
+    silent: bool = False  # sent without a notification sound
 
 
 @dataclass
@@ -150,6 +163,12 @@ def _build(session: Session, rows: list[Delivery], now: datetime, rules: Schedul
             out.extend(_notice(session, r, language) for r in members_rows)
         elif first.kind == DIGEST:
             out.extend(o for r in members_rows for o in _digest(session, r, member, default_language, rules))
+        elif first.kind == BROADCAST:
+            # Not held back by quiet hours (the sender is watching it go out), but silent then.
+            quiet = is_quiet(now.astimezone(rules.tz), rules.policy)
+            out.extend(Outgoing(m.chat_id, [m.row_id], m.member_id, m.text, m.markup,
+                                document=m.document, silent=quiet)
+                       for m in broadcast_messages(session, members_rows, default_language))
     return out
 
 
@@ -289,7 +308,17 @@ def _backoff(attempts: int) -> timedelta:
 async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStats) -> float:
     """Send one message and record the outcome; returns seconds to pause (429) or 0."""
     try:
-        message = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup)
+        if out.document:
+            message = await bot.send_document(out.chat_id, out.document, caption=out.text or None,
+                                              reply_markup=out.markup,
+                                              disable_notification=out.silent or None)
+        else:
+            message = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup,
+                                             disable_notification=out.silent or None)
+    except ChatMigrated as exc:  # the group became a supergroup: its rows follow, sent again now
+        await run_sync(migrate_by_id, engine, out.chat_id, exc.new_chat_id)
+        await run_sync(record_retry, engine, out, utcnow(), str(exc), counts=False)
+        stats.retried += 1
     except RetryAfter as exc:
         delay = _retry_after(exc)
         await run_sync(record_retry, engine, out, utcnow() + timedelta(seconds=delay), str(exc),
@@ -298,9 +327,11 @@ async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStat
         return float(delay)
     except Forbidden as exc:
         await run_sync(record_blocked, engine, out, exc.message, utcnow())
+        await run_sync(note_send_error, engine, out.chat_id, exc.message)  # a group we left?
         stats.blocked += 1
     except BadRequest as exc:
         await run_sync(record_failed, engine, out, exc.message)
+        await run_sync(note_send_error, engine, out.chat_id, exc.message)
         stats.failed += 1
         stats.errors.append(exc.message)
     except (NetworkError, TelegramError) as exc:  # 5xx, timeouts, connection errors
@@ -320,8 +351,13 @@ def _attempts(engine: Engine, out: Outgoing) -> int:
 
 
 async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, default_language: str,
-                       instance: str | None = None, max_rounds: int = 50) -> DispatchStats:
-    """Send everything due now, batch after batch, honouring Telegram's pauses."""
+                       instance: str | None = None, max_rounds: int = 50,
+                       keep_going: Callable[[], bool] | None = None) -> DispatchStats:
+    """Send everything due now, batch after batch, honouring Telegram's pauses.
+
+    ``keep_going`` is asked before each message; when it says no (the bot is stopping), the
+    rows claimed but not sent are given back at once, so a restart sends them without waiting
+    for the lease to run out."""
     stats = DispatchStats()
     me = instance or instance_name()
     for _ in range(max_rounds):
@@ -329,6 +365,10 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
         if not batch:
             break
         for index, out in enumerate(batch):
+            if keep_going is not None and not keep_going():
+                await run_sync(_release, engine, [rid for o in batch[index:] for rid in o.row_ids],
+                               utcnow())
+                return stats
             pause = await _send_one(bot, engine, out, stats)
             if pause:
                 # Telegram asked us to wait: give the rest of the batch back and wait.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from telegram.ext import ContextTypes, JobQueue
@@ -15,6 +16,7 @@ from bot.context import BotApplication, BotContext
 from models.db import run_sync, session_scope
 from models.registry import current_plan
 from models.types import utcnow
+from scheduler import broadcast_progress
 from scheduler.config import ITEMS_DIRTY, ScheduleRules, mark_items_dirty, schedule_rules, working_calendar
 from scheduler.deadlines import sync_items
 from scheduler.digests import plan_digests_now
@@ -54,7 +56,8 @@ async def tick(context: BotContext) -> None:
         await run_sync(plan_digests_now, context.engine, context.settings, now)  # leaders' digests
         data["items_synced_on"] = today
         stats = await dispatch_due(context.bot, context.engine, rules,
-                                   default_language=context.settings.default_language)
+                                   default_language=context.settings.default_language,
+                                   keep_going=lambda: context.application.running)
         if stats.sent or stats.failed or stats.blocked or stats.retried:
             log.info("dispatch: sent=%s retried=%s failed=%s blocked=%s", stats.sent, stats.retried,
                      stats.failed, stats.blocked)
@@ -91,5 +94,14 @@ def start(app: BotApplication) -> None:
     job_queue.run_repeating(tick, interval=interval, first=0.5, name=TICK,  # type: ignore[arg-type]
                             job_kwargs={"max_instances": 1, "coalesce": True,
                                         "misfire_grace_time": None})
+    broadcast_progress.start(app)  # live progress of broadcasts
+
+
+def wake_soon(job_queue: JobQueue[Any]) -> None:
+    """Rows were queued for now (a broadcast): run the dispatcher shortly."""
+    for job in job_queue.get_jobs_by_name(WAKE):
+        job.schedule_removal()
+    job_queue.run_once(tick, when=timedelta(seconds=0.2), name=WAKE)
+
 
 __all__ = ["mark_items_dirty", "refresh_schedule", "start", "tick"]

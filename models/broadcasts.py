@@ -1,0 +1,349 @@
+"""Broadcasts: the draft, its audience, the ledger rows it becomes, progress and acknowledgements.
+
+A draft is a ``broadcast`` row in status ``draft`` whose ``step`` is the open question, so the
+flow survives restarts. Confirming inserts one delivery row per recipient (key
+``bc:{broadcast_id}:{chat_id}``) in the same transaction that flips the status, so a second tap
+inserts nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from models.db import insert_ignore
+from models.groups import GROUP_TYPES
+from models.tables import (
+    Agency,
+    AgencyClass,
+    AgencyClassMember,
+    Broadcast,
+    BroadcastAck,
+    BroadcastStatus,
+    Chat,
+    ChatPurpose,
+    Delivery,
+    DeliveryState,
+    Member,
+    MemberRole,
+)
+from models.types import utcnow
+
+KIND = "broadcast"
+SENDER_ROLES = (MemberRole.ADMIN.value, MemberRole.COORDINATOR.value)
+MAX_TEXT = 4096  # UTF-16 code units, as Telegram counts
+MAX_CAPTION = 1024
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+OPEN = (BroadcastStatus.CONFIRMED.value, BroadcastStatus.SENDING.value)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def may_broadcast(session: Session, telegram_user_id: int, configured: frozenset[int]) -> bool:
+    """Admins and coordinators (and ids in DONDOC_ADMIN_IDS) may broadcast."""
+    if telegram_user_id in configured:
+        return True
+    member = _member(session, telegram_user_id)
+    return member is not None and member.active and member.role in SENDER_ROLES
+
+
+def _member(session: Session, telegram_user_id: int) -> Member | None:
+    return session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
+
+
+# --- the draft ----------------------------------------------------------------------------
+
+def start_draft(session: Session, telegram_user_id: int) -> Broadcast:
+    """A new draft; an unfinished one of the same sender is cancelled."""
+    session.execute(update(Broadcast).where(
+        col(Broadcast.sender_user_id) == telegram_user_id,
+        col(Broadcast.status) == BroadcastStatus.DRAFT.value)
+        .values(status=BroadcastStatus.CANCELLED.value))
+    member = _member(session, telegram_user_id)
+    draft = Broadcast(sender_user_id=telegram_user_id, sender_id=member.id if member else None)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def open_draft(session: Session, telegram_user_id: int) -> Broadcast | None:
+    return session.exec(select(Broadcast).where(
+        Broadcast.sender_user_id == telegram_user_id,
+        Broadcast.status == BroadcastStatus.DRAFT.value)
+        .order_by(col(Broadcast.id).desc())).first()
+
+
+def own_draft(session: Session, broadcast_id: int, telegram_user_id: int) -> Broadcast | None:
+    found = session.get(Broadcast, broadcast_id)
+    if found is None or found.sender_user_id != telegram_user_id:
+        return None
+    return found
+
+
+def content_problem(text_html: str, *, has_document: bool, file_size: int | None) -> str | None:
+    """Why this content cannot be sent: ``empty``, ``too_long``, ``caption_too_long``,
+    ``too_big`` (document over 50 MB); None if it can."""
+    if has_document:
+        if file_size is not None and file_size > MAX_DOCUMENT_BYTES:
+            return "too_big"
+        return "caption_too_long" if utf16_len(text_html) > MAX_CAPTION else None
+    if not text_html.strip():
+        return "empty"
+    return "too_long" if utf16_len(text_html) > MAX_TEXT else None
+
+
+def set_content(draft: Broadcast, text_html: str, *, file_id: str | None = None,
+                file_name: str = "", file_size: int | None = None) -> None:
+    draft.text, draft.document_file_id = text_html, file_id
+    draft.document_name, draft.document_size = file_name[:255], file_size
+    draft.step = "audience"
+
+
+# --- the audience -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: int
+    member_id: int | None
+
+
+@dataclass
+class Audience:
+    recipients: list[Recipient] = field(default_factory=list)
+
+    @property
+    def groups(self) -> int:
+        return sum(1 for r in self.recipients if r.member_id is None)
+
+    @property
+    def people(self) -> int:
+        return len(self.recipients) - self.groups
+
+
+def _members(session: Session, *, role: str | None = None,
+             agency_ids: list[int] | None = None) -> list[Member]:
+    query = select(Member).where(col(Member.active), col(Member.unreachable_at).is_(None))
+    if role is not None:
+        query = query.where(Member.role == role)
+    if agency_ids is not None:
+        query = query.where(col(Member.agency_id).in_(agency_ids))
+    return list(session.exec(query))
+
+
+def _groups(session: Session, *, purpose: str | None = None, agency_ids: list[int] | None = None,
+            class_id: int | None = None) -> list[Chat]:
+    query = select(Chat).where(col(Chat.type).in_(GROUP_TYPES), col(Chat.active), col(Chat.can_post),
+                               col(Chat.purpose).is_not(None))
+    if purpose is not None:
+        query = query.where(Chat.purpose == purpose)
+    chats = list(session.exec(query))
+    if agency_ids is None and class_id is None:
+        return chats
+    return [c for c in chats
+            if (c.purpose == ChatPurpose.AGENCY.value and c.agency_id in (agency_ids or []))
+            or (class_id is not None and c.purpose == ChatPurpose.AGENCY_CLASS.value
+                and c.class_id == class_id)]
+
+
+def class_agencies(session: Session, class_id: int) -> list[int]:
+    return list(session.exec(select(AgencyClassMember.agency_id)
+                             .where(AgencyClassMember.class_id == class_id)))
+
+
+def resolve(session: Session, spec: dict[str, Any]) -> Audience:
+    """Every chat the audience ``spec`` reaches, once each (a person's private chat is their
+    Telegram user id). Blocked members, inactive groups and groups the bot may not post in
+    are left out."""
+    kind = spec.get("kind")
+    members: list[Member] = []
+    chats: list[Chat] = []
+    if kind == "groups":
+        chats = _groups(session, purpose=spec.get("purpose"))
+    elif kind == "role":
+        members = _members(session, role=spec.get("role"))
+    elif kind == "agency":
+        members = _members(session, agency_ids=[int(spec["id"])])
+        chats = _groups(session, agency_ids=[int(spec["id"])])
+    elif kind == "class":
+        agencies = class_agencies(session, int(spec["id"]))
+        members = _members(session, agency_ids=agencies)
+        chats = _groups(session, agency_ids=agencies, class_id=int(spec["id"]))
+    elif kind == "everyone":
+        members, chats = _members(session), _groups(session)
+    found: dict[int, Recipient] = {}
+    for chat in chats:
+        found.setdefault(chat.telegram_chat_id, Recipient(chat.telegram_chat_id, None))
+    for member in members:
+        found.setdefault(member.telegram_user_id, Recipient(member.telegram_user_id, member.id))
+    return Audience(sorted(found.values(), key=lambda r: r.chat_id))
+
+
+def audience_of(draft: Broadcast) -> dict[str, Any]:
+    return json.loads(draft.audience) if draft.audience else {}
+
+
+def audience_label(session: Session, spec: dict[str, Any]) -> tuple[str, str]:
+    """(kind, name): the kind of audience and the agency/class/purpose/role it names."""
+    kind = str(spec.get("kind", ""))
+    if kind == "agency":
+        agency = session.get(Agency, int(spec["id"]))
+        return kind, agency.name if agency else "?"
+    if kind == "class":
+        klass = session.get(AgencyClass, int(spec["id"]))
+        return kind, klass.name if klass else "?"
+    return kind, str(spec.get("purpose") or spec.get("role") or "")
+
+
+# --- confirming ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Confirmed:
+    outcome: str  # queued | already | empty | unknown
+    recipients: int = 0
+
+
+def confirm(session: Session, broadcast_id: int, telegram_user_id: int, *, progress_chat_id: int,
+            progress_message_id: int, now: datetime | None = None) -> Confirmed:
+    """Queue the broadcast: flip draft -> confirmed and insert one ledger row per recipient,
+    all in the caller's transaction. A second call finds it no longer a draft: ``already``."""
+    now = now or utcnow()
+    draft = own_draft(session, broadcast_id, telegram_user_id)
+    if draft is None:
+        return Confirmed("unknown")
+    if draft.status != BroadcastStatus.DRAFT.value:
+        return Confirmed("already", draft.recipients)
+    audience = resolve(session, audience_of(draft))
+    if not audience.recipients:
+        return Confirmed("empty")
+    flipped = session.execute(update(Broadcast).where(
+        col(Broadcast.id) == broadcast_id, col(Broadcast.status) == BroadcastStatus.DRAFT.value)
+        .values(status=BroadcastStatus.CONFIRMED.value, step="sent", confirmed_at=now,
+                recipients=len(audience.recipients), progress_chat_id=progress_chat_id,
+                progress_message_id=progress_message_id, progress_at=now, progress_shown=""))
+    if flipped.rowcount != 1:  # type: ignore[attr-defined]
+        return Confirmed("already", draft.recipients)
+    rows = [{"key": f"bc:{broadcast_id}:{r.chat_id}", "kind": KIND, "chat_id": r.chat_id,
+             "member_id": r.member_id, "ref_id": broadcast_id, "slot_at": now,
+             "next_attempt_at": now, "state": DeliveryState.PENDING.value, "attempts": 0,
+             "offset_days": 0, "slot_kind": "", "audience": "group" if r.member_id is None else "member",
+             "last_error": "", "created_at": now} for r in audience.recipients]
+    insert_ignore(session, Delivery, rows, ("key",))
+    session.expire(draft)
+    return Confirmed("queued", len(audience.recipients))
+
+
+# --- progress and the final report --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    pending: int
+    sent: int
+    failed: int
+    blocked: int
+    skipped: int
+    reasons: list[tuple[str, int]]  # failure reasons, most frequent first
+    acks: int
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.blocked + self.skipped
+
+    @property
+    def settled(self) -> bool:
+        return self.pending == 0
+
+    def key(self) -> str:
+        return f"{self.sent}/{self.failed}/{self.blocked}/{self.pending}/{self.acks}"
+
+
+def progress(session: Session, broadcast_id: int) -> Progress:
+    mine = (col(Delivery.kind) == KIND, col(Delivery.ref_id) == broadcast_id)
+    counts: Counter[str] = Counter(dict(session.exec(
+        select(Delivery.state, func.count()).where(*mine).group_by(col(Delivery.state))).all()))
+    reasons = session.exec(
+        select(Delivery.last_error, func.count()).where(
+            *mine, col(Delivery.state).in_((DeliveryState.FAILED.value, DeliveryState.BLOCKED.value)))
+        .group_by(col(Delivery.last_error)).order_by(func.count().desc())).all()
+    acks = session.exec(select(func.count()).select_from(BroadcastAck)
+                        .where(BroadcastAck.broadcast_id == broadcast_id)).one()
+    return Progress(total=sum(counts.values()),
+                    pending=counts[DeliveryState.PENDING.value] + counts[DeliveryState.SENDING.value],
+                    sent=counts[DeliveryState.SENT.value], failed=counts[DeliveryState.FAILED.value],
+                    blocked=counts[DeliveryState.BLOCKED.value], skipped=counts[DeliveryState.SKIPPED.value],
+                    reasons=[(r or "?", n) for r, n in reasons], acks=int(acks))
+
+
+def open_broadcasts(session: Session) -> list[Broadcast]:
+    return list(session.exec(select(Broadcast).where(col(Broadcast.status).in_(OPEN))))
+
+
+def take_progress_turn(session: Session, broadcast_id: int, now: datetime, min_gap: float) -> bool:
+    """True for one instance at a time, at most every ``min_gap`` seconds (compare-and-set)."""
+    from datetime import timedelta
+
+    limit = now - timedelta(seconds=min_gap)
+    taken = session.execute(update(Broadcast).where(
+        col(Broadcast.id) == broadcast_id,
+        (col(Broadcast.progress_at).is_(None)) | (col(Broadcast.progress_at) <= limit))
+        .values(progress_at=now))
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def requeue_failed(session: Session, broadcast_id: int, now: datetime | None = None) -> int:
+    """Give the failed rows another go (blocked ones stay: those people blocked the bot)."""
+    now = now or utcnow()
+    result = session.execute(update(Delivery).where(
+        col(Delivery.kind) == KIND, col(Delivery.ref_id) == broadcast_id,
+        col(Delivery.state) == DeliveryState.FAILED.value)
+        .values(state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=now, last_error="",
+                claimed_by=None))
+    count = int(result.rowcount)  # type: ignore[attr-defined]
+    if count:
+        session.execute(update(Broadcast).where(col(Broadcast.id) == broadcast_id)
+                        .values(status=BroadcastStatus.SENDING.value, finished_at=None,
+                                progress_shown=""))
+    return count
+
+
+# --- acknowledgements ---------------------------------------------------------------------
+
+def acknowledge(session: Session, broadcast_id: int, *, telegram_user_id: int, chat_id: int,
+                name: str) -> str:
+    """``new``, ``again`` (already acknowledged) or ``closed`` (no such broadcast / no button)."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None or not broadcast.ack_enabled:
+        return "closed"
+    member = _member(session, telegram_user_id)
+    agency_id = member.agency_id if member is not None else None
+    if agency_id is None and chat_id < 0:
+        chat = session.exec(select(Chat).where(Chat.telegram_chat_id == chat_id)).first()
+        agency_id = chat.agency_id if chat is not None else None
+    before = session.exec(select(func.count()).select_from(BroadcastAck).where(
+        BroadcastAck.broadcast_id == broadcast_id,
+        BroadcastAck.telegram_user_id == telegram_user_id)).one()
+    insert_ignore(session, BroadcastAck, [{
+        "broadcast_id": broadcast_id, "telegram_user_id": telegram_user_id,
+        "member_id": member.id if member else None, "chat_id": chat_id, "agency_id": agency_id,
+        "name": (member.full_name if member and member.full_name else name)[:255], "at": utcnow()}],
+        ("broadcast_id", "telegram_user_id"))
+    return "again" if before else "new"
+
+
+def acks_by_agency(session: Session, broadcast_id: int) -> list[tuple[str, list[str]]]:
+    """[(agency name or "", [names])], agencies in name order, the agency-less last."""
+    rows = session.exec(select(BroadcastAck, Agency).join(
+        Agency, col(Agency.id) == BroadcastAck.agency_id, isouter=True)
+        .where(BroadcastAck.broadcast_id == broadcast_id).order_by(col(BroadcastAck.at)))
+    grouped: dict[str, list[str]] = {}
+    for ack, agency in rows:
+        grouped.setdefault(agency.name if agency else "", []).append(ack.name)
+    return sorted(grouped.items(), key=lambda kv: (kv[0] == "", kv[0]))
