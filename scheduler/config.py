@@ -26,12 +26,19 @@ class ScheduleRules:
     grace: timedelta
 
 
+_DEFAULT_DUE = {"quarterly": "31-03,30-06,30-09,31-12", "annual": "31-12", "semiannual": "30-06,31-12"}
+
+
 def _due_rules(settings: Settings) -> DueRules:
-    try:
-        return DueRules.parse(quarterly=settings.due_quarterly, annual=settings.due_annual,
-                              semiannual=settings.due_semiannual)
-    except ValueError as exc:
-        raise ValueError(f"due days (DONDOC_DUE_QUARTERLY/ANNUAL/SEMIANNUAL): {exc}") from None
+    """The due days; a bad one is reported with the setting that holds it."""
+    given = {"quarterly": settings.due_quarterly, "annual": settings.due_annual,
+             "semiannual": settings.due_semiannual}
+    for name, value in given.items():
+        try:
+            DueRules.parse(**{**_DEFAULT_DUE, name: value})
+        except ValueError as exc:
+            raise ValueError(f"DONDOC_DUE_{name.upper()}={value!r}: {exc}") from None
+    return DueRules.parse(**given)
 
 
 def _policy(settings: Settings) -> ReminderPolicy:

@@ -1,0 +1,141 @@
+"""The scheduling commands as an operator uses them: schedule preview, calendar, events, milestones."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from pathlib import Path
+
+import holidays
+import pytest
+
+from bot.cli import main
+
+DISTRICTS = str(Path(__file__).parents[1] / "models" / "data" / "quang_ninh_districts_2016.csv")
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DONDOC_DATABASE_URL", db_url)
+    for argv in (["init", "--start", "2026-10-01"], ["agencies", "import", DISTRICTS]):
+        assert main(argv) == 0
+    capsys.readouterr()
+    return db_url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def schedule(capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict[str, object]]:
+    code, out, err = run(capsys, "schedule", "--from", "2026-12-01", "--to", "2027-01-31", "--format",
+                         "json", *extra)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_schedule_is_only_on_working_days_at_civil_hours(cli: str, capsys: pytest.CaptureFixture[str]) -> None:
+    entries = schedule(capsys)
+    vn = holidays.country_holidays("VN", years=[2026, 2027])
+    assert len(entries) > 100
+    for entry in entries:
+        at = datetime.fromisoformat(str(entry["at"]))
+        assert str(entry["at"]).endswith("+07:00")
+        assert at.weekday() < 5 and at.date() not in vn, entry["at"]
+        assert time(7) <= at.time() < time(21), entry["at"]
+        assert date(2026, 12, 1) <= at.date() <= date(2027, 1, 31)
+        assert entry["tasks"] and entry["agency"] and entry["agency_code"]
+        assert entry["kind"] in ("before", "due", "overdue") and isinstance(entry["offset_days"], int)
+    kinds = {(e["kind"], e["offset_days"]) for e in entries}
+    assert {("before", 14), ("before", 7), ("before", 3), ("before", 1), ("due", 0), ("overdue", 1),
+            ("overdue", 3), ("overdue", 7)} <= kinds
+    # 31 Dec 2026 is a Thursday; 1 Jan 2027 (New Year) is closed, so "1 working day overdue" is 4 Jan
+    syt = [e for e in entries if e["agency_code"] == "SYT"]
+    assert [(e["at"][:16], e["kind"], e["offset_days"]) for e in syt] == [  # type: ignore[index]
+        ("2026-12-17T08:30", "before", 14), ("2026-12-24T08:30", "before", 7),
+        ("2026-12-28T08:30", "before", 3), ("2026-12-30T08:30", "before", 1),
+        ("2026-12-31T08:30", "due", 0), ("2027-01-04T08:30", "overdue", 1),
+        ("2027-01-06T08:30", "overdue", 3), ("2027-01-12T08:30", "overdue", 7)]
+    assert "6.1b" in syt[0]["tasks"] and "4.2a" in syt[0]["tasks"]  # type: ignore[operator]
+    assert syt[-1]["audience"] == ["focal_point", "leader", "coordinator"]
+    assert syt[0]["focal_points"] == 0  # nobody registered yet: the preview still shows the plan
+
+
+def test_schedule_with_late_send_time_stays_out_of_quiet_hours(cli: str, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DONDOC_REMIND_AT", "22:30")
+    entries = schedule(capsys)
+    assert entries and {e["at"][11:16] for e in entries} == {"07:00"}  # type: ignore[index]
+    vn = holidays.country_holidays("VN", years=[2026, 2027])
+    assert all(datetime.fromisoformat(str(e["at"])).date() not in vn for e in entries)
+
+
+def test_schedule_for_one_agency_and_as_text(cli: str, capsys: pytest.CaptureFixture[str]) -> None:
+    entries = schedule(capsys, "--agency", "Sở Y tế")
+    assert {e["agency_code"] for e in entries} == {"SYT"}
+    code, out, _ = run(capsys, "schedule", "--from", "2026-12-17", "--to", "2026-12-17", "--agency", "SYT")
+    assert code == 0 and "2026-12-17 Thu 08:30  before   -14d  SYT" in out and "1 reminders." in out
+    code, _, err = run(capsys, "schedule", "--from", "2026-12-17", "--to", "2026-12-17", "--agency", "XYZ")
+    assert code == 1 and "no such agency" in err
+    code, _, err = run(capsys, "schedule", "--from", "2027-01-31", "--to", "2026-12-01")
+    assert code == 1 and "before --from" in err
+
+
+def test_calendar_days_move_reminders(cli: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "calendar", "off", "2026-12-17", "--note", "provincial holiday")
+    assert code == 0 and "2026-12-17 (Thursday) is now a day off" in out
+    assert run(capsys, "calendar", "work", "2027-01-02")[0] == 0  # a make-up Saturday
+    code, out, _ = run(capsys, "calendar", "list", "--format", "json")
+    assert json.loads(out) == [
+        {"date": "2026-12-17", "kind": "day_off", "note": "provincial holiday"},
+        {"date": "2027-01-02", "kind": "working_day", "note": ""}]
+    syt = [e["at"][:10] for e in schedule(capsys, "--agency", "SYT")]  # type: ignore[index]
+    assert "2026-12-17" not in syt and syt[0] == "2026-12-16"
+    assert "2027-01-02" in syt  # 1 working day overdue is now the make-up Saturday
+    code, out, _ = run(capsys, "calendar", "remove", "2026-12-17")
+    assert code == 0 and "removed" in out
+    code, _, err = run(capsys, "calendar", "remove", "2026-12-17")
+    assert code == 1 and "no day off or working day was added" in err
+    with pytest.raises(SystemExit):
+        run(capsys, "calendar", "off", "2026-02-30")
+    assert "is not a date" in capsys.readouterr().err
+
+
+def test_events_and_milestones_on_the_command_line(cli: str, capsys: pytest.CaptureFixture[str]) -> None:
+    today = date.today()
+    code, out, err = run(capsys, "event", "2.3c", "--date", today.isoformat(), "--days", "30", "--note", "QĐ 5")
+    assert code == 0, err
+    assert "16 agencies owe it" in out
+    code, out, _ = run(capsys, "events", "--format", "json")
+    assert [(e["task"], e["days"], e["note"]) for e in json.loads(out)] == [("2.3c", 30, "QĐ 5")]
+    code, out, _ = run(capsys, "milestone", "add", "5.2d", "--date", "2027-06-15", "--target", "over 90%")
+    assert code == 0 and "2027-06-15" in out
+    code, out, _ = run(capsys, "milestone", "list")
+    assert "5.2d" in out and "over 90%" in out and "1 milestones." in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["event", "9.9", "--date", "{today}", "--days", "10"], "no such task"),
+    (["event", "1.1", "--date", "{today}", "--days", "10"], "not event-driven"),
+    (["event", "2.3a", "--date", "2020-01-01", "--days", "10"], "too far in the past"),
+    (["event", "2.3a", "--date", "2099-01-01", "--days", "10"], "too far in the future"),
+    (["event", "2.3a", "--date", "{today}", "--days", "0"], "days allowed"),
+    (["event", "2.3a", "--date", "{today}", "--days", "400"], "days allowed"),
+    (["milestone", "add", "1.1", "--date", "2027-06-15"], "has no milestones"),
+])
+def test_bad_input_is_refused_and_changes_nothing(cli: str, capsys: pytest.CaptureFixture[str],
+                                                  argv: list[str], message: str) -> None:
+    code, out, err = run(capsys, *[a.format(today=date.today().isoformat()) for a in argv])
+    assert code == 1 and message in err and err.startswith("dondoc: error:") and out == ""
+    assert "0 events." in run(capsys, "events")[1]
+    assert "0 milestones." in run(capsys, "milestone", "list")[1]
+
+
+def test_a_due_day_that_does_not_exist_stops_the_command(cli: str, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DONDOC_DUE_SEMIANNUAL", "31-06,31-12")
+    code, _, err = run(capsys, "schedule", "--from", "2026-12-01", "--to", "2026-12-31")
+    assert code == 1 and "DONDOC_DUE_SEMIANNUAL" in err and "June has only 30 days" in err
