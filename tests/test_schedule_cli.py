@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
@@ -15,13 +16,18 @@ DISTRICTS = str(Path(__file__).parents[1] / "models" / "data" / "quang_ninh_dist
 
 
 @pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> str:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DONDOC_DATABASE_URL", db_url)
     for argv in (["init", "--start", "2026-10-01"], ["agencies", "import", DISTRICTS]):
         assert main(argv) == 0
     capsys.readouterr()
     return db_url
+
+
+def _today() -> str:
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -37,7 +43,8 @@ def schedule(capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict[str, 
     return json.loads(out)
 
 
-def test_schedule_is_only_on_working_days_at_civil_hours(cli: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_schedule_is_only_on_working_days_at_civil_hours(cli: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
     entries = schedule(capsys)
     vn = holidays.country_holidays("VN", years=[2026, 2027])
     assert len(entries) > 100
@@ -105,8 +112,7 @@ def test_calendar_days_move_reminders(cli: str, capsys: pytest.CaptureFixture[st
 
 
 def test_events_and_milestones_on_the_command_line(cli: str, capsys: pytest.CaptureFixture[str]) -> None:
-    today = date.today()
-    code, out, err = run(capsys, "event", "2.3c", "--date", today.isoformat(), "--days", "30", "--note", "QĐ 5")
+    code, out, err = run(capsys, "event", "2.3c", "--date", _today(), "--days", "30", "--note", "QĐ 5")
     assert code == 0, err
     assert "16 agencies owe it" in out
     code, out, _ = run(capsys, "events", "--format", "json")
@@ -128,7 +134,7 @@ def test_events_and_milestones_on_the_command_line(cli: str, capsys: pytest.Capt
 ])
 def test_bad_input_is_refused_and_changes_nothing(cli: str, capsys: pytest.CaptureFixture[str],
                                                   argv: list[str], message: str) -> None:
-    code, out, err = run(capsys, *[a.format(today=date.today().isoformat()) for a in argv])
+    code, out, err = run(capsys, *[a.format(today=_today()) for a in argv])
     assert code == 1 and message in err and err.startswith("dondoc: error:") and out == ""
     assert "0 events." in run(capsys, "events")[1]
     assert "0 milestones." in run(capsys, "milestone", "list")[1]
