@@ -1,0 +1,76 @@
+"""``dondoc export``: XLSX in the appendix layout with a summary, CSV with a BOM, headers in
+the chosen language, Vietnamese text intact, one-line refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import Engine
+
+from bot.cli import main
+from tests.status_data import Seeded, oracle, seed_status
+
+Q3 = "2026-Q3"
+
+
+@pytest.fixture
+def seeded(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Seeded:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DONDOC_DATABASE_URL", db_url)
+    monkeypatch.delenv("DONDOC_DEFAULT_LANGUAGE", raising=False)
+    return seed_status(engine)
+
+
+def _expected(engine: Engine) -> dict[str, int]:
+    from datetime import date
+
+    from models.rollup import parse_period
+    from models.types import utcnow
+
+    period = parse_period(Q3)
+    today: date = utcnow().date()
+    return oracle(engine, period.start, period.end, today)
+
+
+def test_xlsx_in_vietnamese(engine: Engine, seeded: Seeded, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "q3.xlsx"
+    assert main(["export", "--period", Q3, "--format", "xlsx", "--output", str(out)]) == 0
+    assert "Wrote" in capsys.readouterr().out
+    book = openpyxl.load_workbook(out)
+    detail, summary = book.worksheets
+    header = [c.value for c in detail[2]]
+    assert header[0] == "Trục" and "Nhiệm vụ cụ thể" in header and "Đơn vị chủ trì" in header
+    rows = list(detail.iter_rows(min_row=3, values_only=True))
+    agency_col = header.index("Đơn vị")
+    assert len([r for r in rows if r[agency_col]]) == _expected(engine)["owed"]
+    # Every task of the plan appears, in the appendix's order, Vietnamese intact.
+    codes = list(dict.fromkeys(r[3] for r in rows))
+    assert len(codes) == 40 and codes[0] == "1.1"
+    assert any("Tham gia của người dân ở cấp cơ sở" in str(r[0]) for r in rows)
+    assert any(r[agency_col] == "UBND phường Hồng Gai" for r in rows)
+    totals = next(r for r in summary.iter_rows(values_only=True) if r[0] == "Tổng cộng")
+    assert totals[1] == _expected(engine)["owed"]
+
+
+def test_csv_has_a_bom_and_english_headers(engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
+    out = tmp_path / "q3.csv"
+    assert main(["export", "--period", Q3, "--output", str(out), "--language", "en"]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    owed = [r for r in rows if r["Agency"]]
+    expected = _expected(engine)
+    assert len(owed) == expected["owed"]
+    assert sum(r["State"] == "Verified" for r in owed) == expected["verified"]
+    assert all(r["Deadline"] == "2026-09-30" for r in owed)
+
+
+def test_bad_period_is_one_line(seeded: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--period", "2026-Q7", "--output", str(tmp_path / "x.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dondoc: error:") and "2026-Q4" in err and err.count("\n") == 1
