@@ -6,7 +6,10 @@ from __future__ import annotations
 from bot.context import BotApplication
 from handlers import broadcast, errors, event, groups, locale, start
 from handlers import export as export_handlers
+from handlers import reports as report_handlers
+from handlers import review as review_handlers
 from handlers import status as status_handlers
+from handlers import tasks as task_handlers
 
 # Group -100 runs first for every update: it sets the language the other handlers answer in.
 LOCALE_GROUP = -100
@@ -26,4 +29,9 @@ def register(app: BotApplication) -> None:
     app.add_handler(broadcast.compose_handler(), group=broadcast.COMPOSE_GROUP)
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:
         app.add_handler(group_handler)
+    # /tasks, /report, /review, /cancel and their buttons; then the private messages that fill a
+    # report draft (they answer strangers through onboarding's fallback text).
+    for report_handler in [*task_handlers.handlers(), *report_handlers.handlers(),
+                           *review_handlers.handlers(), *report_handlers.message_handlers()]:
+        app.add_handler(report_handler)
     app.add_error_handler(errors.on_error)

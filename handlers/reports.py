@@ -434,9 +434,18 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     ]
 
 
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """A button no handler knows (an old version's, or forged): say so, change nothing."""
+    query = update.callback_query
+    if query is not None:
+        await _answer(query, _("This has changed since the button was shown. Nothing was done."))
+
+
 def message_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Private-chat messages that fill a draft; register these last (they catch all text)."""
+    """Private-chat messages that fill a draft, and buttons nobody else took; register these
+    last (they catch all text and all callback data)."""
     return [
+        CallbackQueryHandler(unknown_button),
         MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO), on_file),
         MessageHandler(PRIVATE & UNSUPPORTED, on_unsupported),
