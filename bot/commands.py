@@ -10,6 +10,10 @@ from bot.i18n import N_, SUPPORTED, gettext, use_locale
 MENU: tuple[tuple[str, str], ...] = (
     ("start", N_("Start, or open an invitation")),
     ("help", N_("What this bot can do")),
+    ("tasks", N_("Your agency's tasks and deadlines")),
+    ("report", N_("Report on a task (focal points)")),
+    ("review", N_("Verify reports (coordinators)")),
+    ("cancel", N_("Stop the report in progress")),
     ("event", N_("Record an approval or an election (coordinators)")),
     ("status", N_("Where the plan stands")),
     ("chart", N_("Completion chart")),
