@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.db import session_scope
 from models.tables import AppState
 from models.types import utcnow
 
@@ -35,3 +37,9 @@ def bot_username(session: Session) -> str | None:
 def remember_bot_username(session: Session, username: str | None) -> None:
     if username:
         set_value(session, BOT_USERNAME, username)
+
+
+def record_bot_username(engine: Engine, username: str | None) -> None:
+    """Called once the bot knows who it is (post_init), so ``dondoc invite`` can print links."""
+    with session_scope(engine) as session:
+        remember_bot_username(session, username)

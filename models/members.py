@@ -200,3 +200,10 @@ def reactivate(session: Session, *, member_id: int, actor: str) -> Member:
     session.add(member)
     _audit(session, actor, "member.reactivate", member)
     return member
+
+
+def active_agencies(session: Session) -> list[Agency]:
+    """Agencies a member can belong to, by name (for pickers)."""
+    agencies = list(session.exec(select(Agency).where(col(Agency.active))))
+    agencies.sort(key=lambda a: (a.name.lower(), a.id or 0))
+    return agencies

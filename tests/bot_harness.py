@@ -1,0 +1,74 @@
+"""Running the real Application against the local Bot API stand-in (``tests.stub_botapi``).
+
+    async with running_bot(settings, engine) as app:
+        stub.send_text(alice, "/start")
+        message = await stub.await_message(alice["id"], contains="Xin chào")
+
+``running_bot`` builds the bot with :func:`bot.app.build_application` (jobs off), runs its
+``post_init`` as ``run_polling`` would (command menu, bot username), starts long polling against
+the stub and stops everything on the way out. Fixtures ``stub`` and ``bot_settings`` give a
+started stub and settings pointing at it and at the test database.
+
+Import the fixtures in a test module with
+``from tests.bot_harness import bot_settings, stub  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.app import build_application
+from bot.context import BotApplication
+from bot.settings import Settings, load_settings
+from tests.stub_botapi import StubBotApi
+
+__all__ = ["bot_settings", "make_settings", "running_bot", "stub"]
+
+
+def make_settings(stub_api: StubBotApi, db_url: str, **overrides: Any) -> Settings:
+    """Settings for a bot talking to ``stub_api`` and using ``db_url``."""
+    return load_settings(bot_token=stub_api.token, bot_api_url=stub_api.url, database_url=db_url,
+                         **overrides)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, engine: Engine, *, post_init: bool = True,
+                      **overrides: Any) -> AsyncIterator[BotApplication]:
+    """The bot, polling the stub, for the duration of the block (no reminder jobs)."""
+    app = build_application(settings, engine=engine, start_jobs=False, **overrides)
+    async with app:
+        if post_init and app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+@pytest.fixture
+def stub() -> Iterator[StubBotApi]:
+    """A started Bot API stand-in (bot ``@dondoc_test_bot``), stopped after the test."""
+    api = StubBotApi().start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@pytest.fixture
+def bot_settings(stub: StubBotApi, db_url: str, monkeypatch: pytest.MonkeyPatch,
+                 tmp_path: Any) -> Settings:
+    """Settings for the stub and the test database; no stray ``.env`` or environment."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DONDOC_ADMIN_IDS", "DONDOC_BOT_TOKEN", "DONDOC_DEFAULT_LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    return make_settings(stub, db_url)
