@@ -16,7 +16,8 @@ from bot.commands import menus
 from bot.context import BotApplication, BotContext
 from bot.instance_lock import InstanceLock, InstanceLockError
 from bot.settings import Settings, SettingsError
-from models.db import make_engine
+from models.app_state import record_bot_username
+from models.db import make_engine, run_sync
 from scheduler import jobs, pacing
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ async def _post_init(app: BotApplication) -> None:
     await app.bot.set_my_commands(all_menus["vi"])
     for language, commands in all_menus.items():
         await app.bot.set_my_commands(commands, language_code=language)
+    await run_sync(record_bot_username, app.bot_data["engine"], app.bot.username)  # for `dondoc invite`
     if app.bot_data.get("start_jobs", True):
         jobs.start(app)
 

@@ -14,6 +14,8 @@ MENU: tuple[tuple[str, str], ...] = (
     ("report", N_("Report on a task (focal points)")),
     ("review", N_("Verify reports (coordinators)")),
     ("cancel", N_("Stop the report in progress")),
+    ("invite", N_("Invite people to an agency (admins)")),
+    ("members", N_("Manage members (admins)")),
     ("event", N_("Record an approval or an election (coordinators)")),
     ("status", N_("Where the plan stands")),
     ("chart", N_("Completion chart")),

@@ -4,8 +4,9 @@ at import time."""
 from __future__ import annotations
 
 from bot.context import BotApplication
-from handlers import broadcast, errors, event, groups, locale, start
+from handlers import broadcast, errors, event, groups, locale, onboarding, start
 from handlers import export as export_handlers
+from handlers import members as members_handlers
 from handlers import reports as report_handlers
 from handlers import review as review_handlers
 from handlers import status as status_handlers
@@ -17,6 +18,9 @@ LOCALE_GROUP = -100
 
 def register(app: BotApplication) -> None:
     app.add_handler(locale.handler(), group=LOCALE_GROUP)
+    # /start <token> (invitations) before the plain /start; /invite and /members for admins
+    for onboarding_handler in [*onboarding.handlers(), *members_handlers.handlers()]:
+        app.add_handler(onboarding_handler)
     for handler in start.handlers():
         app.add_handler(handler)
     for event_handler in event.handlers():  # /event: coordinators record approvals and elections
@@ -34,4 +38,7 @@ def register(app: BotApplication) -> None:
     for report_handler in [*task_handlers.handlers(), *report_handlers.handlers(),
                            *review_handlers.handlers(), *report_handlers.message_handlers()]:
         app.add_handler(report_handler)
+    # Keep last in group 0: text from people not registered, when no other handler took it.
+    for fallback in onboarding.fallback_handlers():
+        app.add_handler(fallback)
     app.add_error_handler(errors.on_error)

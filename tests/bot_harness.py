@@ -9,8 +9,9 @@
 the stub and stops everything on the way out. Fixtures ``stub`` and ``bot_settings`` give a
 started stub and settings pointing at it and at the test database.
 
-Import the fixtures in a test module with
-``from tests.bot_harness import bot_settings, stub  # noqa: F401``.
+Use the fixtures in a test module with
+``from tests.bot_harness import bot_settings_fixture, stub_fixture  # noqa: F401`` (the fixtures
+are named ``stub`` and ``bot_settings``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.context import BotApplication
 from bot.settings import Settings, load_settings
 from tests.stub_botapi import StubBotApi
 
-__all__ = ["bot_settings", "make_settings", "running_bot", "stub"]
+__all__ = ["bot_settings_fixture", "make_settings", "running_bot", "stub_fixture"]
 
 
 def make_settings(stub_api: StubBotApi, db_url: str, **overrides: Any) -> Settings:
@@ -54,8 +55,8 @@ async def running_bot(settings: Settings, engine: Engine, *, post_init: bool = T
             await app.stop()
 
 
-@pytest.fixture
-def stub() -> Iterator[StubBotApi]:
+@pytest.fixture(name="stub")
+def stub_fixture() -> Iterator[StubBotApi]:
     """A started Bot API stand-in (bot ``@dondoc_test_bot``), stopped after the test."""
     api = StubBotApi().start()
     try:
@@ -64,8 +65,8 @@ def stub() -> Iterator[StubBotApi]:
         api.stop()
 
 
-@pytest.fixture
-def bot_settings(stub: StubBotApi, db_url: str, monkeypatch: pytest.MonkeyPatch,
+@pytest.fixture(name="bot_settings")
+def bot_settings_fixture(stub: StubBotApi, db_url: str, monkeypatch: pytest.MonkeyPatch,
                  tmp_path: Any) -> Settings:
     """Settings for the stub and the test database; no stray ``.env`` or environment."""
     monkeypatch.chdir(tmp_path)

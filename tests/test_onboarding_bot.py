@@ -17,7 +17,7 @@ from models.agencies import find_agency
 from models.db import session_scope
 from models.tables import AuditLog, Invitation, Member
 from models.types import utcnow
-from tests.bot_harness import bot_settings, make_settings, running_bot, stub  # noqa: F401
+from tests.bot_harness import bot_settings_fixture, make_settings, running_bot, stub_fixture  # noqa: F401
 from tests.stub_botapi import SentMessage, StubBotApi
 
 ADMIN_ID = 9001
@@ -25,7 +25,7 @@ LINK = re.compile(r"https://t\.me/dondoc_test_bot\?start=([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
-def admin_settings(stub: StubBotApi, bot_settings: Settings) -> Settings:  # noqa: F811
+def admin_settings(stub: StubBotApi, bot_settings: Settings) -> Settings:
     return make_settings(stub, bot_settings.database_url, admin_ids=str(ADMIN_ID))
 
 
@@ -63,31 +63,31 @@ def count(engine: Engine, model: type) -> int:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def current(stub: StubBotApi, message: SentMessage) -> SentMessage:
-    return next(m for m in stub.sent_messages(message.chat_id) if m.message_id == message.message_id)
+def current(api: StubBotApi, message: SentMessage) -> SentMessage:
+    return next(m for m in api.sent_messages(message.chat_id) if m.message_id == message.message_id)
 
 
-async def press(stub: StubBotApi, user: dict[str, Any], message: SentMessage, data: str, *,
+async def press(api: StubBotApi, user: dict[str, Any], message: SentMessage, data: str, *,
                 forged: bool = False) -> dict[str, Any]:
     """Press a button; wait for the answer and, unless refused, for the message's edit."""
-    before = current(stub, message).edit_count
-    update = stub.press_button(user, message, data, forged=forged)
+    before = current(api, message).edit_count
+    update = api.press_button(user, message, data, forged=forged)
     query_id = update["callback_query"]["id"]
-    await stub.await_for(lambda: stub.callback_answer(query_id) is not None)
-    answer = stub.callback_answer(query_id) or {}
+    await api.await_for(lambda: api.callback_answer(query_id) is not None)
+    answer = api.callback_answer(query_id) or {}
     if not answer.get("show_alert"):
-        await stub.await_for(lambda: current(stub, message).edit_count > before)
+        await api.await_for(lambda: current(api, message).edit_count > before)
     return answer
 
 
-def find_button(stub: StubBotApi, message: SentMessage, prefix: str) -> str:
-    return next(d for d in current(stub, message).button_datas() if d.startswith(prefix))
+def find_button(api: StubBotApi, message: SentMessage, prefix: str) -> str:
+    return next(d for d in current(api, message).button_datas() if d.startswith(prefix))
 
 
 # --- invitation links ---------------------------------------------------------------------
 
-async def test_link_registers_in_vietnamese(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
-                                            bot_settings: Settings) -> None:  # noqa: F811
+async def test_link_registers_in_vietnamese(plan_engine: Engine, stub: StubBotApi,
+                                            bot_settings: Settings) -> None:
     token = new_invitation(plan_engine, role="coordinator")
     lan = stub.user(2001, "Lan", last_name="Trần", username="lan_snv", language_code="vi")
     async with running_bot(bot_settings, plan_engine):
@@ -100,8 +100,8 @@ async def test_link_registers_in_vietnamese(plan_engine: Engine, stub: StubBotAp
     assert registered.full_name == "Lan Trần"
 
 
-async def test_english_user_is_answered_in_english(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
-                                                   bot_settings: Settings) -> None:  # noqa: F811
+async def test_english_user_is_answered_in_english(plan_engine: Engine, stub: StubBotApi,
+                                                   bot_settings: Settings) -> None:
     token = new_invitation(plan_engine)
     john = stub.user(2002, "John", language_code="en-US")
     async with running_bot(bot_settings, plan_engine):
@@ -112,8 +112,8 @@ async def test_english_user_is_answered_in_english(plan_engine: Engine, stub: St
     assert registered is not None and registered.language == "en"
 
 
-async def test_bad_tokens_register_nothing(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
-                                           bot_settings: Settings) -> None:  # noqa: F811
+async def test_bad_tokens_register_nothing(plan_engine: Engine, stub: StubBotApi,
+                                           bot_settings: Settings) -> None:
     expired = new_invitation(plan_engine)
     with session_scope(plan_engine) as s:
         row = s.exec(select(Invitation).where(Invitation.token == expired)).one()
@@ -139,8 +139,8 @@ def _members(engine: Engine) -> list[Member]:
         return list(s.exec(select(Member).order_by(Member.telegram_user_id)))  # type: ignore[arg-type]
 
 
-async def test_two_use_link_used_by_three(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
-                                          bot_settings: Settings) -> None:  # noqa: F811
+async def test_two_use_link_used_by_three(plan_engine: Engine, stub: StubBotApi,
+                                          bot_settings: Settings) -> None:
     token = new_invitation(plan_engine, uses=2)
     people = [stub.user(4000 + i, f"P{i}", language_code="en") for i in range(3)]
     async with running_bot(bot_settings, plan_engine):
@@ -156,8 +156,8 @@ async def test_two_use_link_used_by_three(plan_engine: Engine, stub: StubBotApi,
         assert s.exec(select(Invitation.uses)).one() == 2
 
 
-async def test_start_without_token_reveals_nothing(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
-                                                   bot_settings: Settings) -> None:  # noqa: F811
+async def test_start_without_token_reveals_nothing(plan_engine: Engine, stub: StubBotApi,
+                                                   bot_settings: Settings) -> None:
     new_invitation(plan_engine)
     add_member(plan_engine, 5001, name="Bí Mật", code="STTTT")
     stranger = stub.user(5002, "Khách")
@@ -173,7 +173,7 @@ async def test_start_without_token_reveals_nothing(plan_engine: Engine, stub: St
     assert count(plan_engine, Member) == 1
 
 
-async def test_name_with_html_and_emoji_is_escaped(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
+async def test_name_with_html_and_emoji_is_escaped(plan_engine: Engine, stub: StubBotApi,
                                                    admin_settings: Settings) -> None:
     token = new_invitation(plan_engine)
     tricky = stub.user(6001, "<b>Tom & Jerry", last_name="🐱</i>", username="tom_j", language_code="en")
@@ -193,8 +193,8 @@ async def test_name_with_html_and_emoji_is_escaped(plan_engine: Engine, stub: St
 
 # --- /invite ------------------------------------------------------------------------------
 
-async def test_non_admin_cannot_invite(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
-                                       bot_settings: Settings) -> None:  # noqa: F811
+async def test_non_admin_cannot_invite(plan_engine: Engine, stub: StubBotApi,
+                                       bot_settings: Settings) -> None:
     add_member(plan_engine, 7001)
     focal = stub.user(7001, "Focal", language_code="en")
     async with running_bot(bot_settings, plan_engine):
@@ -208,7 +208,7 @@ async def test_non_admin_cannot_invite(plan_engine: Engine, stub: StubBotApi,  #
     assert refusal.reply_markup is None and count(plan_engine, Invitation) == 0
 
 
-async def test_admin_invite_flow_gives_a_working_link(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
+async def test_admin_invite_flow_gives_a_working_link(plan_engine: Engine, stub: StubBotApi,
                                                       admin_settings: Settings) -> None:
     admin = stub.user(ADMIN_ID, "Admin", language_code="en")
     newcomer = stub.user(7101, "Hoa", language_code="vi")
@@ -237,7 +237,7 @@ async def test_admin_invite_flow_gives_a_working_link(plan_engine: Engine, stub:
         assert s.exec(select(Invitation.created_by)).one() == f"telegram:{ADMIN_ID}"
 
 
-async def test_forged_invite_buttons_change_nothing(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
+async def test_forged_invite_buttons_change_nothing(plan_engine: Engine, stub: StubBotApi,
                                                     admin_settings: Settings) -> None:
     admin = stub.user(ADMIN_ID, "Admin", language_code="en")
     snv = agency_id(plan_engine)
@@ -246,7 +246,7 @@ async def test_forged_invite_buttons_change_nothing(plan_engine: Engine, stub: S
         picker = await stub.await_message(ADMIN_ID, contains="Which agency")
         answers = [await press(stub, admin, picker, data, forged=True) for data in (
             "iv:a:999999", f"iv:u:{snv}:emperor:1", f"iv:u:{snv}:leader:7", "iv:x", "iv:a:-1",
-            "iv:a:" + "9" * 40, f"iv:u:999999:leader:1")]
+            "iv:a:" + "9" * 40, "iv:u:999999:leader:1")]
     texts = [a["text"] for a in answers]
     assert texts[0].startswith("This has changed") and texts[-1].startswith("This has changed")
     assert texts[1:-1] == ["Not allowed."] * 5
@@ -255,7 +255,7 @@ async def test_forged_invite_buttons_change_nothing(plan_engine: Engine, stub: S
 
 # --- /members -----------------------------------------------------------------------------
 
-async def test_admin_moves_changes_role_and_deactivates(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
+async def test_admin_moves_changes_role_and_deactivates(plan_engine: Engine, stub: StubBotApi,
                                                         admin_settings: Settings) -> None:
     target = add_member(plan_engine, 8001, name="Phạm Thu")
     admin = stub.user(ADMIN_ID, "Admin", language_code="en")
@@ -287,7 +287,7 @@ async def test_admin_moves_changes_role_and_deactivates(plan_engine: Engine, stu
     assert actions == ["member.move", "member.role", "member.deactivate"]
 
 
-async def test_stale_and_forged_member_buttons(plan_engine: Engine, stub: StubBotApi,  # noqa: F811
+async def test_stale_and_forged_member_buttons(plan_engine: Engine, stub: StubBotApi,
                                                admin_settings: Settings) -> None:
     target = add_member(plan_engine, 8101, name="Đỗ Minh")
     add_member(plan_engine, 8102, role="admin", name="Admin Two")
@@ -326,7 +326,7 @@ async def test_stale_and_forged_member_buttons(plan_engine: Engine, stub: StubBo
 # --- group chats --------------------------------------------------------------------------
 
 async def test_personal_commands_in_a_group_point_to_the_private_chat(
-        plan_engine: Engine, stub: StubBotApi, admin_settings: Settings) -> None:  # noqa: F811
+        plan_engine: Engine, stub: StubBotApi, admin_settings: Settings) -> None:
     token = new_invitation(plan_engine)
     admin = stub.user(ADMIN_ID, "Admin", language_code="en")
     group = stub.group(-100123, "Sở Nội vụ - đầu mối")
