@@ -21,7 +21,7 @@ from models.items import reportable_items
 from models.tables import Evidence, Item, Member, MemberRole, Plan, Report, ReportDraft
 from scheduler.deadlines import sync_items
 from scheduler.periods import DueRules
-from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
+from tests.bot_harness import bot_settings_fixture, running_bot, stub_fixture  # noqa: F401
 from tests.stub_botapi import SentMessage, StubBotApi
 
 HA_LONG, MONG_CAI, SO_NOI_VU = 21, 22, 2
@@ -77,7 +77,7 @@ def data_with(message: SentMessage, prefix: str, contains: str = "") -> str:
 
 
 @pytest.fixture
-def cast(plan_engine: Engine, bot_settings: Settings) -> dict[str, int]:  # noqa: F811
+def cast(plan_engine: Engine, bot_settings: Settings) -> dict[str, int]:
     """Plan 916's items as of today (the bot's today) and the people of these tests."""
     today = datetime.now(bot_settings.tz).date()
     with session_scope(plan_engine) as s:
@@ -107,7 +107,7 @@ def item_state(engine: Engine, item_id: int) -> str:
         return item.state
 
 
-async def test_tasks_list_pages_in_place(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+async def test_tasks_list_pages_in_place(stub: StubBotApi, bot_settings: Settings,
                                          plan_engine: Engine, cast: dict[str, Any]) -> None:
     driver = Driver(stub)
     async with bot(bot_settings, plan_engine, driver):
@@ -128,7 +128,7 @@ async def test_tasks_list_pages_in_place(stub: StubBotApi, bot_settings: Setting
         assert len(stub.sent_messages(FP1)) == 1  # all of it in one message
 
 
-async def test_report_return_resubmit_approve(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+async def test_report_return_resubmit_approve(stub: StubBotApi, bot_settings: Settings,
                                               plan_engine: Engine, cast: dict[str, Any]) -> None:
     driver, item = Driver(stub), cast["item"]
     async with bot(bot_settings, plan_engine, driver):
@@ -225,7 +225,7 @@ async def test_report_return_resubmit_approve(stub: StubBotApi, bot_settings: Se
         [(c.method, c.description) for c in stub.calls() if not c.ok]
 
 
-async def test_a_restart_in_the_middle_continues(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+async def test_a_restart_in_the_middle_continues(stub: StubBotApi, bot_settings: Settings,
                                                  plan_engine: Engine, cast: dict[str, Any]) -> None:
     driver, item = Driver(stub), cast["item"]
     async with bot(bot_settings, plan_engine, driver):
@@ -248,7 +248,7 @@ async def test_a_restart_in_the_middle_continues(stub: StubBotApi, bot_settings:
     assert item_state(plan_engine, item) == "in_progress"
 
 
-async def test_forged_and_stale_buttons_change_nothing(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+async def test_forged_and_stale_buttons_change_nothing(stub: StubBotApi, bot_settings: Settings,
                                                       plan_engine: Engine, cast: dict[str, Any]) -> None:
     driver, item = Driver(stub), cast["item"]
     async with bot(bot_settings, plan_engine, driver):
@@ -277,7 +277,7 @@ async def test_forged_and_stale_buttons_change_nothing(stub: StubBotApi, bot_set
         assert (await driver.text(FP1, "/cancel")).contains("Không có gì để hủy")
 
 
-async def test_group_chats_get_a_link_and_no_one_s_work(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+async def test_group_chats_get_a_link_and_no_one_s_work(stub: StubBotApi, bot_settings: Settings,
                                                         plan_engine: Engine, cast: dict[str, Any]) -> None:
     driver, group = Driver(stub), -500
     stub.group(group, "Đầu mối <Hạ Long>")
