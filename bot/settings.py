@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Reminders missed by downtime are still sent if at most this old; older ones collapse
     # into the next reminder.
     grace_hours: float = Field(default=24, ge=0, le=24 * 14)
+    # A message claimed by an instance that died is sent again after this many seconds.
+    claim_lease_seconds: float = Field(default=300, ge=1, le=3600)
     # How often the dispatcher looks at the ledger even when nothing is due (seconds).
     dispatch_interval: float = Field(default=60, gt=0, le=3600)
     # Event deadlines: how far from today an event date may be.

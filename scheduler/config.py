@@ -24,6 +24,9 @@ class ScheduleRules:
     policy: ReminderPolicy
     tz: ZoneInfo
     grace: timedelta
+    # A claim older than this is taken back (its instance died mid-send); must be longer than
+    # any single send can take, 429 waits included.
+    lease: timedelta = timedelta(minutes=5)
 
 
 _DEFAULT_DUE = {"quarterly": "31-03,30-06,30-09,31-12", "annual": "31-12", "semiannual": "30-06,31-12"}
@@ -60,7 +63,8 @@ def check_schedule_settings(settings: Settings) -> None:
 
 def schedule_rules(settings: Settings) -> ScheduleRules:
     return ScheduleRules(due=_due_rules(settings), policy=_policy(settings), tz=settings.tz,
-                         grace=timedelta(hours=settings.grace_hours))
+                         grace=timedelta(hours=settings.grace_hours),
+                         lease=timedelta(seconds=settings.claim_lease_seconds))
 
 
 ITEMS_DIRTY = "items_dirty"

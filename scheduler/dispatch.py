@@ -53,7 +53,6 @@ from scheduler.slots import is_quiet, shift_out_of_quiet
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 CLAIM_LIMIT = 200
 # Network errors and 5xx are retried with backoff (5 s doubling to 10 min): about 2.5 hours
 # of attempts before a message is given up as failed. 429s never count as attempts.
@@ -99,7 +98,7 @@ def _tidy(session: Session, now: datetime, rules: ScheduleRules) -> None:
         pending, col(Delivery.kind) == "reminder", col(Delivery.slot_at) < now - rules.grace)
         .values(state=DeliveryState.SKIPPED.value, last_error="missed by more than the grace window"))
     session.execute(update(Delivery).where(
-        col(Delivery.state) == DeliveryState.SENDING.value, col(Delivery.claimed_at) < now - LEASE)
+        col(Delivery.state) == DeliveryState.SENDING.value, col(Delivery.claimed_at) < now - rules.lease)
         .values(state=DeliveryState.PENDING.value, claimed_by=None))
     closed = select(Item.id).where(col(Item.state).not_in(OPEN_STATES))
     session.execute(update(Delivery).where(
