@@ -28,7 +28,7 @@ from bot.context import BotApplication
 from bot.settings import Settings, load_settings
 from tests.stub_botapi import StubBotApi
 
-__all__ = ["bot_settings_fixture", "make_settings", "running_bot", "stub_fixture"]
+__all__ = ["bot_settings", "bot_settings_fixture", "make_settings", "running_bot", "stub", "stub_fixture"]
 
 
 def make_settings(stub_api: StubBotApi, db_url: str, **overrides: Any) -> Settings:
@@ -73,3 +73,8 @@ def bot_settings_fixture(stub: StubBotApi, db_url: str, monkeypatch: pytest.Monk
     for name in ("DONDOC_ADMIN_IDS", "DONDOC_BOT_TOKEN", "DONDOC_DEFAULT_LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     return make_settings(stub, db_url)
+
+
+# Plain names for modules that import the fixtures as ``stub`` / ``bot_settings``.
+stub = stub_fixture
+bot_settings = bot_settings_fixture
