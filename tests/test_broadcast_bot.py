@@ -38,10 +38,6 @@ def seed(engine: Engine, people: int) -> list[int]:
     return ids
 
 
-async def started(settings: Settings, engine: Engine) -> Any:
-    return running_bot(settings, engine)
-
-
 def with_jobs(app: BotApplication) -> None:
     jobs.start(app)  # the harness runs without jobs; broadcasts need the dispatcher and progress
 
@@ -50,28 +46,28 @@ def button(message: SentMessage, prefix: str) -> str:
     return next(d for d in message.button_datas() if d.startswith(prefix))
 
 
-async def compose(stub: StubBotApi, audience: str, *, ack: bool = False) -> tuple[int, SentMessage]:
+async def compose(api: StubBotApi, audience: str, *, ack: bool = False) -> tuple[int, SentMessage]:
     """/broadcast, the text, an audience, (the received button), and Send; returns the id and
     the control message."""
-    admin = stub.user(ADMIN, "Admin", language_code="en")
-    stub.send_text(admin, "/broadcast")
-    await stub.await_message(ADMIN, contains="New announcement")
-    stub.send_text(admin, TEXT)
-    choose = await stub.await_message(ADMIN, contains="Who should receive it?")
+    admin = api.user(ADMIN, "Admin", language_code="en")
+    api.send_text(admin, "/broadcast")
+    await api.await_message(ADMIN, contains="New announcement")
+    api.send_text(admin, TEXT)
+    choose = await api.await_message(ADMIN, contains="Who should receive it?")
     broadcast_id = int(button(choose, "bc:a:").split(":")[2])
-    stub.press_button(admin, choose, f"bc:a:{broadcast_id}:{audience}")
-    control = await stub.await_message(ADMIN, contains="Announcement preview")
+    api.press_button(admin, choose, f"bc:a:{broadcast_id}:{audience}")
+    control = await api.await_message(ADMIN, contains="Announcement preview")
     if ack:
-        stub.press_button(admin, control, f"bc:k:{broadcast_id}")
-        control = await stub.await_message(ADMIN, contains="button: on")
-    stub.press_button(admin, control, f"bc:ok:{broadcast_id}")
+        api.press_button(admin, control, f"bc:k:{broadcast_id}")
+        control = await api.await_message(ADMIN, contains="button: on")
+    api.press_button(admin, control, f"bc:ok:{broadcast_id}")
     return broadcast_id, control
 
 
-async def finished(stub: StubBotApi, control: SentMessage, timeout: float = 60) -> SentMessage:
+async def finished(api: StubBotApi, control: SentMessage, timeout: float = 60) -> SentMessage:
     async def done() -> SentMessage:
         while True:
-            current = next(m for m in stub.sent_messages(ADMIN) if m.message_id == control.message_id)
+            current = next(m for m in api.sent_messages(ADMIN) if m.message_id == control.message_id)
             if current.contains("Announcement finished"):
                 return current
             await asyncio.sleep(0.1)
@@ -79,10 +75,10 @@ async def finished(stub: StubBotApi, control: SentMessage, timeout: float = 60) 
     return await asyncio.wait_for(done(), timeout)
 
 
-def deliveries(stub: StubBotApi, *, preview: bool = False) -> Counter[Any]:
+def deliveries(api: StubBotApi, *, preview: bool = False) -> Counter[Any]:
     """How many times each chat successfully got the broadcast text (the sender's preview left
     out unless asked for)."""
-    return Counter(c.chat_id for c in stub.calls() if c.ok and c.method in ("sendMessage", "sendDocument")
+    return Counter(c.chat_id for c in api.calls() if c.ok and c.method in ("sendMessage", "sendDocument")
                    and "Họp giao ban" in str(c.params.get("text") or c.params.get("caption") or "")
                    and (preview or c.chat_id != ADMIN))
 

@@ -40,7 +40,8 @@ def test_send_errors_mark_the_group(engine: Engine) -> None:
             groups.bot_joined(s, chat_id=chat_id, title="G", chat_type="group", can_post=True, actor="t")
         s.add(_row(-1, "x"))
     assert groups.note_send_error(engine, -1, "Forbidden: bot was kicked from the group chat") == "gone"
-    assert groups.note_send_error(engine, -2, "Bad Request: not enough rights to send text messages") == "muted"
+    muted = "Bad Request: not enough rights to send text messages to the chat"
+    assert groups.note_send_error(engine, -2, muted) == "muted"
     assert groups.note_send_error(engine, -2, "Bad Request: message is too long") is None
     with session_scope(engine) as s:
         one, two = (groups.chat_by_telegram_id(s, c) for c in (-1, -2))
