@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, func, literal
 from sqlmodel import Session, col, select
@@ -267,23 +267,33 @@ def compute_rollup(session: Session, plan: Plan, period: Period, today: date, sc
     """The roll-up of ``period`` for ``scope``, as of ``today``. One grouped query gives
     totals, axes, levels and tasks; a second one ranks the agencies by overdue items."""
     agency_ids = scope_agency_ids(session, scope)
+    axes = list(session.exec(select(Axis).where(Axis.plan_id == plan.id).order_by(col(Axis.number))))
+    tasks = list(session.exec(select(Task).where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
+                              .order_by(col(Task.position))))
+    task_ids = [t.id for t in tasks if t.id is not None]
     grouped = (select(Item.task_id, Agency.level, *_count_columns(today))
-               .join(Task, col(Task.id) == Item.task_id)
                .join(Agency, col(Agency.id) == Item.agency_id)
-               .where(*_period_filter(plan, period, agency_ids))
+               .where(*_item_filter(task_ids, period, agency_ids))
                .group_by(col(Item.task_id), col(Agency.level)))
     per_task: dict[int, dict[str, Counts]] = defaultdict(dict)
     for row in session.exec(grouped):
         per_task[row[0]][row[1]] = _counts(tuple(row[2:]))
-    return _fold(session, plan, period, today, scope, per_task,
-                 most_overdue(session, plan, period, today, agency_ids, limit=top))
+    overdue = _most_overdue(session, task_ids, period, today, agency_ids, limit=top)
+    return _fold(session, axes, tasks, period, today, scope, per_task, overdue)
 
 
-def _fold(session: Session, plan: Plan, period: Period, today: date, scope: Scope,
-          per_task: dict[int, dict[str, Counts]], overdue: list[AgencyLine]) -> Rollup:
-    axes = list(session.exec(select(Axis).where(Axis.plan_id == plan.id).order_by(col(Axis.number))))
-    tasks = list(session.exec(select(Task).where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
-                              .order_by(col(Task.position))))
+def _item_filter(task_ids: list[int], period: Period,
+                 agency_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    """Items of these tasks due in the period, inside the scope (no join needed)."""
+    where = [col(Item.task_id).in_(task_ids), col(Item.due_on) >= period.start,
+             col(Item.due_on) <= period.end]
+    if agency_ids is not None:
+        where.append(col(Item.agency_id).in_(agency_ids) if agency_ids else literal(False))
+    return where
+
+
+def _fold(session: Session, axes: list[Axis], tasks: list[Task], period: Period, today: date,
+          scope: Scope, per_task: dict[int, dict[str, Counts]], overdue: list[AgencyLine]) -> Rollup:
     number_of = {a.id: a.number for a in axes}
     by_class = _class_owed_tasks(session, [t.id for t in tasks if t.id is not None])
     task_lines = [TaskLine(t.id, t.code, number_of.get(t.axis_id, 0), t.task,
@@ -302,18 +312,32 @@ def _fold(session: Session, plan: Plan, period: Period, today: date, scope: Scop
                   task_lines, overdue)
 
 
+def _most_overdue(session: Session, task_ids: list[int], period: Period, today: date,
+                  agency_ids: list[int] | None, *, limit: int) -> list[AgencyLine]:
+    """Agencies with the most overdue items of the period (most first); names are looked up
+    for the few ranked, not joined into the scan."""
+    overdue = func.count().label("overdue")
+    # Only items due before today can be overdue: for a current period the range is short.
+    last = min(period.end, today - timedelta(days=1))
+    if last < period.start:
+        return []
+    query = (select(Item.agency_id, overdue)
+             .where(*_item_filter(task_ids, period, agency_ids), col(Item.due_on) <= last,
+                    col(Item.state).in_(OPEN_STATES))
+             .group_by(col(Item.agency_id))
+             .order_by(overdue.desc(), col(Item.agency_id)).limit(limit))
+    ranked = [(int(agency_id), int(n)) for agency_id, n in session.exec(query)]
+    names = {a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_([i for i, _n in ranked])))}
+    return [AgencyLine(i, names[i].name, names[i].level, Counts(overdue=n)) for i, n in ranked if i in names]
+
+
 def most_overdue(session: Session, plan: Plan, period: Period, today: date,
                  agency_ids: list[int] | None, *, limit: int = 5) -> list[AgencyLine]:
     """Agencies with the most overdue items of the period (most first)."""
-    overdue = func.count().label("overdue")
-    query = (select(Item.agency_id, Agency.name, Agency.level, overdue)
-             .join(Task, col(Task.id) == Item.task_id)
-             .join(Agency, col(Agency.id) == Item.agency_id)
-             .where(*_period_filter(plan, period, agency_ids), overdue_flag(today))
-             .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level))
-             .order_by(overdue.desc(), col(Agency.name)).limit(limit))
-    return [AgencyLine(agency_id, name, level, Counts(overdue=int(n)))
-            for agency_id, name, level, n in session.exec(query)]
+    task_ids = list(session.exec(select(Task.id).where(Task.plan_id == plan.id,
+                                                       col(Task.retired_at).is_(None))))
+    return _most_overdue(session, [t for t in task_ids if t is not None], period, today, agency_ids,
+                         limit=limit)
 
 
 def agency_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
