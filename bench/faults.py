@@ -147,7 +147,8 @@ def wave(scenario: str, backend: str, communes: int, *, kills: int = 0, instance
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="300 reminders, 5 kills")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
