@@ -75,7 +75,7 @@ class RecordingBot:
 
     sent: list[Sent] = field(default_factory=list)
 
-    async def send_message(self, chat_id: int, text: str, reply_markup: object = None) -> Any:
+    async def send_message(self, chat_id: int, text: str, reply_markup: object = None, **_: Any) -> Any:
         self.sent.append(Sent(chat_id, text, datetime.now(UTC)))
 
         class _Message:
