@@ -60,7 +60,11 @@ def _audit(session: Session, actor: str, action: str, invitation: Invitation, **
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(16)
+    """22 URL-safe characters; never starting with ``-`` (a command line would read an option)."""
+    while True:
+        token = secrets.token_urlsafe(16)
+        if not token.startswith("-"):
+            return token
 
 
 def create_invitation(session: Session, *, agency_id: int, role: str, max_uses: int = 1,

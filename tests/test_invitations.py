@@ -49,6 +49,7 @@ def test_token_fits_telegram_start_parameter(plan_engine: Engine) -> None:
     tokens = {invite(plan_engine).token for _ in range(20)}
     assert len(tokens) == 20
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", t) for t in tokens)
+    assert not any(inv.new_token().startswith("-") for _ in range(2000))
 
 
 def test_create_validates_and_audits(plan_engine: Engine) -> None:
