@@ -26,6 +26,24 @@ MENU: tuple[tuple[str, str], ...] = (
 )
 
 
+FOCAL, COORD, LEADER, ADMIN = "focal_point", "coordinator", "leader", "admin"
+MEMBERS = frozenset({FOCAL, COORD, LEADER, ADMIN})
+# Who each command is for (/help lists only these); commands not listed are for everyone.
+AUDIENCE: dict[str, frozenset[str]] = {
+    "tasks": MEMBERS, "report": frozenset({FOCAL, ADMIN}), "review": frozenset({COORD, LEADER, ADMIN}),
+    "cancel": MEMBERS, "invite": frozenset({ADMIN}), "members": frozenset({ADMIN}),
+    "event": frozenset({COORD, ADMIN}), "status": MEMBERS, "chart": MEMBERS,
+    "export": frozenset({LEADER, COORD, ADMIN}), "broadcast": frozenset({COORD, ADMIN}),
+    "group": frozenset({ADMIN}), "groups": frozenset({ADMIN}),
+}
+
+
+def commands_for(role: str | None) -> list[tuple[str, str]]:
+    """(command, untranslated description) pairs a member with ``role`` may use."""
+    return [(name, description) for name, description in MENU
+            if name not in AUDIENCE or (role is not None and role in AUDIENCE[name])]
+
+
 def menu_for(language: str) -> list[BotCommand]:
     with use_locale(language):
         return [BotCommand(name, gettext(description)) for name, description in MENU]

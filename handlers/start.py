@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
+from bot.commands import commands_for
 from bot.context import BotContext
 from bot.i18n import gettext as _
 from handlers.common import esc, reply
@@ -36,14 +37,22 @@ async def start(update: Update, context: BotContext) -> None:
     await reply(update, await run_sync(_greeting, context, user.id, user.first_name))
 
 
+def _role(context: BotContext, user_id: int) -> str | None:
+    with session_scope(context.engine) as session:
+        member = active_member(session, user_id)
+        if member is not None:
+            return member.role
+    return "admin" if user_id in context.settings.admin_user_ids else None
+
+
 async def help_command(update: Update, context: BotContext) -> None:
-    """List what the bot does."""
-    await reply(update, _(
-        "<b>dondoc</b> keeps the plan's task registry and reminds each agency before its "
-        "deadlines.\n\n"
-        "/start – start, or open an invitation\n"
-        "/help – this message"
-    ))
+    """List what the bot does, and the commands this user may use."""
+    user = update.effective_user
+    role = await run_sync(_role, context, user.id) if user else None
+    lines = [f"/{name} – {esc(_(description))}" for name, description in commands_for(role)]
+    intro = _("<b>dondoc</b> keeps the plan's task registry and reminds each agency before its "
+              "deadlines.")
+    await reply(update, intro + "\n\n" + "\n".join(lines))
 
 
 def handlers() -> list[CommandHandler[BotContext, None]]:
