@@ -221,7 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_parse_date, help="date the plan is active from (default: today)")
     p.set_defaults(handler=cmd_init)
 
-    p = sub.add_parser("run", help="start the bot (long polling)")
+    p = sub.add_parser("run", help="start the bot (long polling, or a webhook with --webhook URL)")
+    p.add_argument("--webhook", metavar="URL",
+                   help="public HTTPS URL Telegram posts updates to (ends with DONDOC_WEBHOOK_PATH); "
+                        "listens on DONDOC_WEBHOOK_LISTEN:DONDOC_WEBHOOK_PORT")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("import-plan", help="import or update a plan from its document (appendix table)")
