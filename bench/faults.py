@@ -103,6 +103,15 @@ def _open_rows(url: str) -> int:
     return int(count)
 
 
+def _ledger_summary(url: str) -> dict[str, int]:
+    engine = make_engine(url, pooled=False)
+    with session_scope(engine) as s:
+        rows = s.exec(select(Delivery.state, Delivery.last_error, func.count()).where(
+            Delivery.state != DeliveryState.SENT.value).group_by(Delivery.state, Delivery.last_error)).all()
+    engine.dispose()
+    return {f"{state}: {error[:60]}": int(n) for state, error, n in rows}
+
+
 def _count(stub: StubBotApi, chats: list[int]) -> tuple[int, int]:
     wanted = set(chats)
     per_chat = Counter(c.chat_id for c in stub.calls("sendMessage") if c.ok and c.chat_id in wanted)
@@ -143,6 +152,8 @@ def wave(scenario: str, backend: str, communes: int, *, kills: int = 0, instance
             for proc in procs:
                 proc.wait(timeout=60)
         lost, duplicated = _count(stub, chats)
+        if lost:
+            print(f"  undelivered rows: {_ledger_summary(url)}", flush=True)
         return Outcome(scenario, backend, communes, lost, duplicated, kills, time.monotonic() - t0)
 
 
@@ -151,6 +162,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="300 reminders, 5 kills")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--only", choices=("kills", "faults", "race"), help="run one scenario")
     args = parser.parse_args()
     size, kills = (300, 5) if args.quick else (1000, 20)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
@@ -159,11 +171,13 @@ def main() -> int:
         backends.remove("postgres")
     outcomes = []
     for backend in backends:
-        outcomes.append(wave("killed and restarted", backend, size, kills=kills))
-        print(outcomes[-1].line(), flush=True)
-        outcomes.append(wave("429 10% + 500 2%", backend, size, fail={429: 0.10, 500: 0.02}))
-        print(outcomes[-1].line(), flush=True)
-        if backend == "postgres":
+        if args.only in (None, "kills"):
+            outcomes.append(wave("killed and restarted", backend, size, kills=kills))
+            print(outcomes[-1].line(), flush=True)
+        if args.only in (None, "faults"):
+            outcomes.append(wave("429 10% + 500 2%", backend, size, fail={429: 0.10, 500: 0.02}))
+            print(outcomes[-1].line(), flush=True)
+        if backend == "postgres" and args.only in (None, "race"):
             outcomes.append(wave("two instances racing", backend, size, instances=2))
             print(outcomes[-1].line(), flush=True)
     bad = [o for o in outcomes if o.lost or o.duplicated > o.kills]
