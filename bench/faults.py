@@ -145,7 +145,7 @@ def wave(scenario: str, backend: str, communes: int, *, kills: int = 0, instance
                 procs[0].send_signal(signal.SIGKILL)
                 procs[0].wait()
                 procs[0] = _launch(stub, url, t0, Path(tmp))
-            _wait_done(stub, url, chats, timeout=240)
+            _wait_done(stub, url, chats, timeout=900)
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
