@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -220,7 +220,12 @@ class Milestone(SQLModel, table=True):
 class Item(SQLModel, table=True):
     """What one agency owes for one task in one period: the unit of reminders and reports."""
 
-    __table_args__ = (UniqueConstraint("task_id", "agency_id", "period_key"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "agency_id", "period_key"),
+        # Covers the roll-ups' period scans (due_on range, state, who, which task) so that
+        # /status reads the index alone, also for a whole country.
+        Index("ix_item_period_rollup", "due_on", "state", "agency_id", "task_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
