@@ -29,8 +29,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy bot handlers scheduler models
 
+# Four workers: most tests wait on sockets and subprocesses, not on the CPU.
+PYTEST_WORKERS ?= 4
+
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 

@@ -19,6 +19,7 @@ from models.db import make_engine, session_scope
 from models.tables import Delivery, DeliveryState, Member
 from scheduler.dispatch import DispatchStats, dispatch_due
 from scheduler.jobs import refresh_schedule
+from tests.conftest import load_plan916
 from tests.reminder_helpers import COORD, HALONG, SYT, TZ, add_member, ledger, local, populate_world, rules
 from tests.stub_botapi import StubBotApi
 
@@ -146,10 +147,18 @@ def _race(db_url: str, stub: StubBotApi, name: str, barrier: threading.Barrier,
     asyncio.run(run())
 
 
-def test_two_dispatchers_on_postgresql_send_every_key_once(plan_engine: Engine, db_url: str,
+@pytest.fixture
+def pg_plan_engine(pg_url: str) -> Iterator[Engine]:
+    """Plan 916 on PostgreSQL: concurrent instances need it (SQLite allows one instance)."""
+    engine = make_engine(pg_url)
+    load_plan916(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_two_dispatchers_on_postgresql_send_every_key_once(pg_plan_engine: Engine, pg_url: str,
                                                             stub: StubBotApi) -> None:
-    if plan_engine.dialect.name != "postgresql":
-        pytest.skip("concurrent instances need PostgreSQL (SQLite allows one instance)")
+    plan_engine, db_url = pg_plan_engine, pg_url
     populate_world(plan_engine)
     for n in range(MANY):
         add_member(plan_engine, 10_000 + n, "SYT")
