@@ -30,7 +30,7 @@ from scheduler import broadcast_text
 log = logging.getLogger(__name__)
 
 JOB = "broadcast-progress"
-EVERY = 2.0  # seconds between looks, and the least time between two edits of one message
+EVERY = 5.0  # seconds between looks, and the least time between two edits of one message
 
 
 @dataclass(frozen=True)

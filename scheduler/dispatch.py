@@ -26,7 +26,6 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -77,6 +76,7 @@ class Outgoing:
     markup: InlineKeyboardMarkup | None
     document: str | None = None  # a file_id: sent as a document with ``text`` as caption
     silent: bool = False  # sent without a notification sound
+    keys: list[str] = field(default_factory=list)  # the ledger keys, for the logs
 
 
 @dataclass
@@ -204,6 +204,9 @@ def claim(engine: Engine, now: datetime, rules: ScheduleRules, instance: str,
             return []
         outgoing = _build(session, rows, now, rules, default_language)
         rendered = {rid for o in outgoing for rid in o.row_ids}
+        key_of = {row.id: row.key for row in rows}
+        for out in outgoing:
+            out.keys = [key_of[rid] for rid in out.row_ids if rid in key_of]
         for row in rows:
             if row.id not in rendered:  # e.g. its item vanished: nothing to say
                 row.state, row.last_error = DeliveryState.SKIPPED.value, "nothing to render"
@@ -314,32 +317,50 @@ async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStat
         else:
             message = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup,
                                              disable_notification=out.silent or None)
-    except ChatMigrated as exc:  # the group became a supergroup: its rows follow, sent again now
+    except TelegramError as exc:
+        _log_outcome(out, exc)
+        return await _record_error(engine, out, exc, stats)
+    else:
+        await run_sync(record_sent, engine, out, message.message_id, utcnow())
+        stats.sent += 1
+        _log_outcome(out, None)
+    return 0.0
+
+
+def _log_outcome(out: Outgoing, error: TelegramError | None) -> None:
+    extra = {"ledger_key": ",".join(out.keys), "chat_id": out.chat_id}
+    if error is None:
+        log.debug("sent %s to %s", out.keys, out.chat_id, extra=extra)
+    else:
+        log.warning("send of %s to %s failed: %s", out.keys, out.chat_id, error, extra=extra)
+
+
+async def _record_error(engine: Engine, out: Outgoing, exc: TelegramError,
+                        stats: DispatchStats) -> float:
+    """Record what Telegram's refusal means for these rows; returns seconds to pause (429)."""
+    if isinstance(exc, ChatMigrated):  # the group became a supergroup: its rows follow, sent again now
         await run_sync(migrate_by_id, engine, out.chat_id, exc.new_chat_id)
         await run_sync(record_retry, engine, out, utcnow(), str(exc), counts=False)
         stats.retried += 1
-    except RetryAfter as exc:
+    elif isinstance(exc, RetryAfter):
         delay = _retry_after(exc)
         await run_sync(record_retry, engine, out, utcnow() + timedelta(seconds=delay), str(exc),
                        counts=False)
         stats.retried += 1
         return float(delay)
-    except Forbidden as exc:
+    elif isinstance(exc, Forbidden):
         await run_sync(record_blocked, engine, out, exc.message, utcnow())
         await run_sync(note_send_error, engine, out.chat_id, exc.message)  # a group we left?
         stats.blocked += 1
-    except BadRequest as exc:
+    elif isinstance(exc, BadRequest):
         await run_sync(record_failed, engine, out, exc.message)
         await run_sync(note_send_error, engine, out.chat_id, exc.message)
         stats.failed += 1
         stats.errors.append(exc.message)
-    except (NetworkError, TelegramError) as exc:  # 5xx, timeouts, connection errors
+    else:  # 5xx, timeouts, connection errors (NetworkError and the rest): back off and retry
         attempts = await run_sync(_attempts, engine, out)
         await run_sync(record_retry, engine, out, utcnow() + _backoff(attempts), str(exc))
         stats.retried += 1
-    else:
-        await run_sync(record_sent, engine, out, message.message_id, utcnow())
-        stats.sent += 1
     return 0.0
 
 
@@ -349,32 +370,95 @@ def _attempts(engine: Engine, out: Outgoing) -> int:
             select(Delivery).where(col(Delivery.id).in_(out.row_ids)))), default=1)
 
 
+# Messages in flight at once. The rate limiter still spaces them (30 a second, 20 a minute per
+# group); overlapping them hides each one's round trip and bookkeeping, so the limiter, not the
+# dispatcher, sets the pace.
+IN_FLIGHT = 1
+
+
+class _Batch:
+    """One claimed batch being sent: per chat in order, chats side by side."""
+
+    def __init__(self, outgoing: list[Outgoing]) -> None:
+        self.waiting: dict[int, list[Outgoing]] = defaultdict(list)
+        for out in outgoing:
+            self.waiting[out.chat_id].append(out)
+        self.pause = 0.0
+        self.stopped = False
+
+    def unsent_ids(self) -> list[int]:
+        return [rid for outs in self.waiting.values() for out in outs for rid in out.row_ids]
+
+
+async def _send_chat(bot: Bot, engine: Engine, batch: _Batch, chat_id: int, stats: DispatchStats,
+                     slots: asyncio.Semaphore, keep_going: Callable[[], bool] | None) -> None:
+    queue = batch.waiting[chat_id]
+    while queue:
+        async with slots:
+            if batch.pause or batch.stopped:
+                return  # the rest is given back by the caller
+            if keep_going is not None and not keep_going():
+                batch.stopped = True
+                return
+            out = queue.pop(0)
+            pause = await _send_one(bot, engine, out, stats)
+            batch.pause = max(batch.pause, pause)
+
+
+async def _send_batch(bot: Bot, engine: Engine, outgoing: list[Outgoing], stats: DispatchStats,
+                      keep_going: Callable[[], bool] | None) -> _Batch:
+    batch = _Batch(outgoing)
+    slots = asyncio.Semaphore(IN_FLIGHT)
+    await asyncio.gather(*(_send_chat(bot, engine, batch, chat_id, stats, slots, keep_going)
+                           for chat_id in list(batch.waiting)))
+    return batch
+
+
 async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, default_language: str,
                        instance: str | None = None, max_rounds: int = 50,
                        keep_going: Callable[[], bool] | None = None) -> DispatchStats:
     """Send everything due now, batch after batch, honouring Telegram's pauses.
 
+    The next batch is claimed while the current one is being sent, so the limiter never idles.
     ``keep_going`` is asked before each message; when it says no (the bot is stopping), the
     rows claimed but not sent are given back at once, so a restart sends them without waiting
-    for the lease to run out."""
+    for the lease to run out. After a 429 the unsent rest is given back for after the pause."""
     stats = DispatchStats()
     me = instance or instance_name()
-    for _ in range(max_rounds):
-        batch = await run_sync(claim, engine, utcnow(), rules, me, default_language)
-        if not batch:
+
+    def claim_next() -> asyncio.Task[list[Outgoing]]:
+        return asyncio.ensure_future(run_sync(claim, engine, utcnow(), rules, me, default_language))
+
+    def ids(outgoing: list[Outgoing]) -> list[int]:
+        return [rid for out in outgoing for rid in out.row_ids]
+
+    upcoming: asyncio.Task[list[Outgoing]] | None = claim_next()
+    rounds = 0
+    while upcoming is not None:
+        outgoing = await upcoming
+        upcoming = None
+        if not outgoing and rounds:
+            # Claimed ahead of the last batch: look once more for rows that batch queued
+            # (e.g. coordinators' notices about a blocked user).
+            outgoing = await claim_next()
+        if not outgoing:
             break
-        for index, out in enumerate(batch):
-            if keep_going is not None and not keep_going():
-                await run_sync(_release, engine, [rid for o in batch[index:] for rid in o.row_ids],
-                               utcnow())
-                return stats
-            pause = await _send_one(bot, engine, out, stats)
-            if pause:
-                # Telegram asked us to wait: give the rest of the batch back and wait.
-                await run_sync(_release, engine, [rid for o in batch[index + 1:] for rid in o.row_ids],
-                               utcnow() + timedelta(seconds=pause))
-                await asyncio.sleep(pause)
-                break
+        rounds += 1
+        if rounds < max_rounds:
+            upcoming = claim_next()
+        batch = await _send_batch(bot, engine, outgoing, stats, keep_going)
+        if not (batch.pause or batch.stopped):
+            continue
+        held = batch.unsent_ids()
+        if upcoming is not None:
+            held += ids(await upcoming)
+            upcoming = None
+        await run_sync(_release, engine, held, utcnow() + timedelta(seconds=batch.pause))
+        if batch.stopped:
+            break
+        await asyncio.sleep(batch.pause)
+        if rounds < max_rounds:
+            upcoming = claim_next()
     return stats
 
 
