@@ -31,6 +31,10 @@ def register(app: BotApplication) -> None:
     # Groups (/group, /groups, joins, removals, migrations) and /broadcast; the broadcast draft
     # takes private messages before other flows, only when a draft waits for one.
     app.add_handler(broadcast.compose_handler(), group=broadcast.COMPOSE_GROUP)
+    # An /event draft waiting for a typed date or number of days takes that text (and /cancel)
+    # next; only then, so the report drafts below get everything else.
+    for typed_handler in event.typed_handlers():
+        app.add_handler(typed_handler, group=event.EVENT_GROUP)
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:
         app.add_handler(group_handler)
     # /tasks, /report, /review, /cancel and their buttons; then the private messages that fill a

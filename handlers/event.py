@@ -3,87 +3,67 @@ agency that owes the event-driven task.
 
 Flow (private chat, coordinators and admins only)::
 
-    /event -> TASK (buttons) -> DATE (buttons or typed) -> DAYS (buttons or typed)
-           -> CONFIRM (buttons) -> recorded; /cancel leaves at any step
+    /event -> TASK (ev:t:<task>) -> DATE (ev:d:<task>:<yyyymmdd>, or typed)
+           -> DAYS (ev:n:<task>:<yyyymmdd>:<days>, or typed)
+           -> CONFIRM (ev:ok:<task>:<yyyymmdd>:<days>) -> recorded; ev:x or /cancel leaves
 
-The choices travel in the buttons' callback data; only the typed answers need the
-conversation's state. Recording validates again, so nothing changes on a stale button.
+Nothing lives in process memory. Every button carries the choices so far and is checked again
+on the server (who presses, the task, the date, the days) by ``models.events``. The user's
+``event_draft`` row holds the same choices, so that a typed date or number of days finds its
+question after a restart or on another instance, and so that the confirm button works once:
+recording deletes the matching draft in the same transaction. Typed text comes here (group
+``EVENT_GROUP``, before the other flows) only while this user's draft waits for a date or days.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.i18n import format_date
 from bot.i18n import gettext as _
+from handlers.access import (
+    NOT_ALLOWED,
+    Refused,
+    Screen,
+    check_data_length,
+    parse_data,
+    redirect_to_private,
+    refuse,
+    show,
+)
 from handlers.common import esc, reply
 from models import events
 from models.db import run_sync, session_scope
-from models.members import active_member
+from models.members import active_member, is_admin
 from models.obligations import owing_agencies
 from models.registry import current_plan
-from models.tables import Item, MemberRole, Task
+from models.tables import EventDraft, Item, MemberRole, Plan, ReportDraft, Task
 from models.types import utcnow
 from scheduler.config import mark_items_dirty, schedule_rules
 from scheduler.deadlines import sync_items
 
-TASK, DATE, DAYS, CONFIRM = range(4)
+# After the broadcast draft (-10), before the flows of group 0: a private text message is taken
+# only when this user's event draft waits for a date or a number of days.
+EVENT_GROUP = -5
 DAY_CHOICES = (7, 15, 30, 60, 90)
+ALLOWED_ROLES = (MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
+Button = InlineKeyboardButton
 _DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _DATE_VN = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
-ALLOWED_ROLES = (MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
-
-
-@dataclass(frozen=True)
-class TaskChoice:
-    id: int
-    code: str
-    task: str
-
-
-def _today(context: BotContext) -> date:
-    return utcnow().astimezone(context.settings.tz).date()
-
-
-def _limits(context: BotContext) -> events.EventLimits:
-    return events.EventLimits(context.settings.event_max_past_days, context.settings.event_max_future_days)
-
-
-def _may_record(context: BotContext, user_id: int) -> bool:
-    if user_id in context.settings.admin_user_ids:
-        return True
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        return member is not None and member.role in ALLOWED_ROLES
-
-
-def _choices(context: BotContext) -> list[TaskChoice]:
-    with session_scope(context.engine) as session:
-        plan = current_plan(session)
-        if plan is None:
-            return []
-        return [TaskChoice(t.id or 0, t.code, t.task) for t in events.event_tasks(session, plan)]
-
-
-def _task(context: BotContext, task_id: int) -> TaskChoice | None:
-    with session_scope(context.engine) as session:
-        task = session.get(Task, task_id)
-        return TaskChoice(task.id or 0, task.code, task.task) if task is not None else None
 
 
 def parse_day(text: str) -> date | None:
@@ -99,224 +79,300 @@ def parse_day(text: str) -> date | None:
     return None
 
 
-def _date_problem(context: BotContext, day: date) -> str | None:
-    limits, today = _limits(context), _today(context)
-    if day < today - timedelta(days=limits.max_past_days):
+def _today(context: BotContext) -> date:
+    return utcnow().astimezone(context.settings.tz).date()
+
+
+def _limits(context: BotContext) -> events.EventLimits:
+    return events.EventLimits(context.settings.event_max_past_days, context.settings.event_max_future_days)
+
+
+def _timeout(context: BotContext) -> timedelta:
+    return timedelta(minutes=context.settings.draft_timeout_minutes)
+
+
+def _may_record(session: Session, context: BotContext, user_id: int) -> bool:
+    if is_admin(session, user_id, context.settings.admin_user_ids):
+        return True
+    member = active_member(session, user_id)
+    return member is not None and member.role in ALLOWED_ROLES
+
+
+def reason_text(error: events.EventError) -> str:
+    """What ``models.events`` refused, in the user's language."""
+    params = error.params
+    if error.reason == "no_task":
+        return _("That task no longer exists. Send /event to start again.")
+    if error.reason == "not_event":
+        return _("Task {code} is not event-driven: its deadlines come from its timeframe.").format(
+            code=esc(params.get("code", "")))
+    if error.reason == "too_old":
         return _("That date is too far in the past: an event may be at most {n} days old.").format(
-            n=limits.max_past_days)
-    if day > today + timedelta(days=limits.max_future_days):
+            n=params.get("n"))
+    if error.reason == "too_new":
         return _("That date is too far ahead: an event may be at most {n} days in the future.").format(
-            n=limits.max_future_days)
-    return None
+            n=params.get("n"))
+    if error.reason == "days":
+        return _("The days allowed must be a number from 1 to {max}.").format(max=params.get("max"))
+    if error.reason == "stale":
+        return _("This step has expired. Send /event to start again.")
+    return _("This cannot be recorded; nothing was changed.")
 
 
-async def start(update: Update, context: BotContext) -> int:
-    """Check the user may record events; show the event-driven tasks."""
-    user = update.effective_user
-    if user is None or not await run_sync(_may_record, context, user.id):
-        await reply(update, _("Only coordinators and administrators can record events."))
-        return ConversationHandler.END
-    choices = await run_sync(_choices, context)
-    if not choices:
-        await reply(update, _("The plan has no event-driven tasks."))
-        return ConversationHandler.END
-    buttons = [[InlineKeyboardButton(f"{c.code} · {c.task[:50]}", callback_data=f"ev:t:{c.id}")]
-               for c in choices]
-    buttons.append([InlineKeyboardButton(_("Cancel"), callback_data="ev:x")])
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(_("Which task is the event for? (These tasks start after an approval "
-                              "or around an election.)"), reply_markup=InlineKeyboardMarkup(buttons))
-    return TASK
+# --- screens ------------------------------------------------------------------------------
+
+def _ymd(day: date) -> str:
+    return f"{day:%Y%m%d}"
 
 
-async def pick_task(update: Update, context: BotContext) -> int:
-    """Remember the task; ask for the event's date."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    choice = await run_sync(_task, context, int(query.data.split(":")[2]))
-    if choice is None:
-        await query.edit_message_text(_("That task no longer exists. Send /event to start again."))
-        return ConversationHandler.END
-    assert context.user_data is not None
-    context.user_data["event"] = {"task_id": choice.id, "code": choice.code}
-    today = _today(context)
-    buttons = [[InlineKeyboardButton(_("Today"), callback_data=f"ev:d:{today:%Y%m%d}"),
-                InlineKeyboardButton(_("Yesterday"),
-                                     callback_data=f"ev:d:{today - timedelta(days=1):%Y%m%d}")],
-               [InlineKeyboardButton(_("Cancel"), callback_data="ev:x")]]
-    await query.edit_message_text(
+def _day_of(raw: str) -> date:
+    """The yyyymmdd of a button; anything else is forged."""
+    try:
+        if len(raw) == 8:
+            return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError:
+        pass
+    raise Refused(NOT_ALLOWED)
+
+
+def _cancel_row() -> list[InlineKeyboardButton]:
+    return [Button(_("Cancel"), callback_data="ev:x")]
+
+
+def _date_screen(task: Task, today: date) -> Screen:
+    tid = task.id or 0
+    buttons = [[Button(_("Today"), callback_data=check_data_length(f"ev:d:{tid}:{_ymd(today)}")),
+                Button(_("Yesterday"), callback_data=f"ev:d:{tid}:{_ymd(today - timedelta(days=1))}")],
+               _cancel_row()]
+    return Screen(
         _("Task <b>{code}</b>: {task}\n\nOn which day was it approved (or the election held)? "
-          "Tap a button or type the date, e.g. 20/11/2026.").format(code=esc(choice.code),
-                                                                    task=esc(choice.task[:300])),
-        reply_markup=InlineKeyboardMarkup(buttons))
-    return DATE
+          "Tap a button or type the date, e.g. 20/11/2026.").format(code=esc(task.code),
+                                                                    task=esc(task.task[:300])),
+        InlineKeyboardMarkup(buttons))
 
 
-async def _ask_days(update: Update, context: BotContext, day: date) -> int:
-    assert context.user_data is not None
-    draft = context.user_data.get("event")
-    if draft is None:
-        await reply(update, _("This step has expired. Send /event to start again."))
-        return ConversationHandler.END
-    problem = _date_problem(context, day)
-    if problem is not None:
-        await reply(update, problem + "\n" + _("Type another date, or /cancel."))
-        return DATE
-    draft["date"] = day.isoformat()
-    buttons = [[InlineKeyboardButton(str(n), callback_data=f"ev:n:{n}") for n in DAY_CHOICES],
-               [InlineKeyboardButton(_("Cancel"), callback_data="ev:x")]]
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(_("Event date: {date}. How many days do the agencies have? Tap a button or "
-                              "type a number (1-{max}).").format(date=format_date(day),
-                                                                 max=events.MAX_DAYS_ALLOWED),
-                            reply_markup=InlineKeyboardMarkup(buttons))
-    return DAYS
+def _days_screen(task: Task, day: date) -> Screen:
+    tid = task.id or 0
+    buttons = [[Button(str(n), callback_data=check_data_length(f"ev:n:{tid}:{_ymd(day)}:{n}"))
+                for n in DAY_CHOICES], _cancel_row()]
+    return Screen(_("Event date: {date}. How many days do the agencies have? Tap a button or "
+                    "type a number (1-{max}).").format(date=format_date(day), max=events.MAX_DAYS_ALLOWED),
+                  InlineKeyboardMarkup(buttons))
 
 
-async def date_button(update: Update, context: BotContext) -> int:
-    """A date from a button."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    raw = query.data.split(":")[2]
-    return await _ask_days(update, context, date(int(raw[:4]), int(raw[4:6]), int(raw[6:])))
-
-
-async def date_text(update: Update, context: BotContext) -> int:
-    """A typed date."""
-    assert update.message is not None and update.message.text is not None
-    day = parse_day(update.message.text)
-    if day is None:
-        await reply(update, _("That is not a date. Type it like 20/11/2026 (or 2026-11-20), or /cancel."))
-        return DATE
-    return await _ask_days(update, context, day)
-
-
-def _owing(context: BotContext, task_id: int) -> int:
-    with session_scope(context.engine) as session:
-        return len(owing_agencies(session, [task_id]).get(task_id, []))
-
-
-async def _confirm(update: Update, context: BotContext, days: int) -> int:
-    assert context.user_data is not None
-    draft = context.user_data.get("event")
-    if draft is None or "date" not in draft:
-        await reply(update, _("This step has expired. Send /event to start again."))
-        return ConversationHandler.END
-    if not 1 <= days <= events.MAX_DAYS_ALLOWED:
-        await reply(update, _("The days allowed must be a number from 1 to {max}. Type another, or /cancel.")
-                    .format(max=events.MAX_DAYS_ALLOWED))
-        return DAYS
-    draft["days"] = days
-    day = date.fromisoformat(draft["date"])
-    owing = await run_sync(_owing, context, draft["task_id"])
-    buttons = [[InlineKeyboardButton(_("✅ Record"), callback_data="ev:ok"),
-                InlineKeyboardButton(_("Cancel"), callback_data="ev:x")]]
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(
+def _confirm_screen(session: Session, task: Task, day: date, days: int) -> Screen:
+    tid = task.id or 0
+    owing = len(owing_agencies(session, [tid]).get(tid, []))
+    buttons = [[Button(_("✅ Record"), callback_data=check_data_length(f"ev:ok:{tid}:{_ymd(day)}:{days}")),
+                *_cancel_row()]]
+    return Screen(
         _("Record this event?\n\nTask: <b>{code}</b>\nDate: {date}\nDays allowed: {days}\n"
           "Deadline: <b>{due}</b>\nAgencies that will owe a report: {owing}").format(
-            code=esc(draft["code"]), date=format_date(day), days=days,
+            code=esc(task.code), date=format_date(day), days=days,
             due=format_date(day + timedelta(days=days)), owing=owing),
-        reply_markup=InlineKeyboardMarkup(buttons))
-    return CONFIRM
+        InlineKeyboardMarkup(buttons))
 
 
-async def days_button(update: Update, context: BotContext) -> int:
-    """Days allowed from a button."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    return await _confirm(update, context, int(query.data.split(":")[2]))
+@dataclass(frozen=True)
+class Start:
+    allowed: bool
+    tasks: list[tuple[int, str, str]]
 
 
-async def days_text(update: Update, context: BotContext) -> int:
-    """Days allowed, typed."""
-    assert update.message is not None and update.message.text is not None
-    text = update.message.text.strip()
-    if not text.isdigit():
-        await reply(update, _("Type the number of days, e.g. 30, or /cancel."))
-        return DAYS
-    return await _confirm(update, context, int(text))
-
-
-def _record(context: BotContext, draft: dict[str, object], actor: str) -> tuple[date, int]:
+def _start(context: BotContext, user_id: int) -> Start:
+    """/event: may this user record events, and which tasks; a fresh start forgets the draft."""
     with session_scope(context.engine) as session:
+        if not _may_record(session, context, user_id):
+            return Start(False, [])
+        events.clear_draft(session, user_id)
         plan = current_plan(session)
         if plan is None:
-            raise events.EventError("no plan is loaded")
-        task = session.get(Task, draft["task_id"])
-        if task is None:
-            raise events.EventError("the task no longer exists")
-        today = _today(context)
-        event = events.record_event(session, plan=plan, task_code=task.code,
-                                    occurred_on=date.fromisoformat(str(draft["date"])),
-                                    days_allowed=int(str(draft["days"])), today=today,
-                                    limits=_limits(context), actor=actor)
-        sync_items(session, plan, today, schedule_rules(context.settings).due)
-        owing = len(session.exec(select(Item.id).where(Item.event_id == event.id)).all())
-        return event.due_on, owing
+            return Start(True, [])
+        return Start(True, [(t.id or 0, t.code, t.task) for t in events.event_tasks(session, plan)])
 
 
-async def confirm(update: Update, context: BotContext) -> int:
-    """Record the event and open the items; the dispatcher plans their reminders next tick."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None and context.user_data is not None
-    await query.answer()
-    draft = context.user_data.pop("event", None)
-    if draft is None or "days" not in draft:
-        await query.edit_message_text(_("This step has expired. Send /event to start again."))
-        return ConversationHandler.END
+def _plan(session: Session) -> Plan:
+    plan = current_plan(session)
+    if plan is None:
+        raise events.EventError("no plan is loaded")
+    return plan
+
+
+def _record(session: Session, context: BotContext, user_id: int, plan: Plan, task_id: int, day: date,
+            days: int) -> Screen:
+    today = _today(context)
+    event = events.record_draft(session, user_id, plan=plan, task_id=task_id, occurred_on=day,
+                                days_allowed=days, today=today, limits=_limits(context), now=utcnow(),
+                                timeout=_timeout(context), actor=f"tg:{user_id}")
+    sync_items(session, plan, today, schedule_rules(context.settings).due)
+    owing = len(session.exec(select(Item.id).where(Item.event_id == event.id)).all())
+    task = session.get(Task, task_id)
+    assert task is not None
+    return Screen(_("Recorded. Task <b>{code}</b> is now due on <b>{due}</b> for {owing} agencies; their "
+                    "focal points will be reminded.").format(code=esc(task.code),
+                                                             due=format_date(event.due_on), owing=owing))
+
+
+def _button(context: BotContext, user_id: int, data: str) -> Screen:
+    """Any ``ev:`` button, checked again: who presses, then the choices it carries.
+    :class:`Refused` or :class:`events.EventError` when it must change nothing."""
+    kind = data.split(":")[1] if data.count(":") >= 1 else ""
+    with session_scope(context.engine) as session:
+        if not _may_record(session, context, user_id):
+            raise Refused(NOT_ALLOWED)
+        if kind == "x":
+            parse_data(data, "ev", "w")
+            events.clear_draft(session, user_id)
+            return Screen(_("Cancelled: nothing was recorded."))
+        shape = {"t": "wi", "d": "wii", "n": "wiii", "ok": "wiii"}.get(kind)
+        if shape is None:
+            raise Refused(NOT_ALLOWED)
+        parts = parse_data(data, "ev", shape)[1:]
+        task_id = int(parts[0])
+        day = _day_of(parts[1]) if len(parts) > 1 else None
+        days = int(parts[2]) if len(parts) > 2 else None
+        plan, today, now = _plan(session), _today(context), utcnow()
+        if kind == "ok":
+            assert day is not None and days is not None
+            return _record(session, context, user_id, plan, task_id, day, days)
+        task, _draft = events.save_draft(session, user_id, plan=plan, task_id=task_id, occurred_on=day,
+                                         days=days, today=today, limits=_limits(context), now=now)
+        if day is None:
+            return _date_screen(task, today)
+        if days is None:
+            return _days_screen(task, day)
+        return _confirm_screen(session, task, day, days)
+
+
+def _waiting(session: Session, context: BotContext, user_id: int) -> EventDraft | None:
+    """The user's draft if it waits for typed text, and no report draft was touched since."""
+    draft = events.open_draft(session, user_id, now=utcnow(), timeout=_timeout(context))
+    if draft is None or draft.days is not None:
+        return None
+    member = active_member(session, user_id)
+    if member is not None:
+        report = session.exec(select(ReportDraft).where(ReportDraft.member_id == member.id)).first()
+        if report is not None and report.updated_at > draft.updated_at:
+            return None  # the user went on to a report (or a review) since: its text, not ours
+    return draft
+
+
+def _typed(context: BotContext, user_id: int, text: str) -> Screen | None:
+    """Typed text for the draft's open question; None: not ours (other flows take it)."""
+    with session_scope(context.engine) as session:
+        draft = _waiting(session, context, user_id)
+        if draft is None:
+            return None
+        if not _may_record(session, context, user_id):  # no longer a coordinator
+            events.clear_draft(session, user_id)
+            return None
+        day, days = draft.occurred_on, None
+        if day is None:
+            day = parse_day(text)
+            if day is None:
+                return Screen(_("That is not a date. Type it like 20/11/2026 (or 2026-11-20), or /cancel."))
+        else:
+            typed = text.strip()
+            if not (typed.isascii() and typed.isdigit()):
+                return Screen(_("Type the number of days, e.g. 30, or /cancel."))
+            days = int(typed) if len(typed) <= 6 else events.MAX_DAYS_ALLOWED + 1
+        try:  # save_draft validates before it changes anything
+            task, _draft = events.save_draft(
+                session, user_id, plan=_plan(session), task_id=draft.task_id, occurred_on=day, days=days,
+                today=_today(context), limits=_limits(context), now=utcnow())
+        except events.EventError as error:
+            if error.reason in ("too_old", "too_new"):
+                return Screen(reason_text(error) + "\n" + _("Type another date, or /cancel."))
+            if error.reason == "days":
+                return Screen(_("The days allowed must be a number from 1 to {max}. Type another, or "
+                                "/cancel.").format(max=events.MAX_DAYS_ALLOWED))
+            events.clear_draft(session, user_id)
+            return Screen(reason_text(error))
+        if days is None:
+            return _days_screen(task, day)
+        return _confirm_screen(session, task, day, days)
+
+
+def _cancel(context: BotContext, user_id: int) -> bool:
+    with session_scope(context.engine) as session:
+        waiting = events.open_draft(session, user_id, now=utcnow(), timeout=_timeout(context)) is not None
+        events.clear_draft(session, user_id)
+        return waiting
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+async def event_command(update: Update, context: BotContext) -> None:
+    """/event: the event-driven tasks to choose from (private chat; coordinators and admins)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if chat.type != "private":
+        await redirect_to_private(update, context.bot.username)
+        return
+    start = await run_sync(_start, context, user.id)
+    if not start.allowed:
+        await reply(update, _("Only coordinators and administrators can record events."))
+        return
+    if not start.tasks:
+        await reply(update, _("The plan has no event-driven tasks."))
+        return
+    buttons = [[Button(f"{code} · {task[:50]}", callback_data=check_data_length(f"ev:t:{tid}"))]
+               for tid, code, task in start.tasks]
+    buttons.append(_cancel_row())
+    await chat.send_message(_("Which task is the event for? (These tasks start after an approval "
+                              "or around an election.)"), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Any ``ev:`` button: checked again on the server, then the next step in the same message."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None:
+        return
+    if chat is None or chat.type != "private":
+        await refuse(update, Refused(NOT_ALLOWED))
+        return
     try:
-        due, owing = await run_sync(_record, context, draft, f"tg:{user.id}")
-    except events.EventError as exc:
-        await query.edit_message_text(_("Not recorded: {reason}").format(reason=esc(str(exc))))
-        return ConversationHandler.END
-    mark_items_dirty(context.bot_data)
-    await query.edit_message_text(
-        _("Recorded. Task <b>{code}</b> is now due on <b>{due}</b> for {owing} agencies; their focal "
-          "points will be reminded.").format(code=esc(draft["code"]), due=format_date(due), owing=owing))
-    return ConversationHandler.END
+        screen = await run_sync(_button, context, query.from_user.id, query.data or "")
+    except Refused as refusal:
+        await refuse(update, refusal)
+        return
+    except events.EventError as error:
+        await query.answer(reason_text(error)[:200], show_alert=True)
+        return
+    if (query.data or "").startswith("ev:ok:"):
+        mark_items_dirty(context.bot_data)  # the dispatcher plans the new items' reminders
+    await show(update, screen)
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """Leave without recording anything."""
-    if context.user_data is not None:
-        context.user_data.pop("event", None)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_text(_("Cancelled: nothing was recorded."))
-    else:
-        await reply(update, _("Cancelled: nothing was recorded."))
-    return ConversationHandler.END
+async def on_text(update: Update, context: BotContext) -> None:
+    """Private text: the date or the days, when this user's draft waits for one; else not ours."""
+    user, message, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or message is None or message.text is None or chat is None:
+        return
+    screen = await run_sync(_typed, context, user.id, message.text)
+    if screen is None:
+        return
+    await chat.send_message(screen.text, reply_markup=screen.keyboard)
+    raise ApplicationHandlerStop
 
 
-async def not_private(update: Update, context: BotContext) -> None:
-    """/event in a group: it is done in a private chat."""
-    await reply(update, _("Send /event to me in a private chat."))
+async def on_cancel(update: Update, context: BotContext) -> None:
+    """/cancel while recording an event: forget it; otherwise the other flows' /cancel answers."""
+    user = update.effective_user
+    if user is None or not await run_sync(_cancel, context, user.id):
+        return
+    await reply(update, _("Cancelled: nothing was recorded."))
+    raise ApplicationHandlerStop
 
 
-def handlers() -> list[ConversationHandler[BotContext] | CommandHandler[BotContext, None]]:
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """Group 0: the command and the buttons."""
+    return [CommandHandler("event", event_command), CallbackQueryHandler(on_button, pattern=r"^ev:")]
+
+
+def typed_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """Register in ``EVENT_GROUP``: they stop later groups only when a draft took the message."""
     private = filters.ChatType.PRIVATE
-    typed = filters.TEXT & ~filters.COMMAND & private
-    with warnings.catch_warnings():
-        # The callback data carries the choices, so tracking per chat (not per message) is right.
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        conversation: ConversationHandler[BotContext] = ConversationHandler(
-            entry_points=[CommandHandler("event", start, filters=private)],
-            states={
-                TASK: [CallbackQueryHandler(pick_task, pattern=r"^ev:t:\d+$")],
-                DATE: [CallbackQueryHandler(date_button, pattern=r"^ev:d:\d{8}$"),
-                       MessageHandler(typed, date_text)],
-                DAYS: [CallbackQueryHandler(days_button, pattern=r"^ev:n:\d+$"),
-                       MessageHandler(typed, days_text)],
-                CONFIRM: [CallbackQueryHandler(confirm, pattern=r"^ev:ok$")],
-            },
-            fallbacks=[CallbackQueryHandler(cancel, pattern=r"^ev:x$"), CommandHandler("cancel", cancel)],
-            name="event", allow_reentry=True)
-    return [conversation, CommandHandler("event", not_private, filters=~private)]
+    return [CommandHandler("cancel", on_cancel, filters=private),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text)]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from models.registry import find_task
-from models.tables import AuditLog, Event, Milestone, Plan, Task
+from models.tables import AuditLog, Event, EventDraft, Milestone, Plan, Task
 from scheduler.periods import event_due
 
 EVENT_CADENCES = ("after_approval", "election")
@@ -25,7 +26,15 @@ MAX_NOTE = 500
 
 
 class EventError(ValueError):
-    """An event or milestone that cannot be recorded; the message says why."""
+    """An event or milestone that cannot be recorded; the message says why (in English, for the
+    command line). ``reason`` and ``params`` let the bot say it in the user's language:
+    ``no_task`` (code), ``not_event`` (code), ``too_old`` (n), ``too_new`` (n), ``days`` (max),
+    ``stale`` (the /event draft no longer matches), ``invalid`` (anything else)."""
+
+    def __init__(self, message: str, reason: str = "invalid", **params: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ def _task(session: Session, plan: Plan, code: str) -> Task:
     task = find_task(session, plan, code)
     if task is None:
         raise EventError(f"{code.strip()!r}: no such task in plan {plan.number} "
-                         "(see `dondoc tasks` for the codes)")
+                         "(see `dondoc tasks` for the codes)", "no_task", code=code.strip())
     return task
 
 
@@ -50,7 +59,7 @@ def event_task(session: Session, plan: Plan, code: str) -> Task:
     if task.cadence not in EVENT_CADENCES:
         raise EventError(f"task {task.code} is not event-driven (its timeframe is {task.timeframe!r}, "
                          "so its deadlines come from its cadence); events apply to tasks done "
-                         "'after approval' or 'before and during elections'")
+                         "'after approval' or 'before and during elections'", "not_event", code=task.code)
     return task
 
 
@@ -66,16 +75,18 @@ def check_event_date(occurred_on: date, *, today: date, limits: EventLimits) -> 
     latest = today + timedelta(days=limits.max_future_days)
     if occurred_on < earliest:
         raise EventError(f"{occurred_on.isoformat()} is too far in the past: events may be at most "
-                         f"{limits.max_past_days} days old (on or after {earliest.isoformat()})")
+                         f"{limits.max_past_days} days old (on or after {earliest.isoformat()})",
+                         "too_old", n=limits.max_past_days)
     if occurred_on > latest:
         raise EventError(f"{occurred_on.isoformat()} is too far in the future: events may be at most "
-                         f"{limits.max_future_days} days ahead (on or before {latest.isoformat()})")
+                         f"{limits.max_future_days} days ahead (on or before {latest.isoformat()})",
+                         "too_new", n=limits.max_future_days)
 
 
 def check_days_allowed(days_allowed: int) -> None:
     if isinstance(days_allowed, bool) or not 1 <= days_allowed <= MAX_DAYS_ALLOWED:
         raise EventError(f"{days_allowed!r} days allowed: must be a whole number from 1 to "
-                         f"{MAX_DAYS_ALLOWED}")
+                         f"{MAX_DAYS_ALLOWED}", "days", max=MAX_DAYS_ALLOWED)
 
 
 def _check_note(note: str) -> str:
@@ -102,6 +113,71 @@ def record_event(session: Session, *, plan: Plan, task_code: str, occurred_on: d
                                              "days_allowed": days_allowed, "note": note},
                                             ensure_ascii=False)))
     return event
+
+
+# --- the bot's /event drafts -------------------------------------------------------------
+# The choices travel in the buttons; the draft row lets a typed date or number of days find its
+# question (after a restart, or on another instance) and makes the confirm button single-use.
+
+
+def event_task_by_id(session: Session, plan: Plan, task_id: int) -> Task:
+    """The plan's live event-driven task with that id (a button's), or a refusal."""
+    task = session.get(Task, task_id)
+    if task is None or task.plan_id != plan.id or task.retired_at is not None:
+        raise EventError(f"task #{task_id}: no such task in plan {plan.number}", "no_task", code=str(task_id))
+    return event_task(session, plan, task.code)
+
+
+def open_draft(session: Session, telegram_user_id: int, *, now: datetime,
+               timeout: timedelta) -> EventDraft | None:
+    """The user's draft, unless it has not been touched for ``timeout`` (then it is gone)."""
+    draft = session.exec(select(EventDraft).where(EventDraft.telegram_user_id == telegram_user_id)).first()
+    if draft is None or draft.updated_at < now - timeout:
+        return None
+    return draft
+
+
+def save_draft(session: Session, telegram_user_id: int, *, plan: Plan, task_id: int,
+               occurred_on: date | None, days: int | None, today: date, limits: EventLimits,
+               now: datetime) -> tuple[Task, EventDraft]:
+    """Validate what the user chose so far and keep it; refusals change nothing."""
+    task = event_task_by_id(session, plan, task_id)
+    if occurred_on is not None:
+        check_event_date(occurred_on, today=today, limits=limits)
+    if days is not None:
+        if occurred_on is None:
+            raise EventError("the days allowed come after the date")
+        check_days_allowed(days)
+    draft = session.exec(select(EventDraft).where(EventDraft.telegram_user_id == telegram_user_id)).first()
+    if draft is None:
+        draft = EventDraft(telegram_user_id=telegram_user_id, task_id=task_id)
+    draft.task_id, draft.occurred_on, draft.days, draft.updated_at = task_id, occurred_on, days, now
+    session.add(draft)
+    session.flush()
+    return task, draft
+
+
+def clear_draft(session: Session, telegram_user_id: int) -> bool:
+    """Forget the user's draft; True if there was one."""
+    result = session.execute(delete(EventDraft).where(col(EventDraft.telegram_user_id) == telegram_user_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record_draft(session: Session, telegram_user_id: int, *, plan: Plan, task_id: int, occurred_on: date,
+                 days_allowed: int, today: date, limits: EventLimits, now: datetime, timeout: timedelta,
+                 actor: str) -> Event:
+    """The confirm button: record the event the user confirmed, once. The user's draft must still
+    say the same (else ``stale``); it is deleted in the same transaction, so a second press, a
+    forged button or a press on another instance records nothing."""
+    task = event_task_by_id(session, plan, task_id)
+    taken = session.execute(delete(EventDraft).where(
+        col(EventDraft.telegram_user_id) == telegram_user_id, col(EventDraft.task_id) == task_id,
+        col(EventDraft.occurred_on) == occurred_on, col(EventDraft.days) == days_allowed,
+        col(EventDraft.updated_at) >= now - timeout))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise EventError("this event is no longer waiting for confirmation", "stale")
+    return record_event(session, plan=plan, task_code=task.code, occurred_on=occurred_on,
+                        days_allowed=days_allowed, today=today, limits=limits, actor=actor)
 
 
 @dataclass(frozen=True)

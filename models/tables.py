@@ -207,6 +207,21 @@ class Event(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
+class EventDraft(SQLModel, table=True):
+    """An event a coordinator is recording with /event: the task and what they answered so far.
+    It only lets typed answers (the date, the days) find their question after a restart or on
+    another instance; nothing is recorded until they confirm. Keyed by the Telegram user, so
+    configured administrators who are not members can use it too."""
+
+    __tablename__ = "event_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    task_id: int = Field(foreign_key="task.id")
+    occurred_on: date | None = None  # None: waiting for the date
+    days: int | None = None  # None (with a date): waiting for the days allowed
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
 class Milestone(SQLModel, table=True):
     """A dated milestone of a roadmap / master-plan task, with its target if the plan gives one."""
 
