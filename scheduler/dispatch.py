@@ -77,6 +77,9 @@ class Outgoing:
     document: str | None = None  # a file_id: sent as a document with ``text`` as caption
     silent: bool = False  # sent without a notification sound
     keys: list[str] = field(default_factory=list)  # the ledger keys, for the logs
+    # Who claimed the rows and when: the send goes out only if the claim still stands.
+    claimed_by: str = ""
+    claimed_at: datetime | None = None
 
 
 @dataclass
@@ -207,6 +210,7 @@ def claim(engine: Engine, now: datetime, rules: ScheduleRules, instance: str,
         key_of = {row.id: row.key for row in rows}
         for out in outgoing:
             out.keys = [key_of[rid] for rid in out.row_ids if rid in key_of]
+            out.claimed_by, out.claimed_at = instance, now
         for row in rows:
             if row.id not in rendered:  # e.g. its item vanished: nothing to say
                 row.state, row.last_error = DeliveryState.SKIPPED.value, "nothing to render"
@@ -307,8 +311,34 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+def still_mine(engine: Engine, out: Outgoing, now: datetime) -> bool:
+    """Renew the claim on ``out``'s rows if it still stands; False if it lapsed meanwhile.
+
+    A claim lapses when its rows wait longer than the lease (a slow batch, long 429 pauses)
+    and another claim, of this instance or another, has taken them back: then that claim
+    sends them, and this one must not. Renewing right before the send means the lease only
+    has to cover one send."""
+    if out.claimed_at is None:
+        return True
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(Delivery).where(col(Delivery.id).in_(out.row_ids),
+                                   col(Delivery.state) == DeliveryState.SENDING.value,
+                                   col(Delivery.claimed_by) == out.claimed_by,
+                                   col(Delivery.claimed_at) == out.claimed_at)
+            .values(claimed_at=now))
+        renewed = result.rowcount == len(out.row_ids)  # type: ignore[attr-defined]
+        if not renewed:
+            session.rollback()
+        return renewed
+
+
 async def _send_one(bot: Bot, engine: Engine, out: Outgoing, stats: DispatchStats) -> float:
     """Send one message and record the outcome; returns seconds to pause (429) or 0."""
+    if not await run_sync(still_mine, engine, out, utcnow()):
+        log.info("claim of %s lapsed; left to the claim that took it over", out.keys,
+                 extra={"ledger_key": ",".join(out.keys), "chat_id": out.chat_id})
+        return 0.0
     try:
         if out.document:
             message = await bot.send_document(out.chat_id, out.document, caption=out.text or None,
@@ -386,8 +416,8 @@ class _Batch:
         self.pause = 0.0
         self.stopped = False
 
-    def unsent_ids(self) -> list[int]:
-        return [rid for outs in self.waiting.values() for out in outs for rid in out.row_ids]
+    def unsent(self) -> list[Outgoing]:
+        return [out for outs in self.waiting.values() for out in outs]
 
 
 async def _send_chat(bot: Bot, engine: Engine, batch: _Batch, chat_id: int, stats: DispatchStats,
@@ -429,9 +459,6 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
     def claim_next() -> asyncio.Task[list[Outgoing]]:
         return asyncio.ensure_future(run_sync(claim, engine, utcnow(), rules, me, default_language))
 
-    def ids(outgoing: list[Outgoing]) -> list[int]:
-        return [rid for out in outgoing for rid in out.row_ids]
-
     upcoming: asyncio.Task[list[Outgoing]] | None = claim_next()
     rounds = 0
     while upcoming is not None:
@@ -449,9 +476,9 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
         batch = await _send_batch(bot, engine, outgoing, stats, keep_going)
         if not (batch.pause or batch.stopped):
             continue
-        held = batch.unsent_ids()
+        held = batch.unsent()
         if upcoming is not None:
-            held += ids(await upcoming)
+            held += await upcoming
             upcoming = None
         await run_sync(_release, engine, held, utcnow() + timedelta(seconds=batch.pause))
         if batch.stopped:
@@ -462,12 +489,16 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
     return stats
 
 
-def _release(engine: Engine, ids: list[int], at: datetime) -> None:
-    """Claimed but not sent: back to pending (the attempt does not count)."""
-    if not ids:
+def _release(engine: Engine, held: list[Outgoing], at: datetime) -> None:
+    """Claimed but not sent: back to pending (the attempt does not count). Only rows whose
+    claim still stands are touched: a lapsed claim's rows belong to whoever took them over."""
+    if not held:
         return
     with session_scope(engine) as session:
-        rows = list(session.exec(select(Delivery).where(col(Delivery.id).in_(ids))))
-        for row in rows:
-            row.state, row.claimed_by, row.next_attempt_at = DeliveryState.PENDING.value, None, at
-            row.attempts = max(0, row.attempts - 1)
+        for out in held:
+            rows = session.exec(select(Delivery).where(
+                col(Delivery.id).in_(out.row_ids), col(Delivery.state) == DeliveryState.SENDING.value,
+                col(Delivery.claimed_by) == out.claimed_by, col(Delivery.claimed_at) == out.claimed_at))
+            for row in rows:
+                row.state, row.claimed_by, row.next_attempt_at = DeliveryState.PENDING.value, None, at
+                row.attempts = max(0, row.attempts - 1)

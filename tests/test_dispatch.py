@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from models.db import make_engine, session_scope
 from models.tables import Delivery, DeliveryState, Member
-from scheduler.dispatch import DispatchStats, dispatch_due
+from scheduler.dispatch import DispatchStats, _release, _send_one, claim, dispatch_due, still_mine
 from scheduler.jobs import refresh_schedule
 from tests.conftest import load_plan916
 from tests.reminder_helpers import COORD, HALONG, SYT, TZ, add_member, ledger, local, populate_world, rules
@@ -183,3 +183,24 @@ def test_two_dispatchers_on_postgresql_send_every_key_once(pg_plan_engine: Engin
         rows = list(s.exec(select(Delivery)))
     assert {r.state for r in rows} == {DeliveryState.SENT.value}
     assert {r.claimed_by for r in rows} == {"a", "b"}
+
+
+async def test_a_lapsed_claim_sends_nothing_and_gives_back_nothing(world: Engine, stub: StubBotApi,
+                                                                   bot: telegram.Bot) -> None:
+    """Rows held past the lease (a slow batch, long 429 pauses) are taken over by a later claim;
+    the first claim must then neither send them nor hand them back: each goes out once."""
+    r = rules()
+    with time_machine.travel(SEND_AT, tick=False):
+        refresh_schedule(world, r, datetime.now(TZ), with_items=True)
+        first = claim(world, datetime.now(TZ), r, "one", "en")
+    assert {o.chat_id for o in first} == {SYT, HALONG}
+    with time_machine.travel(SEND_AT + r.lease + timedelta(seconds=1), tick=False):
+        second = claim(world, datetime.now(TZ), r, "two", "en")  # takes the lapsed rows over
+        assert {o.chat_id for o in second} == {SYT, HALONG}
+        assert not still_mine(world, first[0], datetime.now(TZ))
+        _release(world, first, datetime.now(TZ))  # the first claim's late give-back: a no-op
+        assert {row.claimed_by for row in ledger(world)} == {"two"}
+        stats = DispatchStats()
+        for out in first + second:
+            await _send_one(bot, world, out, stats)
+    assert stats.sent == 2 and sent_ok(stub) == {SYT: 1, HALONG: 1}
