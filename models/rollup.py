@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, tuple_, union_all
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, func, literal, tuple_, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -321,10 +321,13 @@ def compute_rollup(session: Session, plan: Plan, period: Period, today: date, sc
     axes, tasks = _plan_rows(session, plan)
     task_ids = [t.id for t in tasks]
     if _dialect(session) == "postgresql":
-        # The plan's tasks as a subquery, not an IN list: psycopg prepares a statement run
-        # five times, PostgreSQL then switches to a generic plan, and there a list of bind
-        # parameters is an ARRAY[$1, ..., $40] rebuilt for every item row (3x the scan).
-        live = select(Task.id).where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
+        # The plan's task ids rendered into the statement, not bound: psycopg prepares a
+        # statement run five times, PostgreSQL then switches to a generic plan, and there a
+        # list of bind parameters is an ARRAY[$1, ..., $40] rebuilt for every item row (3x
+        # the scan); a literal list is a constant array, looked up by hash (ids are ints from
+        # the database, and the text only changes when the plan's tasks do).
+        live: BindParameter[list[int]] = bindparam("live_tasks", task_ids, expanding=True,
+                                                   literal_execute=True)
         per_task, ranked = _scan_with_ranking(session, col(Item.task_id).in_(live), period, today,
                                               within, top)
     else:
@@ -359,17 +362,16 @@ def _scan_with_ranking(session: Session, tasks: ColumnElement[bool], period: Per
     items (GROUPING SETS), instead of a second scan for the ranking, which for a finished
     period at country scale rereads most of the items.
 
-    The task rows are grouped by state and overdue too, with a bare COUNT(*): every
+    The task rows are grouped by state too, with COUNT(*) and the overdue count: every
     aggregate is computed for both grouping sets, so two aggregates instead of nine keep the
     agency set cheap (about 15% of the statement at country scale); Python adds up the few
     hundred rows. Only the ``top`` agency rows come back (picked in the statement)."""
-    late = overdue_flag(today).label("late")  # one object: GROUP BY must repeat it verbatim
     by_agency = func.grouping(col(Item.agency_id)).label("by_agency")  # 0: an agency row
-    sets = func.grouping_sets(tuple_(col(Item.task_id), col(Agency.level), col(Item.state), late),
+    sets = func.grouping_sets(tuple_(col(Item.task_id), col(Agency.level), col(Item.state)),
                               tuple_(col(Item.agency_id)))
-    grouped = (core_select(col(Item.task_id), col(Agency.level), col(Item.state), late,
+    grouped = (core_select(col(Item.task_id), col(Agency.level), col(Item.state),
                            col(Item.agency_id), by_agency, func.count().label("items"),
-                           func.count().filter(late).label("overdue"))
+                           func.count().filter(overdue_flag(today)).label("overdue"))
                .join(Agency, col(Agency.id) == Item.agency_id)
                .where(*_item_filter(tasks, period, within))
                .group_by(sets).cte("grouped"))
@@ -378,14 +380,14 @@ def _scan_with_ranking(session: Session, tasks: ColumnElement[bool], period: Per
     query = union_all(core_select(*grouped.c).where(grouped.c.by_agency == 1), core_select(*ranked.c))
     tallies: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     overdue: list[tuple[int, int]] = []
-    for task_id, level, state, is_late, agency_id, agency_row, items, late_items in session.execute(query):
+    for task_id, level, state, agency_id, agency_row, items, late in session.execute(query):
         if agency_row == 0:
-            overdue.append((int(agency_id), int(late_items)))
+            overdue.append((int(agency_id), int(late)))
             continue
         tally = tallies[(task_id, level)]
         tally["owed"] += items
         tally[state] += items
-        tally["overdue"] += items if is_late else 0
+        tally["overdue"] += late
     overdue.sort(key=lambda pair: (-pair[1], pair[0]))  # UNION ALL keeps no order
     per_task: dict[int, dict[str, Counts]] = defaultdict(dict)
     for (task_id, level), tally in tallies.items():
