@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
@@ -109,20 +110,54 @@ def _tidy(session: Session, now: datetime, rules: ScheduleRules) -> None:
         .values(state=DeliveryState.SKIPPED.value, last_error="item no longer open"))
 
 
-def _claim_rows(session: Session, now: datetime, rules: ScheduleRules, instance: str) -> list[Delivery]:
-    quiet = is_quiet(now.astimezone(rules.tz), rules.policy)
-    query = (select(Delivery).where(Delivery.state == DeliveryState.PENDING.value,
-                                    col(Delivery.next_attempt_at) <= now)
-             .order_by(col(Delivery.chat_id), col(Delivery.next_attempt_at)).limit(CLAIM_LIMIT))
-    if quiet:
+CLAIM_CHATS = 50  # PostgreSQL claims whole chats: this many at a time
+
+
+def _due_query(now: datetime, rules: ScheduleRules) -> Any:
+    query = select(Delivery).where(col(Delivery.state) == DeliveryState.PENDING.value,
+                                   col(Delivery.next_attempt_at) <= now)
+    if is_quiet(now.astimezone(rules.tz), rules.policy):
         query = query.where(col(Delivery.kind).not_in(QUIET_KINDS))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query))
+    return query
+
+
+def _claim_rows_one_instance(session: Session, now: datetime, rules: ScheduleRules) -> list[Delivery]:
+    """SQLite: one instance per file, so a plain read is a claim."""
+    query = _due_query(now, rules).order_by(col(Delivery.chat_id), col(Delivery.next_attempt_at))
+    rows = list(session.exec(query.limit(CLAIM_LIMIT)))
     if len(rows) == CLAIM_LIMIT and rows[0].chat_id != rows[-1].chat_id:
         # The limit may have cut the last person's rows in two: leave theirs for the next round,
         # so that they get one message, not two.
         rows = [r for r in rows if r.chat_id != rows[-1].chat_id]
+    return rows
+
+
+def _claim_rows_shared(session: Session, now: datetime, rules: ScheduleRules) -> list[Delivery]:
+    """PostgreSQL, where several instances may claim at once: a chat is claimed whole, under a
+    transaction-scoped advisory lock on its id, so one person's rows never end up in two
+    instances' messages; the rows are also locked (FOR UPDATE) against other writers."""
+    due = _due_query(now, rules).subquery()
+    # Chats another instance is claiming right now still look pending: try past them.
+    candidates = list(session.exec(select(due.c.chat_id).distinct().order_by(due.c.chat_id)
+                                   .limit(CLAIM_CHATS * 4)))
+    won: list[int] = []
+    for chat in candidates:
+        if session.execute(select(func.pg_try_advisory_xact_lock(chat))).scalar():
+            won.append(chat)
+            if len(won) == CLAIM_CHATS:
+                break
+    if not won:
+        return []
+    query = (_due_query(now, rules).where(col(Delivery.chat_id).in_(won))
+             .order_by(col(Delivery.chat_id), col(Delivery.next_attempt_at)).with_for_update())
+    return list(session.exec(query))
+
+
+def _claim_rows(session: Session, now: datetime, rules: ScheduleRules, instance: str) -> list[Delivery]:
+    if session.get_bind().dialect.name == "postgresql":
+        rows = _claim_rows_shared(session, now, rules)
+    else:
+        rows = _claim_rows_one_instance(session, now, rules)
     for row in rows:
         row.state, row.claimed_by, row.claimed_at = DeliveryState.SENDING.value, instance, now
         row.attempts += 1
