@@ -129,3 +129,54 @@ def test_two_instances_send_each_reminder_once(pg_engine: Engine, focal_points: 
     assert per_chat == dict.fromkeys(focal_points, 1)
     text = stub_botapi.last_message(focal_points[0]).text
     assert "Nhắc việc" in text or "nhắc" in text.lower()
+
+
+def _data(message: object, prefix: str, suffix: str) -> str:
+    datas = message.button_datas()  # type: ignore[attr-defined]
+    found = [d for d in datas if d.startswith(prefix) and d.endswith(suffix)]
+    assert found, (prefix, suffix, datas)
+    return found[0]
+
+
+def _after_edit(stub: StubBotApi, chat: int, message_id: int, edits: int) -> object:
+    stub.wait_for(lambda: any(m.message_id == message_id and m.edit_count > edits
+                              for m in stub.sent_messages(chat)), timeout=30)
+    return next(m for m in stub.sent_messages(chat) if m.message_id == message_id)
+
+
+def test_a_report_draft_continues_across_instances(pg_engine: Engine, focal_points: list[int],
+                                                   stub_botapi: StubBotApi,
+                                                   two_bots: tuple[RoundRobin, list[int]]) -> None:
+    """Each step of a report lands on the other instance (the balancer alternates): the draft
+    lives in the database, so the flow goes on as if there were one bot."""
+    balancer, _ports = two_bots
+    fp = focal_points[0]
+    reminder = stub_botapi.wait_for_message(fp, timeout=60)
+    item_data = next(d for d in reminder.button_datas() if d.startswith("rp:"))
+    hits = list(balancer.hits)
+    stub_botapi.press_button(fp, reminder, item_data)
+    prompt = _after_edit(stub_botapi, fp, reminder.message_id, reminder.edit_count)
+    stub_botapi.press_button(fp, prompt, _data(prompt, "d:", ":state:prog"))
+    _after_edit(stub_botapi, fp, reminder.message_id, prompt.edit_count)  # type: ignore[attr-defined]
+    stub_botapi.send_text(fp, "40")
+    stub_botapi.wait_for_message(fp, contains="Nhập ghi chú ngắn", timeout=30)
+    stub_botapi.send_text(fp, "Đang lấy ý kiến <nhân dân> & doanh nghiệp")
+    evidence = stub_botapi.wait_for(
+        lambda: next((m for m in stub_botapi.sent_messages(fp) if any(
+            d.endswith(":evidence:next") for d in m.button_datas())), None), timeout=30)
+    stub_botapi.press_button(fp, evidence, _data(evidence, "d:", ":evidence:next"))
+    review = _after_edit(stub_botapi, fp, evidence.message_id, evidence.edit_count)
+    stub_botapi.press_button(fp, review, _data(review, "d:", ":review:ok"))
+    stub_botapi.wait_for(lambda: _reports(pg_engine) != [], timeout=30)
+    assert _reports(pg_engine) == [("in_progress", 40, "Đang lấy ý kiến <nhân dân> & doanh nghiệp")]
+    assert all(after - before >= 2 for before, after in zip(hits, balancer.hits, strict=True))
+
+
+def _reports(engine: Engine) -> list[tuple[str, int | None, str]]:
+    from sqlmodel import select
+
+    from models.db import session_scope
+    from models.tables import Report
+
+    with session_scope(engine) as s:
+        return [(r.state, r.percent, r.note) for r in s.exec(select(Report))]
