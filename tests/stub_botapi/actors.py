@@ -6,6 +6,7 @@ update dict it queued (a list of them when one action causes several updates).
 
 from __future__ import annotations
 
+import abc
 import copy
 import itertools
 import threading
@@ -20,7 +21,7 @@ Chat = dict[str, Any]
 MessageRef = SentMessage | dict[str, Any] | tuple[int, int]
 
 
-class UserActions:
+class UserActions(abc.ABC):
     """User-side actions; relies on the state kept by ``StubBotApi``."""
 
     _lock: threading.RLock
@@ -32,32 +33,41 @@ class UserActions:
     # Implemented by StubBotApi.
     bot_user: User
 
+    @abc.abstractmethod
     def _queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def _new_message(self, chat: Chat, sender: User, **content: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def _store_file(self, kind: str, filename: str | None, mime: str | None, data: bytes) -> Any:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def _find_bot_message(self, chat_id: Any, message_id: Any) -> SentMessage | None:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def _find_any_message(self, chat_id: Any, message_id: Any) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def block(self, user_id: int) -> None:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def remove_from_chat(self, chat_id: int) -> None:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def restore_chat(self, chat_id: int) -> None:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
+    @abc.abstractmethod
     def migrate_chat(self, old_id: int, new_id: int) -> None:
-        raise NotImplementedError
+        """Implemented by StubBotApi."""
 
     # -- people and chats -------------------------------------------------------------
     def user(
