@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.tables import Delivery, DeliveryState
+from models.db import insert_ignore
+from models.tables import Delivery, DeliveryState, Member, MemberRole
+
+REVIEW_NOTICE = "review"  # a done report waits for a coordinator
 
 
 @dataclass(frozen=True)
@@ -40,3 +44,29 @@ def backlog(session: Session, now: datetime, lease: timedelta = timedelta(minute
         failed_recent=count(state == DeliveryState.FAILED.value, col(Delivery.created_at) >= week_ago),
         blocked_recent=count(state == DeliveryState.BLOCKED.value, col(Delivery.created_at) >= week_ago),
     )
+
+
+def queue_notices(session: Session, *, key: str, detail: str, subject_id: int,
+                  recipients: Iterable[Member], now: datetime) -> None:
+    """One ``notice`` row per recipient, keyed ``{key}:{recipient}``: queued once, however often
+    this runs. ``detail`` says what the notice is about (the dispatcher renders by it) and
+    ``subject_id`` which member or report it concerns."""
+    rows = [{"key": f"{key}:{member.id}", "kind": "notice", "chat_id": member.telegram_user_id,
+             "member_id": member.id, "ref_id": subject_id, "slot_at": now, "next_attempt_at": now,
+             "state": DeliveryState.PENDING.value, "attempts": 0, "offset_days": 0,
+             "slot_kind": detail, "audience": member.role, "last_error": "", "created_at": now}
+            for member in recipients]
+    if rows:
+        insert_ignore(session, Delivery, rows, ("key",))
+
+
+def queue_review_notices(session: Session, *, report_id: int, now: datetime) -> None:
+    """Tell the coordinators that a done report waits for them (once per report version)."""
+    queue_notices(session, key=f"review:{report_id}", detail=REVIEW_NOTICE, subject_id=report_id,
+                  recipients=reachable_coordinators(session), now=now)
+
+
+def reachable_coordinators(session: Session, *, besides: int | None = None) -> list[Member]:
+    query = select(Member).where(col(Member.role) == MemberRole.COORDINATOR.value, col(Member.active),
+                                 col(Member.unreachable_at).is_(None))
+    return [m for m in session.exec(query) if m.id != besides]

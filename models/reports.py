@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
+from models.ledger import queue_review_notices
 from models.tables import (
     Evidence,
     Item,
@@ -454,6 +455,8 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
     item.state_changed_at = now
     session.add(item)
     session.flush()
+    if report.review_state == ReviewState.PENDING.value:
+        queue_review_notices(session, report_id=report.id, now=now)
     return SubmitResult(report, item, overtook=previous != draft.base_version)
 
 

@@ -32,8 +32,9 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from models.db import insert_ignore, run_sync, session_scope
+from models.db import run_sync, session_scope
 from models.groups import migrate_by_id, note_send_error
+from models.ledger import REVIEW_NOTICE, queue_notices, reachable_coordinators
 from models.tables import (
     OPEN_STATES,
     Agency,
@@ -41,14 +42,19 @@ from models.tables import (
     DeliveryState,
     Item,
     Member,
-    MemberRole,
+    Report,
     Task,
 )
 from models.types import utcnow
 from scheduler.broadcast_text import broadcast_messages
 from scheduler.config import ScheduleRules
 from scheduler.digests import DIGEST, digest_language, render_digest
-from scheduler.reminder_text import ReminderLine, render_reminder, render_unreachable_notice
+from scheduler.reminder_text import (
+    ReminderLine,
+    render_reminder,
+    render_review_notice,
+    render_unreachable_notice,
+)
 from scheduler.slots import is_quiet, shift_out_of_quiet
 
 log = logging.getLogger(__name__)
@@ -222,12 +228,25 @@ def _mark_overdue(line: ReminderLine, today: date) -> ReminderLine:
 
 
 def _notice(session: Session, row: Delivery, language: str) -> Outgoing:
+    assert row.id is not None
+    if row.slot_kind == REVIEW_NOTICE:
+        return Outgoing(row.chat_id, [row.id], row.member_id, _review_notice(session, row, language), None)
     subject = session.get(Member, row.ref_id) if row.ref_id else None
     agency = session.get(Agency, subject.agency_id) if subject and subject.agency_id else None
     text = render_unreachable_notice(member_name=subject.full_name if subject else "?",
                                      agency=agency.name if agency else "-", language=language)
     assert row.id is not None
     return Outgoing(row.chat_id, [row.id], row.member_id, text, None)
+
+
+def _review_notice(session: Session, row: Delivery, language: str) -> str:
+    found = session.exec(select(Task.code, Agency.name).select_from(Report)
+                         .join(Item, col(Item.id) == Report.item_id)
+                         .join(Task, col(Task.id) == Item.task_id)
+                         .join(Agency, col(Agency.id) == Item.agency_id)
+                         .where(col(Report.id) == row.ref_id)).first()
+    code, agency = found if found is not None else ("?", "-")
+    return render_review_notice(code=code, agency=agency, language=language)
 
 
 def claim(engine: Engine, now: datetime, rules: ScheduleRules, instance: str,
@@ -299,15 +318,9 @@ def record_blocked(engine: Engine, out: Outgoing, error: str, now: datetime) -> 
 
 
 def _queue_unreachable_notices(session: Session, member: Member, now: datetime) -> None:
-    coordinators = session.exec(select(Member).where(
-        Member.role == MemberRole.COORDINATOR.value, col(Member.active),
-        col(Member.unreachable_at).is_(None), Member.id != member.id))
-    rows = [{"key": f"unreachable:{member.id}:{c.id}", "kind": NOTICE, "chat_id": c.telegram_user_id,
-             "member_id": c.id, "ref_id": member.id, "slot_at": now, "next_attempt_at": now,
-             "state": DeliveryState.PENDING.value, "attempts": 0, "offset_days": 0, "slot_kind": "",
-             "audience": "coordinator", "last_error": "", "created_at": now} for c in coordinators]
-    if rows:
-        insert_ignore(session, Delivery, rows, ("key",))
+    assert member.id is not None
+    queue_notices(session, key=f"unreachable:{member.id}", detail="", subject_id=member.id,
+                  recipients=reachable_coordinators(session, besides=member.id), now=now)
 
 
 def next_due(engine: Engine, now: datetime | None = None,

@@ -98,3 +98,9 @@ def render_unreachable_notice(*, member_name: str, agency: str, language: str) -
         return _("⚠️ {name} ({agency}) can no longer be reached: they blocked the bot or left "
                  "Telegram. Reminders for their agency need another focal point.").format(
             name=esc(member_name), agency=esc(agency))
+
+
+def render_review_notice(*, code: str, agency: str, language: str) -> str:
+    with use_locale(language):
+        return _("📝 New report to verify: <b>{code}</b> from {agency}. Send /review to open the "
+                 "queue.").format(code=esc(code), agency=esc(agency))

@@ -388,3 +388,22 @@ def test_two_reporters_at_once_keep_both_versions(plan_engine: Engine, world: di
         queue = svc.review_queue(s, m(s, world, "coord"))
         assert queue == ([current] if current.state == "done" else [])
         assert len(pending) <= 1
+
+
+def test_a_done_report_tells_the_coordinators_once(plan_engine: Engine, world: dict[str, int]) -> None:
+    from models.tables import Delivery
+    from scheduler.dispatch import claim
+    from tests.reminder_helpers import local, rules
+
+    draft_id = write_draft(plan_engine, world, "fp1")
+    report = svc.submit_report(plan_engine, world["fp1"], draft_id, now=NOW).report
+    in_progress = write_draft(plan_engine, world, "fp1", "item2", state="in_progress")
+    svc.submit_report(plan_engine, world["fp1"], in_progress, now=NOW)  # nothing to verify
+    with session_scope(plan_engine) as s:
+        rows = list(s.exec(select(Delivery)))
+    assert [(r.key, r.chat_id) for r in rows] == [(f"review:{report.id}:{world['coord']}", 301)]
+    outgoing = claim(plan_engine, local(2026, 11, 30, 10), rules(), "test", "vi")
+    (notice,) = outgoing
+    code = notice.text.split("<b>")[1].split("</b>")[0]
+    assert notice.chat_id == 301 and "/review" in notice.text and code
+    assert "Báo cáo mới cần xác nhận" in notice.text and "UBND thành phố Hạ Long" in notice.text
