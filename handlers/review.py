@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.i18n import gettext as _
-from bot.i18n import ngettext
+from bot.i18n import ngettext, use_locale
 from handlers import report_views as views
 from handlers.common import esc
 from handlers.report_views import Screen, button
@@ -111,9 +111,11 @@ def typed_reason(session: Session, member: Member, text: str, now: datetime,
     row = item_row(session, report.item_id)
     item = session.get(Item, report.item_id)
     assert row is not None and item is not None
-    notice, markup = views.returned_notice(row, report.review_reason)
-    notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = [
-        (fp.telegram_user_id, notice, markup) for fp in svc.focal_points(session, item.agency_id)]
+    notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = []
+    for fp in svc.focal_points(session, item.agency_id):
+        # In the focal point's language, not the coordinator's.
+        with use_locale(fp.language or context.settings.default_language):
+            notices.append((fp.telegram_user_id, *views.returned_notice(row, report.review_reason)))
     left = len(svc.review_queue(session, member))
     screen = _after(_("↩️ Returned: {item}. Reason: <i>{reason}</i>").format(
         item=views.item_heading(row), reason=esc(report.review_reason)), left)
