@@ -22,20 +22,15 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from _common import PG_ADMIN, pg_available, scratch_database
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from models import agencies, registry
@@ -49,7 +44,6 @@ PERIOD = "2026-Q4"
 TODAY = date(2027, 1, 20)  # after the period: its open items are overdue
 STATES = ("not_started", "in_progress", "blocked", "reported", "returned", "verified")
 WEIGHTS = (20, 20, 5, 20, 5, 30)
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _now() -> datetime:
@@ -219,42 +213,15 @@ def measure(engine: Engine, root: int, runs: int) -> list[tuple[str, float, floa
 
 
 @contextmanager
-def sqlite_engine() -> Iterator[Engine]:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.sqlite3"
+def migrated_engine(kind: str) -> Iterator[Engine]:
+    """A scratch database of ``kind`` ('sqlite' or 'postgres') at the newest schema."""
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(kind, Path(tmp)) as url:
         upgrade(url)
         engine = make_engine(url)
         try:
             yield engine
         finally:
             engine.dispose()
-
-
-@contextmanager
-def postgres_engine(admin_url: str) -> Iterator[Engine | None]:
-    admin = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
-    name = f"dondoc_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        print(f"PostgreSQL skipped: {admin_url} unreachable ({str(exc).splitlines()[0]})")
-        yield None
-        return
-    url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(
-        hide_password=False)
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def report(backend: str, items: int, rows: list[tuple[str, float, float, float, float]]) -> None:
@@ -277,22 +244,19 @@ def main() -> None:
     args = parser.parse_args()
     provinces = args.provinces or (4 if args.quick else 34)
     runs = args.runs or (10 if args.quick else 30)
-    import os
-
-    backends: list[tuple[str, Callable[[], object]]] = [("SQLite", sqlite_engine)]
+    backends = [("SQLite", "sqlite")]
     if not args.no_postgres:
-        pg_url = os.environ.get("DONDOC_BENCH_POSTGRES_URL", PG_DEFAULT)
-        backends.append(("PostgreSQL", lambda: postgres_engine(pg_url)))
-    for name, factory in backends:
-        with factory() as engine:  # type: ignore[attr-defined]
-            if engine is None:
-                continue
+        if pg_available():
+            backends.append(("PostgreSQL", "postgres"))
+        else:
+            print(f"PostgreSQL skipped: {PG_ADMIN} unreachable")
+    for name, kind in backends:
+        with migrated_engine(kind) as engine:
             started = time.perf_counter()
             items, roots = build(engine, provinces)
             took = time.perf_counter() - started
             print(f"{name}: built {provinces} provinces, {items:,} items in {took:.0f} s")
             report(name, items, measure(engine, roots[0], runs))
-
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ from bot import cli_export, cli_members, ops
 from bot.settings import Settings, SettingsError, load_settings
 from models import agencies as agencies_mod
 from models import registry
-from models.db import make_engine, session_scope, upgrade
+from models.db import existing_session, upgrade
 from models.plan_parser import PlanFormatError, parse_plan
 from scheduler import commands as schedule_commands
 
@@ -42,8 +42,7 @@ def _echo(text: str = "") -> None:
 def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
     """Create or upgrade the schema; load the bundled agencies; import Plan 916 if no plan."""
     upgrade(settings.database_url)
-    engine = make_engine(settings.database_url, pooled=False)
-    with session_scope(engine) as session:
+    with existing_session(settings.database_url) as session:
         agencies_mod.load_bundled_agencies(session)
         plan = registry.current_plan(session)
         if plan is None:
@@ -62,9 +61,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> None:
     path = Path(args.file)
     raw = _read_file(path)
     parsed = parse_plan(raw, source=str(path))
-    engine = make_engine(settings.database_url, pooled=False)
-    _require_schema(engine)
-    with session_scope(engine) as session:
+    with existing_session(settings.database_url) as session:
         report = registry.import_plan(session, parsed, raw=raw, source_name=path.name,
                                       number=args.number, active_from=args.start, actor="cli")
     if args.format == "json":
@@ -99,9 +96,7 @@ def cmd_agencies_import(settings: Settings, args: argparse.Namespace) -> None:
     """Add or update agencies from a CSV file."""
     path = Path(args.file)
     rows = agencies_mod.parse_agency_csv(_read_file(path), source=str(path))
-    engine = make_engine(settings.database_url, pooled=False)
-    _require_schema(engine)
-    with session_scope(engine) as session:
+    with existing_session(settings.database_url) as session:
         report = agencies_mod.import_agencies(session, rows, actor="cli", source=path.name)
     _echo(f"Agencies: {len(report.added)} added, {len(report.updated)} updated, "
           f"{report.unchanged} unchanged.")
@@ -111,9 +106,7 @@ def cmd_agencies_import(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_agencies_list(settings: Settings, args: argparse.Namespace) -> None:
     """List agencies with their level and classes."""
-    engine = make_engine(settings.database_url, pooled=False)
-    _require_schema(engine)
-    with session_scope(engine) as session:
+    with existing_session(settings.database_url) as session:
         listing = agencies_mod.list_agencies(session)
     if args.format == "json":
         _echo(json.dumps([row.__dict__ for row in listing], ensure_ascii=False, indent=2))
@@ -127,13 +120,8 @@ def cmd_agencies_list(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_tasks(settings: Settings, args: argparse.Namespace) -> None:
     """Show the registry: a readable table, or JSON."""
-    engine = make_engine(settings.database_url, pooled=False)
-    _require_schema(engine)
-    with session_scope(engine) as session:
-        plan = registry.current_plan(session)
-        if plan is None:
-            raise CliError("no plan is loaded; run `dondoc init` or `dondoc import-plan FILE`")
-        views = registry.list_tasks(session, plan, axis=args.axis)
+    with existing_session(settings.database_url) as session:
+        views = registry.list_tasks(session, registry.require_plan(session), axis=args.axis)
     if args.format == "json":
         _echo(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
         return
@@ -165,7 +153,8 @@ def _clip(text: str, width: int) -> str:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Start the bot (long polling by default)."""
     settings.require_token()
-    _require_schema(make_engine(settings.database_url, pooled=False))
+    with existing_session(settings.database_url):
+        pass  # refuse to start on a missing or outdated schema
     from bot.app import run_bot
 
     run_bot(settings, webhook_url=getattr(args, "webhook", None))
@@ -190,14 +179,6 @@ def _read_file(path: Path) -> bytes:
         raise CliError(f"{path}: is a directory, not a file") from None
     except PermissionError:
         raise CliError(f"{path}: permission denied") from None
-
-
-def _require_schema(engine: object) -> None:
-    from sqlalchemy import Engine, inspect
-
-    assert isinstance(engine, Engine)
-    if not inspect(engine).has_table("plan"):
-        raise CliError("the database has no schema yet; run `dondoc init` first")
 
 
 def _parse_date(value: str) -> date:

@@ -8,13 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import inspect
-
 from bot.i18n import SUPPORTED, use_locale
 from bot.settings import Settings
-from models.db import make_engine, session_scope
+from models.db import existing_session
 from models.export import build_export, write_csv, write_xlsx
-from models.registry import current_plan
+from models.registry import require_plan
 from models.rollup import EVERYTHING, parse_period
 from models.types import utcnow
 from scheduler.config import schedule_rules
@@ -25,19 +23,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     period = parse_period(args.period, schedule_rules(settings).due)
     fmt = args.format or ("csv" if str(args.output).lower().endswith(".csv") else "xlsx")
     language = args.language or settings.default_language
-    engine = make_engine(settings.database_url, pooled=False)
-    try:
-        if not inspect(engine).has_table("item"):
-            raise ValueError("the database has no schema yet; run `dondoc init` first")
-        with session_scope(engine) as session, use_locale(language):
-            plan = current_plan(session)
-            if plan is None:
-                raise ValueError("no plan is loaded; run `dondoc init` first")
-            today = utcnow().astimezone(settings.tz).date()
-            export = build_export(session, plan, period, today, EVERYTHING, settings.tz)
-            data = write_xlsx(export) if fmt == "xlsx" else write_csv(export)
-    finally:
-        engine.dispose()
+    with existing_session(settings.database_url) as session, use_locale(language):
+        today = utcnow().astimezone(settings.tz).date()
+        export = build_export(session, require_plan(session), period, today, EVERYTHING, settings.tz)
+        data = write_xlsx(export) if fmt == "xlsx" else write_csv(export)
     output = Path(args.output)
     try:
         output.write_bytes(data)

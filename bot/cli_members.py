@@ -7,16 +7,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from sqlalchemy import inspect
 from sqlmodel import Session
 
 from bot.settings import Settings
 from models import app_state, invitations, members
 from models.agencies import find_agency
-from models.db import make_engine, session_scope
+from models.db import existing_session
 from models.tables import Agency, Member
 
 ACTOR = "cli"
@@ -30,16 +28,8 @@ def _echo(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url, pooled=False)
-    try:
-        if not inspect(engine).has_table("invitation"):
-            raise MembersCommandError("the database has no schema yet; run `dondoc init` first")
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+def _session(settings: Settings) -> AbstractContextManager[Session]:
+    return existing_session(settings.database_url)
 
 
 def _agency(session: Session, ref: str) -> Agency:

@@ -10,9 +10,11 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.context import BotContext
 from bot.i18n import N_
 from bot.i18n import gettext as _
 from handlers.common import reply
+from models.db import run_sync
 from models.members import is_admin
 from models.tables import Agency, MemberRole
 
@@ -120,6 +122,21 @@ async def show(update: Update, screen: Screen) -> None:
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+
+
+async def run_button(update: Update, context: BotContext,
+                     step: Callable[[BotContext, int, str], Screen]) -> None:
+    """A button press: ``step`` re-checks it on the server (never trusting its data) and
+    gives the next screen, which fills the message; a refusal is shown as an alert."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        screen = await run_sync(step, context, query.from_user.id, query.data or "")
+    except Refused as refusal:
+        await refuse(update, refusal)
+        return
+    await show(update, screen)
 
 
 async def refuse(update: Update, refusal: Refused) -> None:

@@ -30,10 +30,9 @@ from handlers.access import (
     agency_picker,
     parse_data,
     redirect_to_private,
-    refuse,
     require_admin,
     role_label,
-    show,
+    run_button,
 )
 from handlers.common import esc, reply
 from models import members
@@ -239,15 +238,7 @@ async def members_command(update: Update, context: BotContext) -> None:
 
 async def on_member_button(update: Update, context: BotContext) -> None:
     """Any ``mb:`` button: checked again on the server, then the next step."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        screen = await run_sync(_handle, context, query.from_user.id, query.data or "")
-    except Refused as refusal:
-        await refuse(update, refusal)
-        return
-    await show(update, screen)
+    await run_button(update, context, _handle)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -26,10 +26,9 @@ from handlers.access import (
     agency_picker,
     parse_data,
     redirect_to_private,
-    refuse,
     require_admin,
     role_label,
-    show,
+    run_button,
 )
 from handlers.common import esc, reply
 from models import invitations, members
@@ -198,15 +197,7 @@ def _invite_step(context: BotContext, user_id: int, data: str) -> Screen:
 
 async def on_invite_button(update: Update, context: BotContext) -> None:
     """Any ``iv:`` button: checked again on the server, then the next step."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        screen = await run_sync(_invite_step, context, query.from_user.id, query.data or "")
-    except Refused as refusal:
-        await refuse(update, refusal)
-        return
-    await show(update, screen)
+    await run_button(update, context, _invite_step)
 
 
 # --- strangers ----------------------------------------------------------------------------

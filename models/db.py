@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -75,18 +76,23 @@ async def run_sync(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
 
 
 def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
-                  unique: Sequence[str], *, chunk: int = 500) -> None:
-    """INSERT … ON CONFLICT (unique) DO NOTHING, in chunks: rows that exist are left alone.
+                  unique: Sequence[str], *, chunk: int = 500) -> int:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in chunks; returns how many rows were new.
 
     Both SQLite and PostgreSQL support it, and it is what lets two instances plan the same
     rows at once without either failing or duplicating."""
     dialect = session.get_bind().dialect.name
     table = model.__table__  # type: ignore[attr-defined]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = 0
     for start in range(0, len(rows), chunk):
-        statement = insert(table).values(list(rows[start:start + chunk]))
-        session.execute(statement.on_conflict_do_nothing(index_elements=list(unique)))
+        statement = (insert(table).values(list(rows[start:start + chunk]))
+                     .on_conflict_do_nothing(index_elements=list(unique))
+                     # Only inserted rows come back; rowcount is not reliable across drivers.
+                     .returning(table.c[unique[0]]))
+        added += len(session.execute(statement).all())
     session.flush()
+    return added
 
 
 def alembic_config(url: str) -> Config:
@@ -102,6 +108,35 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+class SchemaMissing(ValueError):
+    """The database has no schema, or an older one: `dondoc init` creates or upgrades it."""
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse, with what to do, a database whose schema is not this version's."""
+    revision = current_revision(engine)
+    if revision is None:
+        raise SchemaMissing("the database has no schema yet; run `dondoc init` first")
+    url = engine.url.render_as_string(hide_password=False)
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if revision != head:
+        raise SchemaMissing(f"the database schema is at {revision}, this dondoc needs {head}; "
+                            "run `dondoc init` to upgrade it")
+
+
+@contextmanager
+def existing_session(url: str) -> Iterator[Session]:
+    """A session on a database `dondoc init` prepared, for one command (one connection,
+    committed on success, closed after)."""
+    engine = make_engine(url, pooled=False)
+    try:
+        require_schema(engine)
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:

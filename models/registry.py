@@ -261,6 +261,17 @@ def current_plan(session: Session) -> Plan | None:
     return session.exec(query).first()
 
 
+class NoPlan(ValueError):
+    """No plan is loaded yet."""
+
+
+def require_plan(session: Session) -> Plan:
+    plan = current_plan(session)
+    if plan is None:
+        raise NoPlan("no plan is loaded; run `dondoc init` or `dondoc import-plan FILE`")
+    return plan
+
+
 def list_tasks(session: Session, plan: Plan, *, axis: int | None = None) -> list[TaskView]:
     """The plan's live tasks in document order, with their lead and coordinating names."""
     query = (select(Task, Axis).join(Axis, col(Axis.id) == Task.axis_id)

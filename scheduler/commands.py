@@ -11,14 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 
 from bot.settings import Settings
 from models import calendar_days, events
 from models.agencies import find_agency
-from models.db import make_engine, session_scope
-from models.registry import current_plan
+from models.db import existing_session
+from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
 from scheduler.config import schedule_rules, working_calendar
@@ -34,20 +33,10 @@ def _echo(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def _engine(settings: Settings) -> Engine:
-    engine = make_engine(settings.database_url, pooled=False)
-    if not inspect(engine).has_table("plan"):
-        raise CommandError("the database has no schema yet; run `dondoc init` first")
-    return engine
-
-
 @contextmanager
 def _plan_session(settings: Settings) -> Iterator[tuple[Session, Plan]]:
-    with session_scope(_engine(settings)) as session:
-        plan = current_plan(session)
-        if plan is None:
-            raise CommandError("no plan is loaded; run `dondoc init` or `dondoc import-plan FILE`")
-        yield session, plan
+    with existing_session(settings.database_url) as session:
+        yield session, require_plan(session)
 
 
 def _today(settings: Settings) -> date:
@@ -112,7 +101,7 @@ def cmd_milestone_list(settings: Settings, args: argparse.Namespace) -> None:
 # --- working calendar ---------------------------------------------------------------------
 
 def _set_day(settings: Settings, day: date, kind: str, note: str) -> None:
-    with session_scope(_engine(settings)) as session:
+    with existing_session(settings.database_url) as session:
         change = calendar_days.set_day(session, day=day, kind=kind, note=note, actor="cli")
         working_calendar(session)  # refuses a contradiction before the commit
     what = "a day off" if kind == calendar_days.DAY_OFF else "a working day"
@@ -132,14 +121,14 @@ def cmd_calendar_work(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_calendar_remove(settings: Settings, args: argparse.Namespace) -> None:
     """Forget the change made for a date."""
-    with session_scope(_engine(settings)) as session:
+    with existing_session(settings.database_url) as session:
         change = calendar_days.remove_day(session, day=args.date, actor="cli")
     _echo(f"{change.day.isoformat()}: the added {change.kind.replace('_', ' ')} is removed.")
 
 
 def cmd_calendar_list(settings: Settings, args: argparse.Namespace) -> None:
     """List the admins' days off and make-up working days."""
-    with session_scope(_engine(settings)) as session:
+    with existing_session(settings.database_url) as session:
         days = calendar_days.list_days(session)
     if args.format == "json":
         _echo(json.dumps([{"date": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in days],

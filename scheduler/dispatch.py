@@ -16,8 +16,8 @@ import socket
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, update
@@ -174,7 +174,7 @@ def _claim_rows(session: Session, now: datetime, rules: ScheduleRules, instance:
 def _reminder_lines(session: Session, item_ids: list[int]) -> dict[int, ReminderLine]:
     query = (select(Item, Task, Agency).join(Task, col(Task.id) == Item.task_id)
              .join(Agency, col(Agency.id) == Item.agency_id).where(col(Item.id).in_(item_ids)))
-    return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on, False)
+    return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on)
             for item, task, agency in session.exec(query) if item.id is not None}
 
 
@@ -198,7 +198,7 @@ def _build(session: Session, rows: list[Delivery], now: datetime, rules: Schedul
         language = _language(member, default_language)
         if group.startswith("r:"):
             found = [lines[r.item_id] for r in members_rows if r.item_id in lines]
-            unique = list({ln.item_id: _mark_overdue(ln, today) for ln in found}.values())
+            unique = list({ln.item_id: ln for ln in found}.values())
             message = render_reminder(unique, audience=first.audience, language=language, today=today)
             out.append(Outgoing(chat_id, [r.id for r in members_rows if r.id], first.member_id,
                                 message.text, message.markup))
@@ -221,10 +221,6 @@ def _digest(session: Session, row: Delivery, member: Member | None, default_lang
     language = digest_language(session, row, member, default_language)
     text = render_digest(session, row, language, rules.tz)
     return [Outgoing(row.chat_id, [row.id], row.member_id, text, None)] if text and row.id else []
-
-
-def _mark_overdue(line: ReminderLine, today: date) -> ReminderLine:
-    return replace(line, overdue=line.due_on < today)
 
 
 def _notice(session: Session, row: Delivery, language: str) -> Outgoing:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from models.db import insert_ignore
@@ -117,9 +117,7 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
                     lo, hi)
     if not rows:
         return 0
-    before = _ledger_size(session)
-    insert_ignore(session, Delivery, rows, ("key",))
-    return _ledger_size(session) - before
+    return insert_ignore(session, Delivery, rows, ("key",))
 
 
 # Reminders move onto working days: a "14 days before" slot can land ~10 days earlier still
@@ -149,6 +147,3 @@ def _drop_unplanned(session: Session, item_ids: list[int], wanted: set[str], lo:
         session.execute(update(Delivery).where(col(Delivery.id).in_(stale)).values(
             state=DeliveryState.SKIPPED.value, last_error="no longer planned"))
 
-
-def _ledger_size(session: Session) -> int:
-    return int(session.exec(select(func.count()).select_from(Delivery)).one())

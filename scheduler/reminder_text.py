@@ -25,7 +25,6 @@ class ReminderLine:
     task: str
     agency: str
     due_on: date
-    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def _header(audience: str, count: int) -> str:
 
 def _line(index: int, line: ReminderLine, today: date, with_agency: bool) -> str:
     agency = f" — {esc(line.agency)}" if with_agency else ""
-    mark = "❗" if line.overdue else "•"
+    mark = "❗" if line.due_on < today else "•"
     return (f"{mark} <b>{esc(line.code)}</b>{agency}: {esc(_clip(line.task, 140))}\n"
             f"   <i>{_when(line, today)}</i>")
 
