@@ -27,7 +27,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 typecheck: setup
-	$(BIN)/mypy bot handlers scheduler models
+	$(BIN)/mypy domain models views scheduler handlers bot
 
 # Four workers: most tests wait on sockets and subprocesses, not on the CPU.
 PYTEST_WORKERS ?= 4

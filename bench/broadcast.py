@@ -27,11 +27,10 @@ import httpx
 from sqlalchemy import Engine
 
 from bot.app import build_application
-from bot.settings import load_settings
+from bot.settings import load_settings, schedule_rules
 from models import broadcasts
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, Broadcast, Chat, Member
-from scheduler.config import schedule_rules
 from scheduler.dispatch import dispatch_due
 from tests.stub_botapi import StubBotApi
 

@@ -30,9 +30,9 @@ from _common import ROOT, pg_available, scratch_database
 from sqlalchemy import func, update
 from sqlmodel import select
 
+from domain.plan_parser import parse_plan
 from models import agencies, registry
 from models.db import make_engine, session_scope, upgrade
-from models.plan_parser import parse_plan
 from models.tables import Agency, AgencyClassMember, Delivery, DeliveryState, Member, Plan
 from tests.stub_botapi import StubBotApi
 

@@ -33,12 +33,12 @@ from _common import PG_ADMIN, pg_available, scratch_database
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from domain.periods import DueRules, periods_between
+from domain.plan_parser import parse_plan
 from models import agencies, registry
 from models.db import make_engine, session_scope, upgrade
-from models.plan_parser import parse_plan
 from models.rollup import EVERYTHING, Scope, compute_rollup, parse_period
 from models.tables import OPEN_STATES, Agency, Item, Member, Plan, Report, Task
-from scheduler.periods import DueRules, periods_between
 
 PERIOD = "2026-Q4"
 TODAY = date(2027, 1, 20)  # after the period: its open items are overdue

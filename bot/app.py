@@ -8,17 +8,17 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 import handlers
 from bot import logs, webhook
-from bot.commands import menus
-from bot.context import BotApplication, BotContext
 from bot.instance_lock import InstanceLock, InstanceLockError
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, bot_config
 from models.app_state import record_bot_username
 from models.db import make_engine, run_sync
-from scheduler import jobs, pacing
+from scheduler import clock, pacing
+from scheduler.context import BotApplication, BotContext, BotData
+from views.menus import menus
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +30,19 @@ async def _post_init(app: BotApplication) -> None:
     await app.bot.set_my_commands(all_menus["vi"])
     for language, commands in all_menus.items():
         await app.bot.set_my_commands(commands, language_code=language)
-    await run_sync(record_bot_username, app.bot_data["engine"], app.bot.username)  # for `dondoc invite`
-    if app.bot_data.get("start_jobs", True):
-        jobs.start(app)
+    await run_sync(record_bot_username, app.bot_data.engine, app.bot.username)  # for `dondoc invite`
+    if app.bot_data.start_jobs:
+        clock.start(app)
 
 
 async def _post_shutdown(app: BotApplication) -> None:
-    app.bot_data["engine"].dispose()
+    app.bot_data.engine.dispose()
 
 
 def build_application(settings: Settings, **overrides: Any) -> BotApplication:
     """The bot, wired: settings and database in bot_data, every handler registered."""
     token = settings.require_token()
-    context_types = ContextTypes(context=BotContext)
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
     builder: Any = (  # its type changes with the rate limiter
         ApplicationBuilder()
         .token(token)
@@ -58,9 +58,11 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
     if limiter is not None:
         builder = builder.rate_limiter(limiter)
     app: BotApplication = builder.build()
-    app.bot_data["settings"] = settings
-    app.bot_data["engine"] = overrides.get("engine") or make_engine(settings.database_url)
-    app.bot_data["start_jobs"] = overrides.get("start_jobs", True)
+    app.bot_data.config = bot_config(settings)
+    app.bot_data.engine = overrides.get("engine") or make_engine(settings.database_url)
+    app.bot_data.start_jobs = overrides.get("start_jobs", True)
+    # Before every other handler: log lines of this update carry its id.
+    app.add_handler(TypeHandler(Update, logs.remember_update), group=logs.UPDATE_ID_GROUP)
     handlers.register(app)
     return app
 

@@ -15,12 +15,12 @@ from typing import TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import cli_export, cli_members, ops
+from bot import cli_schedule as schedule_commands
 from bot.settings import Settings, SettingsError, load_settings
+from domain.plan_parser import PlanFormatError, parse_plan
 from models import agencies as agencies_mod
 from models import registry
 from models.db import existing_session, upgrade
-from models.plan_parser import PlanFormatError, parse_plan
-from scheduler import commands as schedule_commands
 
 BUNDLED_PLAN = "plan916.txt"
 

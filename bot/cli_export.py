@@ -8,14 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.i18n import SUPPORTED, use_locale
-from bot.settings import Settings
+from bot.settings import Settings, schedule_rules
 from models.db import existing_session
-from models.export import build_export, write_csv, write_xlsx
 from models.registry import require_plan
 from models.rollup import EVERYTHING, parse_period
 from models.types import utcnow
-from scheduler.config import schedule_rules
+from views.export import build_export, write_csv, write_xlsx
+from views.i18n import SUPPORTED, use_locale
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> None:

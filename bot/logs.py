@@ -8,6 +8,8 @@ import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from telegram import Update
+
 current_update_id: ContextVar[int | None] = ContextVar("current_update_id", default=None)
 
 _EXTRA_FIELDS = ("ledger_key", "chat_id", "instance")
@@ -48,3 +50,13 @@ def configure(level: str, fmt: str = "text") -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+# Runs before the locale pre-handler (group -100) and everything else.
+UPDATE_ID_GROUP = -101
+
+
+async def remember_update(update: object, _context: object) -> None:
+    """Log lines written while this update is handled carry its id (a ContextVar: each update's own)."""
+    if isinstance(update, Update):
+        current_update_id.set(update.update_id)

@@ -7,7 +7,7 @@ errors into one readable line per bad value, so an operator never has to read a 
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.periods import DueRules
+from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
+from domain.slots import ReminderPolicy
+from scheduler.context import BotConfig
+
 SUPPORTED_LANGUAGES = ("vi", "en")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class SettingsError(ValueError):
@@ -52,11 +56,11 @@ class Settings(BaseSettings):
     webhook_path: str = "telegram"
     webhook_secret: str | None = None
 
-    # Deadlines: due day of each period, DD-MM (see scheduler/periods.py).
+    # Deadlines: due day of each period, DD-MM (see domain/periods.py).
     due_quarterly: str = "31-03,30-06,30-09,31-12"
     due_annual: str = "31-12"
     due_semiannual: str = "30-06,31-12"
-    # Reminder policy (see scheduler/slots.py).
+    # Reminder policy (see domain/slots.py).
     remind_before_days: str = "14,7,3,1"
     remind_on_due_day: bool = True
     remind_overdue_days: str = "1,3,7"
@@ -181,8 +185,6 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _schedule_rules(self) -> Settings:
         # Parse once here so that a bad rule stops the process at start, naming the setting.
-        from scheduler.config import check_schedule_settings
-
         check_schedule_settings(self)
         return self
 
@@ -213,14 +215,6 @@ class Settings(BaseSettings):
         return self.bot_token
 
 
-def parse_hhmm(value: str) -> time:
-    """'08:30' -> time(8, 30); used by time-of-day settings."""
-    hours, sep, minutes = value.strip().partition(":")
-    if not sep or not hours.isdigit() or not minutes.isdigit():
-        raise ValueError(f"{value!r} is not a time of day like 08:30")
-    return time(int(hours), int(minutes))
-
-
 def _describe(error: dict[str, Any]) -> str:
     field = ".".join(str(p) for p in error.get("loc", ())) or "settings"
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
@@ -234,3 +228,52 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise SettingsError("; ".join(_describe(e) for e in exc.errors())) from None  # type: ignore[arg-type]
+
+
+_DEFAULT_DUE = {"quarterly": "31-03,30-06,30-09,31-12", "annual": "31-12", "semiannual": "30-06,31-12"}
+
+
+def _due_rules(settings: Settings) -> DueRules:
+    """The due days; a bad one is reported with the setting that holds it."""
+    given = {"quarterly": settings.due_quarterly, "annual": settings.due_annual,
+             "semiannual": settings.due_semiannual}
+    for name, value in given.items():
+        try:
+            DueRules.parse(**{**_DEFAULT_DUE, name: value})
+        except ValueError as exc:
+            raise ValueError(f"DONDOC_DUE_{name.upper()}={value!r}: {exc}") from None
+    return DueRules.parse(**given)
+
+
+def _policy(settings: Settings) -> ReminderPolicy:
+    try:
+        return ReminderPolicy.parse(
+            before_days=settings.remind_before_days, on_due_day=str(settings.remind_on_due_day),
+            overdue_working_days=settings.remind_overdue_days,
+            leaders_from=str(settings.escalate_leaders_from),
+            coordinators_from=str(settings.escalate_coordinators_from),
+            send_at=settings.remind_at, quiet_start=settings.quiet_start, quiet_end=settings.quiet_end)
+    except ValueError as exc:
+        raise ValueError(f"reminder policy (DONDOC_REMIND_*/QUIET_*/ESCALATE_*): {exc}") from None
+
+
+def check_schedule_settings(settings: Settings) -> None:
+    _due_rules(settings)
+    _policy(settings)
+
+
+def schedule_rules(settings: Settings) -> ScheduleRules:
+    return ScheduleRules(due=_due_rules(settings), policy=_policy(settings), tz=settings.tz,
+                         grace=timedelta(hours=settings.grace_hours),
+                         lease=timedelta(seconds=settings.claim_lease_seconds))
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    """The plain values the layers below act on."""
+    return BotConfig(rules=schedule_rules(settings), default_language=settings.default_language,
+                     admin_user_ids=settings.admin_user_ids,
+                     draft_timeout_minutes=settings.draft_timeout_minutes,
+                     event_max_past_days=settings.event_max_past_days,
+                     event_max_future_days=settings.event_max_future_days,
+                     dispatch_interval=settings.dispatch_interval,
+                     digest_weekday=settings.digest_weekday, digest_at=settings.digest_at)

@@ -23,11 +23,11 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApp
 from tornado.web import RequestHandler
 
-from bot.context import BotApplication
 from bot.settings import Settings
 from models.db import run_sync, session_scope
 from models.ledger import backlog
 from models.types import utcnow
+from scheduler.context import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,9 @@ class HealthHandler(RequestHandler):
 
 def make_server(app: BotApplication, settings: Settings) -> HTTPServer:
     secret = settings.require_webhook_secret()
-    routes = [
+    routes: list[tuple[str, type[RequestHandler], dict[str, Any]]] = [
         (f"/{settings.webhook_path.strip('/')}", UpdateHandler, {"app": app, "secret": secret}),
-        ("/healthz", HealthHandler, {"engine": app.bot_data["engine"]}),
+        ("/healthz", HealthHandler, {"engine": app.bot_data.engine}),
     ]
     return HTTPServer(TornadoApp(routes))
 

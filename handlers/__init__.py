@@ -3,7 +3,6 @@ at import time."""
 
 from __future__ import annotations
 
-from bot.context import BotApplication
 from handlers import broadcast, errors, event, groups, locale, onboarding, start
 from handlers import export as export_handlers
 from handlers import members as members_handlers
@@ -11,6 +10,7 @@ from handlers import reports as report_handlers
 from handlers import review as review_handlers
 from handlers import status as status_handlers
 from handlers import tasks as task_handlers
+from scheduler.context import BotApplication
 
 # Group -100 runs first for every update: it sets the language the other handlers answer in.
 LOCALE_GROUP = -100

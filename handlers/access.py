@@ -10,13 +10,13 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext
-from bot.i18n import N_
-from bot.i18n import gettext as _
 from handlers.common import reply
 from models.db import run_sync
 from models.members import is_admin
 from models.tables import Agency, MemberRole
+from scheduler.context import BotContext
+from views.i18n import N_
+from views.i18n import gettext as _
 
 PAGE_SIZE = 8
 MAX_ID = 2**53  # callback data ids beyond this are forged

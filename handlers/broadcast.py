@@ -25,15 +25,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
-from bot.i18n import format_number
-from bot.i18n import gettext as _
-from handlers.common import esc, reply
+from handlers.common import reply
 from handlers.groups import _edit, in_group, to_private
 from models import broadcasts, groups
 from models.db import run_sync, session_scope
 from models.tables import Agency, Broadcast, BroadcastStatus
-from scheduler import broadcast_progress, broadcast_text
+from scheduler import broadcast_progress
+from scheduler.context import BotContext
+from views import broadcasts as broadcast_text
+from views.html import esc
+from views.i18n import format_number
+from views.i18n import gettext as _
 
 # Runs before the other flows' handlers; a message is taken only when a draft waits for it.
 COMPOSE_GROUP = -10
@@ -51,7 +53,7 @@ AUDIENCES: dict[str, dict[str, Any]] = {
 
 def _may(context: BotContext, user_id: int) -> bool:
     with session_scope(context.engine) as session:
-        return broadcasts.may_broadcast(session, user_id, context.settings.admin_user_ids)
+        return broadcasts.may_broadcast(session, user_id, context.config.admin_user_ids)
 
 
 def _start(context: BotContext, user_id: int) -> int:
@@ -387,7 +389,7 @@ async def _after(update: Update, context: BotContext, action: str, broadcast_id:
         return
     await query.answer()
     await broadcast_progress.refresh(context.bot, context.engine, broadcast_id,
-                                     context.settings.default_language, force=True)
+                                     context.config.default_language, force=True)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -1,15 +1,21 @@
-"""Small helpers every handler uses: escaping and replying."""
+"""What every handler uses: the day, showing a Screen (edit or send), private-only replies."""
 
 from __future__ import annotations
 
-import html
+import logging
+from datetime import date, timedelta
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
 
+from models import reports as svc
+from models.types import utcnow
+from scheduler.context import BotContext
+from views import reports as report_views
+from views.reports import Screen
 
-def esc(text: object) -> str:
-    """Escape a user-supplied value for an HTML message."""
-    return html.escape(str(text), quote=False)
+log = logging.getLogger(__name__)
 
 
 async def reply(update: Update, text: str) -> Message | None:
@@ -18,3 +24,94 @@ async def reply(update: Update, text: str) -> Message | None:
     if chat is None:
         return None
     return await chat.send_message(text)
+
+
+def today(context: BotContext) -> date:
+    return utcnow().astimezone(context.config.tz).date()
+
+
+def timeout(context: BotContext) -> timedelta:
+    return timedelta(minutes=context.config.draft_timeout_minutes)
+
+
+def fail(error: svc.ReportError, context: BotContext) -> Screen:
+    text = report_views.error_text(error, timeout_minutes=context.config.draft_timeout_minutes)
+    return Screen(text, toast=text)
+
+
+# --------------------------------------------------------------------------- showing
+
+
+async def show(update: Update, context: BotContext, screen: Screen) -> None:
+    """Answer the button (editing its message in place) or the message (with a new one)."""
+    query = update.callback_query
+    chat = update.effective_chat
+    for kind, file_id in screen.files:
+        if chat is not None:
+            await _send_file(context, chat.id, kind, file_id)
+    if query is not None:
+        await answer(query, screen.toast)
+        if screen.toast is None or screen.markup is not None or screen.new_message:
+            await _edit_or_send(query, context, screen)
+    elif chat is not None:
+        await chat.send_message(screen.text, reply_markup=screen.markup)
+    for chat_id, text, markup in screen.notices:
+        try:
+            await context.bot.send_message(chat_id, text, reply_markup=markup)
+        except (Forbidden, BadRequest) as exc:
+            log.warning("could not notify %s: %s", chat_id, exc)
+
+
+async def answer(query: CallbackQuery, text: str | None) -> None:
+    try:
+        await query.answer(text[:200] if text else None)
+    except BadRequest as exc:  # too old: the user still sees the message we edit below
+        log.info("callback answer refused: %s", exc)
+
+
+async def _edit_or_send(query: CallbackQuery, context: BotContext, screen: Screen) -> None:
+    message = query.message
+    if screen.new_message or not isinstance(message, Message):
+        target = message.chat.id if message is not None else query.from_user.id
+        await context.bot.send_message(target, screen.text, reply_markup=screen.markup)
+        return
+    try:
+        await message.edit_text(screen.text, reply_markup=screen.markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def _send_file(context: BotContext, chat_id: int, kind: str, file_id: str) -> None:
+    try:
+        if kind == "photo":
+            await context.bot.send_photo(chat_id, file_id)
+        else:
+            await context.bot.send_document(chat_id, file_id)
+    except BadRequest as exc:  # a file Telegram no longer has: the card lists it anyway
+        log.warning("could not resend evidence %s: %s", file_id, exc)
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+async def private_only(update: Update, context: BotContext) -> bool:
+    """In a group, answer with a link to the private chat; True if the caller should stop."""
+    if is_private(update):
+        return False
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(report_views.private_only_text(context.bot.username))
+    return True
+
+
+def ints(parts: list[str]) -> list[int] | None:
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        return None
+    return values if all(0 <= v < 2**62 for v in values) else None
+
+

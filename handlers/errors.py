@@ -7,18 +7,18 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from handlers.common import esc
 from models.db import run_sync, session_scope
 from models.members import admin_chat_ids
+from scheduler.context import BotContext
+from views.html import esc
+from views.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
 
 def _admins(context: BotContext) -> list[int]:
     with session_scope(context.engine) as session:
-        return admin_chat_ids(session, context.settings.admin_user_ids)
+        return admin_chat_ids(session, context.config.admin_user_ids)
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -32,9 +32,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
-from bot.i18n import format_date
-from bot.i18n import gettext as _
 from handlers.access import (
     NOT_ALLOWED,
     Refused,
@@ -45,7 +42,7 @@ from handlers.access import (
     refuse,
     show,
 )
-from handlers.common import esc, reply
+from handlers.common import reply
 from models import events
 from models.db import run_sync, session_scope
 from models.members import active_member, is_admin
@@ -53,8 +50,12 @@ from models.obligations import owing_agencies
 from models.registry import current_plan
 from models.tables import EventDraft, Item, MemberRole, Plan, ReportDraft, Task
 from models.types import utcnow
-from scheduler.config import mark_items_dirty, schedule_rules
+from scheduler.config import mark_items_dirty
+from scheduler.context import BotContext
 from scheduler.deadlines import sync_items
+from views.html import esc
+from views.i18n import format_date
+from views.i18n import gettext as _
 
 # After the broadcast draft (-10), before the flows of group 0: a private text message is taken
 # only when this user's event draft waits for a date or a number of days.
@@ -80,19 +81,19 @@ def parse_day(text: str) -> date | None:
 
 
 def _today(context: BotContext) -> date:
-    return utcnow().astimezone(context.settings.tz).date()
+    return utcnow().astimezone(context.config.tz).date()
 
 
 def _limits(context: BotContext) -> events.EventLimits:
-    return events.EventLimits(context.settings.event_max_past_days, context.settings.event_max_future_days)
+    return events.EventLimits(context.config.event_max_past_days, context.config.event_max_future_days)
 
 
 def _timeout(context: BotContext) -> timedelta:
-    return timedelta(minutes=context.settings.draft_timeout_minutes)
+    return timedelta(minutes=context.config.draft_timeout_minutes)
 
 
 def _may_record(session: Session, context: BotContext, user_id: int) -> bool:
-    if is_admin(session, user_id, context.settings.admin_user_ids):
+    if is_admin(session, user_id, context.config.admin_user_ids):
         return True
     member = active_member(session, user_id)
     return member is not None and member.role in ALLOWED_ROLES
@@ -204,7 +205,7 @@ def _record(session: Session, context: BotContext, user_id: int, plan: Plan, tas
     event = events.record_draft(session, user_id, plan=plan, task_id=task_id, occurred_on=day,
                                 days_allowed=days, today=today, limits=_limits(context), now=utcnow(),
                                 timeout=_timeout(context), actor=f"tg:{user_id}")
-    sync_items(session, plan, today, schedule_rules(context.settings).due)
+    sync_items(session, plan, today, context.config.rules.due)
     owing = len(session.exec(select(Item.id).where(Item.event_id == event.id)).all())
     task = session.get(Task, task_id)
     assert task is not None

@@ -9,16 +9,17 @@ from datetime import date
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from handlers.common import esc, reply
+from handlers.common import reply
 from handlers.status import NotAllowed, choose_period, viewer
 from models.db import run_sync, session_scope
-from models.export import build_export, write_xlsx
 from models.members import active_member
 from models.tables import MemberRole
 from models.types import utcnow
-from scheduler.rollup_text import period_label
+from scheduler.context import BotContext
+from views.export import build_export, write_xlsx
+from views.html import esc
+from views.i18n import gettext as _
+from views.rollup import period_label
 
 ALLOWED_ROLES = (MemberRole.LEADER.value, MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
 
@@ -44,7 +45,7 @@ def _workbook(context: BotContext, user_id: int, arg: str | None, today: date) -
             who = viewer(session, user_id)
         except NotAllowed:
             return Workbook(None, "", _("Exports are for leaders, coordinators and admins."))
-        export = build_export(session, who.plan, period, today, who.scope, context.settings.tz)
+        export = build_export(session, who.plan, period, today, who.scope, context.config.tz)
         caption = _("Plan status — {period} ({scope})").format(
             period=esc(period_label(period)), scope=esc(who.label))
         return Workbook(write_xlsx(export), f"dondoc-{period.key}.xlsx", caption)
@@ -56,7 +57,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     if user is None or chat is None:
         return
     arg = context.args[0] if context.args else None
-    today = utcnow().astimezone(context.settings.tz).date()
+    today = utcnow().astimezone(context.config.tz).date()
     book = await run_sync(_workbook, context, user.id, arg, today)
     if book.data is None:
         await reply(update, book.message)

@@ -27,13 +27,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
-from bot.i18n import N_, SUPPORTED
-from bot.i18n import gettext as _
-from handlers.common import esc, reply
+from handlers.common import reply
 from models import groups
 from models.db import run_sync, session_scope
 from models.tables import Agency, AgencyClass, ChatPurpose
+from scheduler.context import BotContext
+from views.html import esc
+from views.i18n import N_, SUPPORTED
+from views.i18n import gettext as _
 
 GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 PURPOSE_LABELS = {
@@ -131,7 +132,7 @@ async def migrated(update: Update, context: BotContext) -> None:
 
 def _may_manage(context: BotContext, user_id: int) -> bool:
     with session_scope(context.engine) as session:
-        return groups.may_manage(session, user_id, context.settings.admin_user_ids)
+        return groups.may_manage(session, user_id, context.config.admin_user_ids)
 
 
 def purpose_keyboard() -> InlineKeyboardMarkup:

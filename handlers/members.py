@@ -19,8 +19,6 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
 from handlers.access import (
     CHANGED,
     NOT_ALLOWED,
@@ -34,11 +32,14 @@ from handlers.access import (
     role_label,
     run_button,
 )
-from handlers.common import esc, reply
+from handlers.common import reply
 from models import members
 from models.db import run_sync, session_scope
 from models.members import MemberChangeError, MemberView
 from models.tables import Agency, Member
+from scheduler.context import BotContext
+from views.html import esc
+from views.i18n import gettext as _
 
 Button = InlineKeyboardButton
 
@@ -212,7 +213,7 @@ def _step(session: Session, user_id: int, actor: str, data: str) -> Screen:
 
 def _handle(context: BotContext, user_id: int, data: str) -> Screen:
     with session_scope(context.engine) as session:
-        require_admin(session, user_id, context.settings.admin_user_ids)
+        require_admin(session, user_id, context.config.admin_user_ids)
         return _step(session, user_id, members.actor_for(session, user_id), data)
 
 

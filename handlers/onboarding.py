@@ -15,9 +15,6 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import BotContext
-from bot.i18n import format_datetime, negotiate, ngettext
-from bot.i18n import gettext as _
 from handlers.access import (
     CHANGED,
     NOT_ALLOWED,
@@ -30,11 +27,15 @@ from handlers.access import (
     role_label,
     run_button,
 )
-from handlers.common import esc, reply
+from handlers.common import reply
 from models import invitations, members
 from models.db import run_sync, session_scope
 from models.invitations import RedeemStatus
 from models.tables import Agency
+from scheduler.context import BotContext
+from views.html import esc
+from views.i18n import format_datetime, negotiate, ngettext
+from views.i18n import gettext as _
 
 USES_CHOICES = (1, 2, 5, 10, 20, 50)
 EXPIRES_DAYS = 7
@@ -47,7 +48,7 @@ def _redeem(context: BotContext, update: Update, token: str) -> str:
     user = update.effective_user
     assert user is not None
     language = negotiate(chosen=None, telegram_language_code=user.language_code,
-                         default=context.settings.default_language)
+                         default=context.config.default_language)
     with session_scope(context.engine) as session:
         result = invitations.redeem(session, token=token, telegram_user_id=user.id,
                                     full_name=user.full_name, username=user.username, language=language)
@@ -92,7 +93,7 @@ async def start_with_token(update: Update, context: BotContext) -> None:
 
 def _agency_screen(context: BotContext, user_id: int, page: int) -> Screen:
     with session_scope(context.engine) as session:
-        require_admin(session, user_id, context.settings.admin_user_ids)
+        require_admin(session, user_id, context.config.admin_user_ids)
         agencies = members.active_agencies(session)
     keyboard = agency_picker(agencies, page, choose=lambda a: f"iv:a:{a}", turn=lambda p: f"iv:p:{p}")
     return Screen(_("New invitation. Which agency is it for?"), keyboard)
@@ -107,7 +108,7 @@ def _active_agency(session: Session, agency_id: int) -> Agency:
 
 def _role_screen(context: BotContext, user_id: int, agency_id: int) -> Screen:
     with session_scope(context.engine) as session:
-        require_admin(session, user_id, context.settings.admin_user_ids)
+        require_admin(session, user_id, context.config.admin_user_ids)
         agency = _active_agency(session, agency_id)
     rows = [[InlineKeyboardButton(role_label(role), callback_data=f"iv:r:{agency_id}:{role}")]
             for role in members.ROLES]
@@ -125,7 +126,7 @@ def _checked_role(role: str) -> str:
 def _uses_screen(context: BotContext, user_id: int, agency_id: int, role: str) -> Screen:
     role = _checked_role(role)
     with session_scope(context.engine) as session:
-        require_admin(session, user_id, context.settings.admin_user_ids)
+        require_admin(session, user_id, context.config.admin_user_ids)
         agency = _active_agency(session, agency_id)
     buttons = [InlineKeyboardButton(str(n), callback_data=f"iv:u:{agency_id}:{role}:{n}")
                for n in USES_CHOICES]
@@ -139,7 +140,7 @@ def _create(context: BotContext, user_id: int, agency_id: int, role: str, uses: 
     if uses not in USES_CHOICES:
         raise Refused(NOT_ALLOWED)
     with session_scope(context.engine) as session:
-        require_admin(session, user_id, context.settings.admin_user_ids)
+        require_admin(session, user_id, context.config.admin_user_ids)
         agency = _active_agency(session, agency_id)
         invitation = invitations.create_invitation(
             session, agency_id=agency_id, role=role, max_uses=uses, expires_days=EXPIRES_DAYS,
@@ -152,7 +153,7 @@ def _create(context: BotContext, user_id: int, agency_id: int, role: str, uses: 
         "Invitation to <b>{agency}</b> as {role}, for up to {n} people, valid until {until}:\n\n{link}\n\n"
         "Send this link to the people you invite; opening it registers them.",
         uses).format(agency=esc(agency.name), role=role_label(role), n=uses, link=esc(link),
-                     until=format_datetime(invitation.expires_at, context.settings.tz, "short"))
+                     until=format_datetime(invitation.expires_at, context.config.tz, "short"))
     return Screen(text, None, _("Invitation created."))
 
 

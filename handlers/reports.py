@@ -9,25 +9,25 @@ models.reports in one transaction, show the resulting Screen.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
-from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram import Update
+from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from handlers import onboarding
-from handlers import report_views as views
-from handlers.report_views import Screen
+from handlers import onboarding, review
+from handlers.common import answer, fail, ints, is_private, private_only, show, timeout, today
 from models import reports as svc
 from models.db import run_sync, session_scope
 from models.items import item_row, reportable_items
 from models.members import active_member
 from models.tables import Member, ReportDraft
 from models.types import utcnow
+from scheduler.context import BotContext
+from views import reports as report_views
+from views.i18n import gettext as _
+from views.reports import Screen
 
 log = logging.getLogger(__name__)
 
@@ -38,87 +38,6 @@ UNSUPPORTED = (filters.Sticker.ALL | filters.VOICE | filters.VIDEO | filters.AUD
                | filters.VENUE | filters.GAME | filters.STORY)
 
 
-def today(context: BotContext) -> date:
-    return utcnow().astimezone(context.settings.tz).date()
-
-
-def timeout(context: BotContext) -> timedelta:
-    return timedelta(minutes=context.settings.draft_timeout_minutes)
-
-
-def fail(error: svc.ReportError, context: BotContext) -> Screen:
-    text = views.error_text(error, timeout_minutes=context.settings.draft_timeout_minutes)
-    return Screen(text, toast=text)
-
-
-# --------------------------------------------------------------------------- showing
-
-
-async def show(update: Update, context: BotContext, screen: Screen) -> None:
-    """Answer the button (editing its message in place) or the message (with a new one)."""
-    query = update.callback_query
-    chat = update.effective_chat
-    for kind, file_id in screen.files:
-        if chat is not None:
-            await _send_file(context, chat.id, kind, file_id)
-    if query is not None:
-        await _answer(query, screen.toast)
-        if screen.toast is None or screen.markup is not None or screen.new_message:
-            await _edit_or_send(query, context, screen)
-    elif chat is not None:
-        await chat.send_message(screen.text, reply_markup=screen.markup)
-    for chat_id, text, markup in screen.notices:
-        try:
-            await context.bot.send_message(chat_id, text, reply_markup=markup)
-        except (Forbidden, BadRequest) as exc:
-            log.warning("could not notify %s: %s", chat_id, exc)
-
-
-async def _answer(query: CallbackQuery, text: str | None) -> None:
-    try:
-        await query.answer(text[:200] if text else None)
-    except BadRequest as exc:  # too old: the user still sees the message we edit below
-        log.info("callback answer refused: %s", exc)
-
-
-async def _edit_or_send(query: CallbackQuery, context: BotContext, screen: Screen) -> None:
-    message = query.message
-    if screen.new_message or not isinstance(message, Message):
-        target = message.chat.id if message is not None else query.from_user.id
-        await context.bot.send_message(target, screen.text, reply_markup=screen.markup)
-        return
-    try:
-        await message.edit_text(screen.text, reply_markup=screen.markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
-
-
-async def _send_file(context: BotContext, chat_id: int, kind: str, file_id: str) -> None:
-    try:
-        if kind == "photo":
-            await context.bot.send_photo(chat_id, file_id)
-        else:
-            await context.bot.send_document(chat_id, file_id)
-    except BadRequest as exc:  # a file Telegram no longer has: the card lists it anyway
-        log.warning("could not resend evidence %s: %s", file_id, exc)
-
-
-def is_private(update: Update) -> bool:
-    chat = update.effective_chat
-    return chat is not None and chat.type == ChatType.PRIVATE
-
-
-async def private_only(update: Update, context: BotContext) -> bool:
-    """In a group, answer with a link to the private chat; True if the caller should stop."""
-    if is_private(update):
-        return False
-    chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(views.private_only_text(context.bot.username))
-    return True
-
-
 # --------------------------------------------------------------------------- work (threads)
 
 
@@ -126,7 +45,7 @@ def _screen_for_draft(session: Session, draft: ReportDraft, context: BotContext)
     row = item_row(session, draft.item_id)
     if row is None:
         return Screen(_("This has changed since the button was shown. Nothing was done."))
-    return views.draft_screen(draft, row, today(context))
+    return report_views.draft_screen(draft, row, today(context))
 
 
 def _begin(context: BotContext, user_id: int, item_id: int, *, force: bool) -> Screen:
@@ -135,7 +54,7 @@ def _begin(context: BotContext, user_id: int, item_id: int, *, force: bool) -> S
     with session_scope(context.engine) as session:
         member = active_member(session, user_id)
         if member is None:
-            return Screen(views.not_registered_text(), toast=views.not_registered_text())
+            return Screen(report_views.not_registered_text(), toast=report_views.not_registered_text())
         try:
             draft, _expired = svc.active_draft(session, member, now=now, timeout=timeout(context))
             if draft is not None and draft.step != svc.STEP_RETURN and not force:
@@ -143,7 +62,7 @@ def _begin(context: BotContext, user_id: int, item_id: int, *, force: bool) -> S
                 if draft.item_id == item_id:
                     return _screen_for_draft(session, draft, context)
                 if row is not None:
-                    return views.draft_elsewhere_screen(draft, row, item_id)
+                    return report_views.draft_elsewhere_screen(draft, row, item_id)
             draft = svc.start_draft(session, member, item_id, now=now)
             return _screen_for_draft(session, draft, context)
         except svc.ReportError as error:
@@ -156,18 +75,19 @@ def _report_command(context: BotContext, user_id: int) -> Screen:
     with session_scope(context.engine) as session:
         member = active_member(session, user_id)
         if member is None:
-            return Screen(views.not_registered_text())
+            return Screen(report_views.not_registered_text())
         draft, expired = svc.active_draft(session, member, now=now, timeout=timeout(context))
         if draft is not None and draft.step != svc.STEP_RETURN:
             row = item_row(session, draft.item_id)
             if row is not None:
-                return views.draft_elsewhere_screen(draft, row, None)
+                return report_views.draft_elsewhere_screen(draft, row, None)
         if member.role not in svc.REPORTER_ROLES or member.agency_id is None:
             return Screen(_("Only the focal points of an agency report on its tasks."))
-        screen = views.pick_item_screen(reportable_items(session, member.agency_id, today(context)),
+        screen = report_views.pick_item_screen(reportable_items(session, member.agency_id, today(context)),
                                         today(context))
         if expired:
-            screen.text = views.expired_text(context.settings.draft_timeout_minutes) + "\n\n" + screen.text
+            expired_note = report_views.expired_text(context.config.draft_timeout_minutes)
+            screen.text = expired_note + "\n\n" + screen.text
         return screen
 
 
@@ -228,7 +148,7 @@ def _submit(context: BotContext, member_id: int, draft_id: int, now: datetime,
     with session_scope(context.engine) as session:
         row = item_row(session, result.item.id or 0)
     assert row is not None
-    return views.sent_screen(result, row)
+    return report_views.sent_screen(result, row)
 
 
 def _text(context: BotContext, user_id: int, text: str) -> Screen | None:
@@ -241,7 +161,7 @@ def _text(context: BotContext, user_id: int, text: str) -> Screen | None:
         draft, expired = svc.active_draft(session, member, now=now, timeout=limit)
         if draft is None:
             if expired:
-                return Screen(views.expired_text(context.settings.draft_timeout_minutes))
+                return Screen(report_views.expired_text(context.config.draft_timeout_minutes))
             return Screen(_("Send /tasks to see your agency's tasks, or /report to report on one."))
         draft_id = draft.id
         assert draft_id is not None
@@ -262,7 +182,7 @@ def _text(context: BotContext, user_id: int, text: str) -> Screen | None:
                 return screen
         except svc.Invalid as error:
             session.rollback()
-            return Screen(views.invalid_text(error.detail, len(text.strip())))
+            return Screen(report_views.invalid_text(error.detail, len(text.strip())))
         except svc.ReportError as error:
             session.rollback()
             return fail(error, context)
@@ -271,7 +191,6 @@ def _text(context: BotContext, user_id: int, text: str) -> Screen | None:
 
 def _typed_return(session: Session, member: Member, text: str, now: datetime,
                   context: BotContext) -> Screen:
-    from handlers import review  # the coordinator's return reason is the review's business
     return review.typed_reason(session, member, text, now, context)
 
 
@@ -284,7 +203,7 @@ def _file(context: BotContext, user_id: int, file: svc.EvidenceFile) -> Screen |
         draft, expired = svc.active_draft(session, member, now=now, timeout=limit)
         if draft is None:
             if expired:
-                return Screen(views.expired_text(context.settings.draft_timeout_minutes))
+                return Screen(report_views.expired_text(context.config.draft_timeout_minutes))
             return Screen(_("Files are evidence for a report: send /report first."))
         if draft.step != svc.STEP_EVIDENCE:
             return Screen(_("Files are taken at the evidence step of a report; first answer the "
@@ -302,7 +221,7 @@ def _cancel(context: BotContext, user_id: int) -> Screen:
     with session_scope(context.engine) as session:
         member = active_member(session, user_id)
         if member is None:
-            return Screen(views.not_registered_text())
+            return Screen(report_views.not_registered_text())
         if svc.cancel_draft(session, member):
             return Screen(_("Cancelled: nothing was sent. Send /report to start again."))
         return Screen(_("There is nothing to cancel."))
@@ -332,36 +251,28 @@ async def cancel_command(update: Update, context: BotContext) -> None:
     await show(update, context, await run_sync(_cancel, context, user.id))
 
 
-def _ints(parts: list[str]) -> list[int] | None:
-    try:
-        values = [int(p) for p in parts]
-    except ValueError:
-        return None
-    return values if all(0 <= v < 2**62 for v in values) else None
-
-
 async def report_button(update: Update, context: BotContext) -> None:
     """rp:<item> / rn:<item>: start (or continue) a report; from a group, in the private chat."""
     query = update.callback_query
     assert query is not None and query.data is not None
     kind, _sep, rest = query.data.partition(":")
-    ids = _ints([rest])
+    ids = ints([rest])
     if ids is None:
-        await _answer(query, views.error_text(svc.NotAllowed()))
+        await answer(query, report_views.error_text(svc.NotAllowed()))
         return
     screen = await run_sync(_begin, context, query.from_user.id, ids[0], force=kind == "rn")
     if is_private(update):
         await show(update, context, screen)
         return
     if screen.toast is not None:  # refused: say so on the button only
-        await _answer(query, screen.toast)
+        await answer(query, screen.toast)
         return
     try:
         await context.bot.send_message(query.from_user.id, screen.text, reply_markup=screen.markup)
     except Forbidden:
-        await _answer(query, views.private_only_text(context.bot.username))
+        await answer(query, report_views.private_only_text(context.bot.username))
         return
-    await _answer(query, _("I have written to you in our private chat."))
+    await answer(query, _("I have written to you in our private chat."))
 
 
 async def draft_button(update: Update, context: BotContext) -> None:
@@ -369,9 +280,9 @@ async def draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parts = query.data.split(":")
-    ids = _ints(parts[1:2]) if len(parts) == 4 else None
+    ids = ints(parts[1:2]) if len(parts) == 4 else None
     if ids is None or not is_private(update):
-        await _answer(query, views.error_text(svc.NotAllowed()))
+        await answer(query, report_views.error_text(svc.NotAllowed()))
         return
     await show(update, context, await run_sync(_draft_button, context, query.from_user.id, ids[0],
                                                parts[2], parts[3]))
@@ -438,7 +349,7 @@ async def unknown_button(update: Update, context: BotContext) -> None:
     """A button no handler knows (an old version's, or forged): say so, change nothing."""
     query = update.callback_query
     if query is not None:
-        await _answer(query, _("This has changed since the button was shown. Nothing was done."))
+        await answer(query, _("This has changed since the button was shown. Nothing was done."))
 
 
 def message_handlers() -> list[BaseHandler[Update, BotContext, None]]:

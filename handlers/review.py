@@ -11,19 +11,19 @@ from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from bot.i18n import ngettext, use_locale
-from handlers import report_views as views
-from handlers.common import esc
-from handlers.report_views import Screen, button
-from handlers.reports import _ints, fail, is_private, private_only, show, timeout, today
+from handlers.common import fail, ints, is_private, private_only, show, timeout, today
 from models import reports as svc
 from models.db import run_sync, session_scope
 from models.items import item_row
 from models.members import active_member
 from models.tables import Agency, Item, Member, Report
 from models.types import utcnow
+from scheduler.context import BotContext
+from views import reports as report_views
+from views.html import esc
+from views.i18n import gettext as _
+from views.i18n import ngettext, use_locale
+from views.reports import Screen, button
 
 
 def _card(session: Session, report: Report, context: BotContext) -> tuple[list[str], list[tuple[str, str]]]:
@@ -34,7 +34,7 @@ def _card(session: Session, report: Report, context: BotContext) -> tuple[list[s
     author = session.get(Member, report.member_id)
     evidence = svc.evidence_of(session, report.id)
     assert row is not None
-    lines = views.report_card(report, row, agency.name if agency else "?",
+    lines = report_views.report_card(report, row, agency.name if agency else "?",
                               author.full_name if author else "?", evidence, today(context))
     return lines, [(e.kind, e.file_id) for e in evidence]
 
@@ -57,7 +57,7 @@ def next_screen(session: Session, member: Member, context: BotContext) -> Screen
     lines, files = _card(session, report, context)
     head = ngettext("🔎 <b>To verify</b> ({n} waiting, oldest first)",
                     "🔎 <b>To verify</b> ({n} waiting, oldest first)", len(queue)).format(n=len(queue))
-    return Screen(head + "\n\n" + "\n".join(lines), views.review_buttons(report), files=files,
+    return Screen(head + "\n\n" + "\n".join(lines), report_views.review_buttons(report), files=files,
                   new_message=True)
 
 
@@ -65,7 +65,7 @@ def _queue(context: BotContext, user_id: int) -> Screen:
     with session_scope(context.engine) as session:
         member = active_member(session, user_id)
         if member is None:
-            return Screen(views.not_registered_text(), toast=views.not_registered_text())
+            return Screen(report_views.not_registered_text(), toast=report_views.not_registered_text())
         try:
             return next_screen(session, member, context)
         except svc.NotAllowed:
@@ -86,7 +86,7 @@ def _decide(context: BotContext, user_id: int, report_id: int, version: int, act
                 assert row is not None
                 left = len(svc.review_queue(session, member))
                 return _after(_("✅ Verified: {item}, version {n}.").format(
-                    item=views.item_heading(row), n=version), left)
+                    item=report_views.item_heading(row), n=version), left)
             if action == "r":
                 svc.start_return(session, member, report_id, version, now=now)
                 return Screen(_("↩️ Why is it returned? Type the reason for the agency (up to {limit} "
@@ -101,7 +101,7 @@ def _after(text: str, left: int) -> Screen:
     if not left:
         return Screen(text + "\n" + _("Nothing else is waiting."))
     more = ngettext("{n} more is waiting.", "{n} more are waiting.", left).format(n=left)
-    return Screen(text + "\n" + more, InlineKeyboardMarkup([[button(_("Next ▶"), views.REVIEW_NEXT)]]))
+    return Screen(text + "\n" + more, InlineKeyboardMarkup([[button(_("Next ▶"), report_views.REVIEW_NEXT)]]))
 
 
 def typed_reason(session: Session, member: Member, text: str, now: datetime,
@@ -114,11 +114,11 @@ def typed_reason(session: Session, member: Member, text: str, now: datetime,
     notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = []
     for fp in svc.focal_points(session, item.agency_id):
         # In the focal point's language, not the coordinator's.
-        with use_locale(fp.language or context.settings.default_language):
-            notices.append((fp.telegram_user_id, *views.returned_notice(row, report.review_reason)))
+        with use_locale(fp.language or context.config.default_language):
+            notices.append((fp.telegram_user_id, *report_views.returned_notice(row, report.review_reason)))
     left = len(svc.review_queue(session, member))
     screen = _after(_("↩️ Returned: {item}. Reason: <i>{reason}</i>").format(
-        item=views.item_heading(row), reason=esc(report.review_reason)), left)
+        item=report_views.item_heading(row), reason=esc(report.review_reason)), left)
     screen.text += "\n" + ngettext("{n} focal point was told.", "{n} focal points were told.",
                                    len(notices)).format(n=len(notices))
     screen.notices = notices
@@ -142,11 +142,11 @@ async def review_button(update: Update, context: BotContext) -> None:
     if not is_private(update):
         await show(update, context, fail(svc.NotAllowed(), context))
         return
-    if query.data == views.REVIEW_NEXT:
+    if query.data == report_views.REVIEW_NEXT:
         await show(update, context, await run_sync(_queue, context, query.from_user.id))
         return
     parts = query.data.split(":")
-    ids = _ints(parts[1:3]) if len(parts) == 4 else None
+    ids = ints(parts[1:3]) if len(parts) == 4 else None
     if ids is None:
         await show(update, context, fail(svc.NotAllowed(), context))
         return

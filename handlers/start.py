@@ -5,12 +5,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.commands import commands_for
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from handlers.common import esc, reply
+from handlers.common import reply
 from models.db import run_sync, session_scope
 from models.members import active_member, agency_of
+from scheduler.context import BotContext
+from views.html import esc
+from views.i18n import gettext as _
+from views.menus import commands_for
 
 
 def _greeting(context: BotContext, user_id: int, first_name: str) -> str:
@@ -42,7 +43,7 @@ def _role(context: BotContext, user_id: int) -> str | None:
         member = active_member(session, user_id)
         if member is not None:
             return member.role
-    return "admin" if user_id in context.settings.admin_user_ids else None
+    return "admin" if user_id in context.config.admin_user_ids else None
 
 
 async def help_command(update: Update, context: BotContext) -> None:

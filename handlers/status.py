@@ -16,9 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from handlers.common import esc
+from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
 from models.db import run_sync, session_scope
 from models.members import active_member
 from models.registry import current_plan
@@ -35,10 +33,11 @@ from models.rollup import (
 )
 from models.tables import Agency, Axis, Plan, Task
 from models.types import utcnow
-from scheduler.charts import chart_data, render_chart
-from scheduler.config import schedule_rules
-from scheduler.periods import HALF, QUARTER, YEAR, Period, period_containing
-from scheduler.rollup_text import (
+from scheduler.context import BotContext
+from views.charts import chart_data, render_chart
+from views.html import esc
+from views.i18n import gettext as _
+from views.rollup import (
     agency_state_lines,
     axis_lines,
     axis_name,
@@ -87,7 +86,7 @@ def callback(action: str, period: str, ident: int = 0, page: int = 0) -> str:
 
 
 def _today(context: BotContext) -> date:
-    return utcnow().astimezone(context.settings.tz).date()
+    return utcnow().astimezone(context.config.tz).date()
 
 
 def viewer(session: Session, user_id: int) -> Viewer:
@@ -106,7 +105,7 @@ def viewer(session: Session, user_id: int) -> Viewer:
 
 
 def choose_period(arg: str | None, today: date, context: BotContext) -> Period:
-    rules = schedule_rules(context.settings).due
+    rules = context.config.rules.due
     if not arg:
         return current_period(QUARTER, today, rules)
     word = arg.strip().lower()
@@ -249,7 +248,7 @@ def callback_view(user_id: int, data: str, today: date, context: BotContext) -> 
         raise NotAllowed
     _prefix, action, key, ident_text, page_text = parts
     try:
-        period = parse_period(key, schedule_rules(context.settings).due)
+        period = parse_period(key, context.config.rules.due)
     except ValueError:
         raise NotAllowed from None
     ident, page = int(ident_text), int(page_text)

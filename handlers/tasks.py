@@ -7,17 +7,17 @@ from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.i18n import gettext as _
-from handlers import report_views as views
-from handlers.common import esc
-from handlers.report_views import Screen, button, clip, item_heading, state_label, when
-from handlers.reports import _ints, fail, is_private, private_only, show, today
+from handlers.common import fail, ints, is_private, private_only, show, today
 from models import reports as svc
 from models.db import run_sync, session_scope
 from models.items import ItemRow, item_row, items_for_agency
 from models.members import active_member, agency_of
 from models.tables import Agency, Item, ItemState, Member
+from scheduler.context import BotContext
+from views import reports as report_views
+from views.html import esc
+from views.i18n import gettext as _
+from views.reports import Screen, button, clip, item_heading, state_label, when
 
 PAGE_SIZE = 6
 
@@ -26,7 +26,7 @@ def _page(context: BotContext, user_id: int, page: int) -> Screen:
     with session_scope(context.engine) as session:
         member = active_member(session, user_id)
         if member is None:
-            return Screen(views.not_registered_text(), toast=views.not_registered_text())
+            return Screen(report_views.not_registered_text(), toast=report_views.not_registered_text())
         agency = agency_of(session, member)
         if agency is None or agency.id is None:
             return Screen(_("You are not attached to an agency, so there is no task list for you."))
@@ -37,17 +37,17 @@ def _page(context: BotContext, user_id: int, page: int) -> Screen:
         agency=esc(agency.name), total=found.total, page=found.page + 1, pages=found.pages)]
     buttons = []
     for index, row in enumerate(found.rows, start=found.page * PAGE_SIZE + 1):
-        icon = views.STATE_ICONS.get(row.state, "•")
+        icon = report_views.STATE_ICONS.get(row.state, "•")
         lines.append(f"{index}. {item_heading(row)}: {esc(clip(row.task, 120))}\n"
                      f"   {icon} <i>{when(row.due_on, today(context))} — "
                      f"{state_label(row.state, row.percent)}</i>")
         buttons.append([button(f"{index}. {clip(row.code, 20)} · {clip(row.period_key, 12)}",
-                               views.TASK_ITEM.format(item_id=row.item_id, page=found.page))])
+                               report_views.TASK_ITEM.format(item_id=row.item_id, page=found.page))])
     paging = []
     if found.page > 0:
-        paging.append(button("‹", views.TASKS_PAGE.format(page=found.page - 1)))
+        paging.append(button("‹", report_views.TASKS_PAGE.format(page=found.page - 1)))
     if found.page + 1 < found.pages:
-        paging.append(button("›", views.TASKS_PAGE.format(page=found.page + 1)))
+        paging.append(button("›", report_views.TASKS_PAGE.format(page=found.page + 1)))
     if paging:
         buttons.append(paging)
     return Screen("\n\n".join(lines), InlineKeyboardMarkup(buttons))
@@ -75,7 +75,7 @@ def _item_screen(session: Session, member: Member, item: Item, row: ItemRow, pag
              _("State: {state}").format(state=state_label(row.state, row.percent))]
     if report is not None and report.id is not None:
         author = session.get(Member, report.member_id)
-        card = views.report_card(report, row, name, author.full_name if author else "?",
+        card = report_views.report_card(report, row, name, author.full_name if author else "?",
                                  svc.evidence_of(session, report.id), today(context))
         lines += ["", *card[3:]]
     else:
@@ -83,8 +83,8 @@ def _item_screen(session: Session, member: Member, item: Item, row: ItemRow, pag
     buttons = []
     if svc.may_report(member, item) and item.state != ItemState.VERIFIED.value:
         label = _("📝 Report") if report is None else _("📝 Update the report")
-        buttons.append([button(label, views.REPORT.format(item_id=item.id))])
-    buttons.append([button(_("‹ Back to the list"), views.TASKS_PAGE.format(page=page))])
+        buttons.append([button(label, report_views.REPORT.format(item_id=item.id))])
+    buttons.append([button(_("‹ Back to the list"), report_views.TASKS_PAGE.format(page=page))])
     return Screen("\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
@@ -100,7 +100,7 @@ async def page_button(update: Update, context: BotContext) -> None:
     """tk:<page>: another page, in place."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    ids = _ints(query.data.split(":")[1:2])
+    ids = ints(query.data.split(":")[1:2])
     if ids is None or not is_private(update):
         await show(update, context, fail(svc.NotAllowed(), context))
         return
@@ -112,7 +112,7 @@ async def item_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parts = query.data.split(":")
-    ids = _ints(parts[1:3]) if len(parts) == 3 else None
+    ids = ints(parts[1:3]) if len(parts) == 3 else None
     if ids is None or not is_private(update):
         await show(update, context, fail(svc.NotAllowed(), context))
         return

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.names import clean, name_key, split_list
+from domain.names import clean, name_key, split_list
 from models.tables import Agency, AgencyClass, AgencyClassMember, AgencyLevel, AuditLog
 
 AGENCY_COLUMNS = ("name", "code", "level", "parent", "classes", "aliases")

@@ -2,7 +2,7 @@
 
 Vietnam's government moves working days around holidays by decree (a Saturday worked to make
 a bridge day off); the ``holidays`` package only partly knows these swaps, so admins record
-them here and ``scheduler.config.working_calendar`` applies them.
+them here and :func:`working_calendar` applies them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from domain.calendar import WorkingCalendar
 from models.tables import AuditLog, CalendarDay
 
 DAY_OFF, WORKING_DAY = "day_off", "working_day"
@@ -74,3 +75,10 @@ def list_days(session: Session, *, first: date | None = None, last: date | None 
 def _audit(session: Session, actor: str, action: str, day: date, details: dict[str, object]) -> None:
     session.add(AuditLog(actor=actor, action=action, entity="calendar_day", entity_id=day.isoformat(),
                          details=json.dumps(details, ensure_ascii=False)))
+
+
+def working_calendar(session: Session) -> WorkingCalendar:
+    """Vietnam's calendar with the admins' extra days off and make-up working days."""
+    days = list(session.exec(select(CalendarDay)))
+    return WorkingCalendar(days_off=[d.day for d in days if d.kind == DAY_OFF],
+                           working_days=[d.day for d in days if d.kind == WORKING_DAY])

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from domain.periods import event_due
 from models.registry import find_task
 from models.tables import AuditLog, Event, EventDraft, Milestone, Plan, Task
-from scheduler.periods import event_due
 
 EVENT_CADENCES = ("after_approval", "election")
 MILESTONE_CADENCES = ("roadmap", "master_plan")

@@ -15,8 +15,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from domain.plan_parser import ParsedPlan, ParsedTask
 from models.agencies import find_agency, find_class, looks_like_class, looks_open, unique_code
-from models.plan_parser import ParsedPlan, ParsedTask
 from models.tables import (
     Agency,
     AgencyClass,

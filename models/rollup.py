@@ -26,6 +26,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
 from models.tables import (
     OPEN_STATES,
     Agency,
@@ -40,7 +41,6 @@ from models.tables import (
     Plan,
     Task,
 )
-from scheduler.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
 
 PERIOD_KINDS = (QUARTER, HALF, YEAR)
 _PERIOD_KEY = re.compile(r"^(\d{4})(?:-([QH])([1-4]))?$")

@@ -8,7 +8,6 @@ edited. A compare-and-set on ``broadcast.progress_at`` lets one instance edit at
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +18,13 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, JobQueue
 
-from bot.context import BotApplication, BotContext
-from bot.i18n import use_locale
 from models import broadcasts
 from models.db import run_sync, session_scope
 from models.tables import Broadcast, BroadcastStatus, Member
 from models.types import utcnow
-from scheduler import broadcast_text
+from scheduler.context import BotApplication, BotContext
+from views import broadcasts as broadcast_text
+from views.i18n import use_locale
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +127,9 @@ async def watch(context: BotContext) -> None:
     pending = False
     for broadcast_id in await run_sync(_open_ids, context.engine):
         shown = await refresh(context.bot, context.engine, broadcast_id,
-                              context.settings.default_language)
+                              context.config.default_language)
         pending = pending or shown is None or shown.pending
-    lock: asyncio.Lock | None = context.bot_data.get("dispatch_lock")
-    if pending and (lock is None or not lock.locked()) and context.job_queue is not None:
+    if pending and not context.bot_data.dispatch_lock.locked() and context.job_queue is not None:
         jobs.wake_soon(context.job_queue)
 
 

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
+from domain.periods import DueRules, periods_between
 from models.db import insert_ignore
 from models.obligations import live_tasks, owing_agencies
 from models.tables import Event, Item, ItemState, Milestone, Plan, Task
 from models.types import utcnow
-from scheduler.periods import DueRules, periods_between
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,17 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.i18n import format_date, format_number, ngettext, use_locale
-from bot.i18n import gettext as _
-from bot.settings import WEEKDAYS, Settings, parse_hhmm
+from domain.periods import QUARTER, period_containing
+from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
 from models.db import insert_ignore, session_scope
 from models.registry import current_plan
 from models.rollup import EVERYTHING, Rollup, Scope, compute_rollup, parse_period, scope_for
 from models.tables import Agency, Chat, ChatPurpose, Delivery, DeliveryState, Digest, Member, MemberRole
 from models.types import utcnow
-from scheduler.config import ScheduleRules, schedule_rules
-from scheduler.periods import QUARTER, period_containing
-from scheduler.rollup_text import axis_name, bar, changes_lines, counts_lines, esc, period_label
+from scheduler.context import BotConfig
+from views.i18n import format_date, format_number, ngettext, use_locale
+from views.i18n import gettext as _
+from views.rollup import axis_name, bar, changes_lines, counts_lines, esc, period_label
 
 DIGEST = "digest"
 
@@ -141,11 +141,10 @@ def _digest_id(session: Session, slot: DigestSlot, scope: Scope, snapshot: dict[
     return found
 
 
-def plan_digests_now(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+def plan_digests_now(engine: Engine, config: BotConfig, now: datetime | None = None) -> int:
     """The tick's step (runs in a worker thread)."""
     with session_scope(engine) as session:
-        return plan_digests(session, now or utcnow(), schedule_rules(settings), settings.digest_weekday,
-                            settings.digest_at)
+        return plan_digests(session, now or utcnow(), config.rules, config.digest_weekday, config.digest_at)
 
 
 # --- rendering (called by the dispatcher inside its claim transaction) ---------------------

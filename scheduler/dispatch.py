@@ -32,6 +32,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from domain.rules import ScheduleRules
+from domain.slots import is_quiet, shift_out_of_quiet
 from models.db import run_sync, session_scope
 from models.groups import migrate_by_id, note_send_error
 from models.ledger import REVIEW_NOTICE, queue_notices, reachable_coordinators
@@ -46,16 +48,14 @@ from models.tables import (
     Task,
 )
 from models.types import utcnow
-from scheduler.broadcast_text import broadcast_messages
-from scheduler.config import ScheduleRules
 from scheduler.digests import DIGEST, digest_language, render_digest
-from scheduler.reminder_text import (
+from views.broadcasts import broadcast_messages
+from views.reminders import (
     ReminderLine,
     render_reminder,
     render_review_notice,
     render_unreachable_notice,
 )
-from scheduler.slots import is_quiet, shift_out_of_quiet
 
 log = logging.getLogger(__name__)
 

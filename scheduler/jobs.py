@@ -4,7 +4,6 @@ rebuilds the whole schedule by itself."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,12 +11,12 @@ from typing import Any
 from sqlalchemy import Engine
 from telegram.ext import ContextTypes, JobQueue
 
-from bot.context import BotApplication, BotContext
+from domain.rules import ScheduleRules
+from models.calendar_days import working_calendar
 from models.db import run_sync, session_scope
 from models.registry import current_plan
 from models.types import utcnow
-from scheduler import broadcast_progress
-from scheduler.config import ITEMS_DIRTY, ScheduleRules, mark_items_dirty, schedule_rules, working_calendar
+from scheduler.context import BotApplication, BotContext
 from scheduler.deadlines import sync_items
 from scheduler.digests import plan_digests_now
 from scheduler.dispatch import dispatch_due, next_due
@@ -43,20 +42,21 @@ def refresh_schedule(engine: Engine, rules: ScheduleRules, now: datetime, *, wit
 async def tick(context: BotContext) -> None:
     """Plan, send what is due, and set the next wake-up."""
     data = context.bot_data
-    lock: asyncio.Lock = data.setdefault("dispatch_lock", asyncio.Lock())
+    lock = data.dispatch_lock
     if lock.locked():
         return  # a run is in progress; it will reschedule the wake-up itself
     async with lock:
-        rules = schedule_rules(context.settings)
+        rules = context.config.rules
         now = utcnow()
         today = now.astimezone(rules.tz).date()
         # Items change with the day (a new period begins); reminders are re-planned every tick.
-        with_items = data.get("items_synced_on") != today or data.pop(ITEMS_DIRTY, False)
+        with_items = data.items_synced_on != today or data.items_dirty
+        data.items_dirty = False
         await run_sync(refresh_schedule, context.engine, rules, now, with_items=with_items)
-        await run_sync(plan_digests_now, context.engine, context.settings, now)  # leaders' digests
-        data["items_synced_on"] = today
+        await run_sync(plan_digests_now, context.engine, context.config, now)  # leaders' digests
+        data.items_synced_on = today
         stats = await dispatch_due(context.bot, context.engine, rules,
-                                   default_language=context.settings.default_language,
+                                   default_language=context.config.default_language,
                                    keep_going=lambda: context.application.running)
         if stats.sent or stats.failed or stats.blocked or stats.retried:
             log.info("dispatch: sent=%s retried=%s failed=%s blocked=%s", stats.sent, stats.retried,
@@ -73,7 +73,7 @@ async def _schedule_wake(context: BotContext, rules: ScheduleRules, *, busy: boo
     if due is None:
         return
     delay = (due - now).total_seconds()
-    if delay > context.settings.dispatch_interval:
+    if delay > context.config.dispatch_interval:
         return  # the periodic tick comes first
     if delay <= 0 and not busy:
         # Due but not claimable now (another instance holds it, or the round limit was hit
@@ -90,11 +90,10 @@ def start(app: BotApplication) -> None:
     job_queue: JobQueue[ContextTypes.DEFAULT_TYPE] | None = app.job_queue  # type: ignore[assignment]
     if job_queue is None:
         raise RuntimeError("the JobQueue is missing: install python-telegram-bot[job-queue]")
-    interval = app.bot_data["settings"].dispatch_interval
+    interval = app.bot_data.config.dispatch_interval
     job_queue.run_repeating(tick, interval=interval, first=0.5, name=TICK,  # type: ignore[arg-type]
                             job_kwargs={"max_instances": 1, "coalesce": True,
                                         "misfire_grace_time": None})
-    broadcast_progress.start(app)  # live progress of broadcasts
 
 
 def wake_soon(job_queue: JobQueue[Any]) -> None:
@@ -104,4 +103,4 @@ def wake_soon(job_queue: JobQueue[Any]) -> None:
     job_queue.run_once(tick, when=timedelta(seconds=0.2), name=WAKE)
 
 
-__all__ = ["mark_items_dirty", "refresh_schedule", "start", "tick"]
+__all__ = ["refresh_schedule", "start", "tick", "wake_soon"]

@@ -16,6 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from domain.calendar import WorkingCalendar
+from domain.rules import ScheduleRules
+from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, Slot, plan_slots
 from models.db import insert_ignore
 from models.tables import (
     OPEN_STATES,
@@ -27,9 +30,6 @@ from models.tables import (
     Plan,
     Task,
 )
-from scheduler.calendar import WorkingCalendar
-from scheduler.config import ScheduleRules
-from scheduler.slots import COORDINATOR, FOCAL_POINT, LEADER, Slot, plan_slots
 
 LOOKAHEAD = timedelta(hours=36)
 REMINDER = "reminder"

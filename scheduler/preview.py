@@ -14,12 +14,12 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from domain.calendar import WorkingCalendar
+from domain.rules import ScheduleRules
+from domain.slots import FOCAL_POINT, plan_slots
 from models.tables import OPEN_STATES, Agency, Event, Item, Member, MemberRole, Plan, Task
-from scheduler.calendar import WorkingCalendar
-from scheduler.config import ScheduleRules
 from scheduler.deadlines import Deadline, deadlines_between
 from scheduler.planner import item_window
-from scheduler.slots import FOCAL_POINT, plan_slots
 
 AUDIENCE_ORDER = ("focal_point", "leader", "coordinator")
 

@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.app import build_application
-from bot.context import BotApplication
 from bot.settings import Settings, load_settings
+from scheduler.context import BotApplication
 from tests.stub_botapi import StubBotApi
 
 __all__ = ["bot_settings", "bot_settings_fixture", "make_settings", "running_bot", "stub", "stub_fixture"]

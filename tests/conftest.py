@@ -25,8 +25,8 @@ from tests.stub_botapi.fixtures import stub_bot, stub_botapi  # noqa: F401
 # PTB 22 warns (DeprecationWarning) when it builds RetryAfter unless told to use timedeltas;
 # the suite turns warnings into errors, and the dispatcher handles both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+from domain.plan_parser import parse_plan
 from models.db import make_engine, session_scope, upgrade
-from models.plan_parser import parse_plan
 
 PG_ADMIN_URL = os.environ.get("DONDOC_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if PG_ADMIN_URL else ["sqlite"]

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from bot.settings import load_settings
+from bot.settings import load_settings, schedule_rules
+from domain.rules import ScheduleRules
 from models.agencies import find_agency
 from models.db import session_scope
 from models.registry import current_plan
 from models.tables import Agency, Delivery, Member, Plan
-from scheduler.config import ScheduleRules, schedule_rules
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

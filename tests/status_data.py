@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from domain.periods import DueRules
 from models import agencies
 from models.db import session_scope
 from models.registry import current_plan
 from models.tables import Agency, Item, ItemState, Member, MemberRole, Report, ReviewState, Task
 from scheduler.deadlines import sync_items
-from scheduler.periods import DueRules
 from tests.conftest import load_plan916
 
 TODAY = date(2026, 11, 16)

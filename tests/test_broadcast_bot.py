@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.context import BotApplication
 from bot.settings import Settings
 from models.db import session_scope
 from models.tables import Agency, AuditLog, Broadcast, Chat, Delivery, Member
-from scheduler import jobs
+from scheduler import clock
+from scheduler.context import BotApplication
 from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
 from tests.stub_botapi import SentMessage, StubBotApi
 
@@ -39,7 +39,7 @@ def seed(engine: Engine, people: int) -> list[int]:
 
 
 def with_jobs(app: BotApplication) -> None:
-    jobs.start(app)  # the harness runs without jobs; broadcasts need the dispatcher and progress
+    clock.start(app)  # the harness runs without jobs; broadcasts need the dispatcher and progress
 
 
 def button(message: SentMessage, prefix: str) -> str:

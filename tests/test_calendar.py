@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from scheduler.calendar import WorkingCalendar
+from domain.calendar import WorkingCalendar
 
 # Tết 2027 as `holidays` gives it for VN: 29th of the lunar year (Thu 4 Feb) to the fifth day
 # (Wed 10 Feb); Lunar New Year's Day is Sat 6 Feb 2027.

@@ -11,14 +11,13 @@ import time_machine
 from sqlalchemy import Engine, func, update
 from sqlmodel import select
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, load_settings, schedule_rules
+from domain.periods import DueRules
 from models import events
 from models.db import session_scope
 from models.tables import AuditLog, Event, Item, Milestone, Plan, Task
 from models.types import utcnow
-from scheduler.config import schedule_rules
 from scheduler.deadlines import deadlines_between, sync_items
-from scheduler.periods import DueRules
 from tests.reminder_helpers import agency, local, plan_of, set_active_from
 
 RULES = DueRules()

@@ -13,20 +13,19 @@ import time_machine
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.i18n import use_locale
-from bot.settings import Settings
+from bot.settings import Settings, bot_config, schedule_rules
 from models.db import session_scope
-from models.export import build_export
 from models.registry import current_plan
 from models.rollup import EVERYTHING, compute_rollup, parse_period
 from models.tables import Chat, Delivery, Digest, Item, ItemState
-from scheduler.charts import chart_data
-from scheduler.config import schedule_rules
 from scheduler.digests import due_slots, period_end_slot, plan_digests_now, weekly_slot
 from scheduler.dispatch import dispatch_due
 from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
 from tests.status_data import DISTRICT_LEADER, PROVINCE_LEADER, TODAY, Seeded, seed_status
 from tests.stub_botapi import StubBotApi
+from views.charts import chart_data
+from views.export import build_export
+from views.i18n import use_locale
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY_8 = datetime(2026, 11, 16, 8, 0, 30, tzinfo=VN)
@@ -60,11 +59,11 @@ async def test_digest_sent_once_even_after_restart(stub: StubBotApi, bot_setting
                                                    engine: Engine, seeded: Seeded) -> None:
     rules = schedule_rules(bot_settings)
     with time_machine.travel(datetime(2026, 11, 16, 7, 59, tzinfo=VN), tick=True):
-        assert plan_digests_now(engine, bot_settings) == 0  # not yet
+        assert plan_digests_now(engine, bot_config(bot_settings)) == 0  # not yet
     for _restart in range(2):
         with time_machine.travel(MONDAY_8, tick=True):
             async with running_bot(bot_settings, engine) as app:
-                plan_digests_now(engine, bot_settings)
+                plan_digests_now(engine, bot_config(bot_settings))
                 await dispatch_due(app.bot, engine, rules, default_language="vi")
     digests = [c for c in stub.calls("sendMessage") if "digest" in str(c.params.get("text", "")).lower()
                or "Bản tin" in str(c.params.get("text", ""))]
@@ -81,14 +80,14 @@ async def test_digest_sent_once_even_after_restart(stub: StubBotApi, bot_setting
 
 
 def test_changes_since_the_last_digest(bot_settings: Settings, engine: Engine, seeded: Seeded) -> None:  # noqa: F811
-    plan_digests_now(engine, bot_settings, MONDAY_8)
+    plan_digests_now(engine, bot_config(bot_settings), MONDAY_8)
     with session_scope(engine) as session:
         period = parse_period("2026-Q4")
         open_items = session.exec(select(Item).where(Item.due_on >= period.start, Item.due_on <= period.end,
                                                      Item.state == ItemState.NOT_STARTED.value)).all()
         for item in open_items[:4]:
             item.state = ItemState.VERIFIED.value
-    plan_digests_now(engine, bot_settings, datetime(2026, 11, 23, 8, 1, tzinfo=VN))
+    plan_digests_now(engine, bot_config(bot_settings), datetime(2026, 11, 23, 8, 1, tzinfo=VN))
     from scheduler.digests import render_digest
 
     with session_scope(engine) as session:
@@ -105,7 +104,7 @@ def test_changes_since_the_last_digest(bot_settings: Settings, engine: Engine, s
 def test_status_chart_export_and_digest_agree(bot_settings: Settings, engine: Engine,  # noqa: F811
                                               seeded: Seeded) -> None:
     period = parse_period("2026-Q4")
-    plan_digests_now(engine, bot_settings, MONDAY_8)
+    plan_digests_now(engine, bot_config(bot_settings), MONDAY_8)
     with session_scope(engine) as session, use_locale("en"):
         plan = current_plan(session)
         assert plan is not None

@@ -17,10 +17,10 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.settings import Settings
+from domain.periods import DueRules
 from models.db import session_scope
 from models.tables import AuditLog, Event, EventDraft, Item, Member, MemberRole, Plan, Task
 from scheduler.deadlines import sync_items
-from scheduler.periods import DueRules
 from tests.bot_harness import bot_settings_fixture, running_bot, stub_fixture  # noqa: F401
 from tests.stub_botapi import SentMessage, StubBotApi
 

@@ -1,4 +1,4 @@
-"""bot.i18n: language negotiation, the per-update locale, catalog loading and Babel formats."""
+"""views.i18n: language negotiation, the per-update locale, catalog loading and Babel formats."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.i18n import _, ngettext, pgettext
+from views import i18n
+from views.i18n import _, ngettext, pgettext
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
@@ -195,7 +195,7 @@ def test_missing_mo_is_compiled_in_memory_with_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     write_catalog(tmp_path, "vi", VI_PO)
-    with caplog.at_level(logging.WARNING, logger="bot.i18n"):
+    with caplog.at_level(logging.WARNING, logger="views.i18n"):
         vi = i18n.load_translations("vi", tmp_path)
         i18n.load_translations("vi", tmp_path)
     assert [r.getMessage() for r in caplog.records if "missing" in r.getMessage()] == [

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from scheduler.periods import KIND_BY_CADENCE, DueRules, Period, event_due, period_containing, periods_between
+from domain.periods import KIND_BY_CADENCE, DueRules, Period, event_due, period_containing, periods_between
 
 YEAR_2026 = (date(2026, 1, 1), date(2026, 12, 31))
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import models.plan_parser as pp
-from models.plan_parser import (
+from domain.plan_parser import (
     CADENCES,
     ParsedPlan,
     ParsedTask,
@@ -21,7 +20,7 @@ from models.plan_parser import (
     split_agencies,
 )
 
-DATA = Path(pp.__file__).parent / "data" / "plan916.txt"
+DATA = Path(__file__).parent.parent / "models" / "data" / "plan916.txt"
 APPENDIX = DATA.read_bytes()
 APPENDIX_TEXT = APPENDIX.decode("utf-8")
 

@@ -10,10 +10,10 @@ import time_machine
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
+from domain.rules import ScheduleRules
 from models import calendar_days, events
 from models.db import session_scope
 from models.tables import Delivery, DeliveryState, Item, ItemState
-from scheduler.config import ScheduleRules
 from scheduler.deadlines import sync_items
 from scheduler.dispatch import claim, dispatch_due
 from scheduler.jobs import refresh_schedule

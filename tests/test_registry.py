@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from domain.plan_parser import PlanFormatError, parse_plan
 from models import agencies, registry
 from models.db import session_scope
-from models.plan_parser import PlanFormatError, parse_plan
 from models.tables import Agency, Assignment, AuditLog, Task
 
 RAW = agencies.bundled("plan916.txt")

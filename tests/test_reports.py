@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from domain.periods import DueRules
 from models import items as items_service
 from models import reports as svc
 from models.db import session_scope
 from models.tables import Evidence, Item, ItemState, Member, MemberRole, Plan, Report, ReportDraft
 from scheduler.deadlines import sync_items
-from scheduler.periods import DueRules
 
 TODAY = date(2026, 11, 27)
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)

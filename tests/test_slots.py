@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.calendar import WorkingCalendar
-from scheduler.slots import ReminderPolicy, Slot, is_quiet, plan_slots, shift_out_of_quiet
+from domain.calendar import WorkingCalendar
+from domain.slots import ReminderPolicy, Slot, is_quiet, plan_slots, shift_out_of_quiet
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkingCalendar()

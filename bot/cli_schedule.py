@@ -13,14 +13,14 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from bot.settings import Settings
+from bot.settings import Settings, schedule_rules
 from models import calendar_days, events
 from models.agencies import find_agency
+from models.calendar_days import working_calendar
 from models.db import existing_session
 from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
-from scheduler.config import schedule_rules, working_calendar
 from scheduler.deadlines import sync_items
 from scheduler.preview import PreviewEntry, preview, window_days
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import N_, format_number, ngettext, use_locale
-from bot.i18n import gettext as _
-from handlers.common import esc
 from models.broadcasts import Audience, Progress
 from models.tables import Broadcast, Chat, Delivery, Member
+from views.html import esc
+from views.i18n import N_, format_number, ngettext, use_locale
+from views.i18n import gettext as _
 
 # Labels of audiences (kind, detail) for the preview.
 AUDIENCE_LABELS = {

@@ -7,7 +7,7 @@ never see each other's language), and translations are loaded once per language 
 
 Usage::
 
-    from bot.i18n import _, ngettext, N_
+    from views.i18n import _, ngettext, N_
 
     _("Hello, {name}").format(name=user.first_name)
     ngettext("{n} task", "{n} tasks", n).format(n=n)

@@ -8,12 +8,12 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import N_, format_date, format_number, ngettext
-from bot.i18n import gettext as _
-from handlers.common import esc
 from models import reports as svc
 from models.items import ItemRow
 from models.tables import Evidence, ItemState, Report, ReportDraft, ReportState
+from views.html import esc
+from views.i18n import N_, format_date, format_number, ngettext
+from views.i18n import gettext as _
 
 # Callback data (all well under Telegram's 64 bytes). Each carries what the button assumes,
 # so the server can tell a stale or forged one.

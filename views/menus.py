@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import BotCommand
 
-from bot.i18n import N_, SUPPORTED, gettext, use_locale
+from views.i18n import N_, SUPPORTED, gettext, use_locale
 
 # (command, description) in menu order; descriptions are translated when the menu is set.
 MENU: tuple[tuple[str, str], ...] = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.calendar import WorkingCalendar
+from domain.calendar import WorkingCalendar
 
 BEFORE, DUE, OVERDUE = "before", "due", "overdue"
 FOCAL_POINT, LEADER, COORDINATOR = "focal_point", "leader", "coordinator"

@@ -11,10 +11,10 @@ from io import BytesIO
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.i18n import format_percent
-from bot.i18n import gettext as _
 from models.rollup import Counts, Rollup
-from scheduler.rollup_text import axis_name, level_name, period_label
+from views.i18n import format_percent
+from views.i18n import gettext as _
+from views.rollup import axis_name, level_name, period_label
 
 
 @dataclass(frozen=True)

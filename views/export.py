@@ -4,7 +4,7 @@ note, document number and verifier, plus a summary sheet per axis and per agency
 rows as CSV (UTF-8 with BOM, so Excel shows Vietnamese correctly).
 
 The summary's figures come from :func:`models.rollup.compute_rollup`, like /status and digests.
-Headers follow the current language (``bot.i18n.use_locale``).
+Headers follow the current language (``views.i18n.use_locale``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.i18n import N_
-from bot.i18n import gettext as _
+from domain.periods import Period
 from models.rollup import Counts, Rollup, Scope, agency_lines, compute_rollup, scope_agency_ids
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
-from scheduler.periods import Period
-from scheduler.rollup_text import axis_name, level_name, period_label, state_name
+from views.i18n import N_
+from views.i18n import gettext as _
+from views.rollup import axis_name, level_name, period_label, state_name
 
 HEADERS = (
     ("axis", N_("Axis")), ("row", N_("No.")), ("content", N_("Content")), ("code", N_("Task code")),

@@ -8,9 +8,9 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import format_date, ngettext, use_locale
-from bot.i18n import gettext as _
-from handlers.common import esc
+from views.html import esc
+from views.i18n import format_date, ngettext, use_locale
+from views.i18n import gettext as _
 
 MAX_TEXT = 4096
 MAX_LINES = 25  # beyond this the message says how many more there are

@@ -8,10 +8,10 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from bot.i18n import N_, format_date, format_number, format_percent, ngettext
-from bot.i18n import gettext as _
+from domain.periods import HALF, QUARTER, Period
 from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
-from scheduler.periods import HALF, QUARTER, Period
+from views.i18n import N_, format_date, format_number, format_percent, ngettext
+from views.i18n import gettext as _
 
 MAX_TEXT = 4096
 PAGE_LINES = 20

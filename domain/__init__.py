@@ -1,0 +1,1 @@
+"""Pure logic: no database, no Telegram, no clock reads."""

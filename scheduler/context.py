@@ -1,0 +1,62 @@
+"""What the running bot holds, typed: handlers write ``context.engine`` and ``context.config``,
+never ``context.bot_data[...]``. The bot layer fills it from the settings once, at build time;
+everything below receives these plain values, not the settings object."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from domain.rules import ScheduleRules
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """The settings the running bot acts on, as plain values."""
+
+    rules: ScheduleRules
+    default_language: str = "vi"
+    admin_user_ids: frozenset[int] = frozenset()
+    draft_timeout_minutes: int = 120
+    event_max_past_days: int = 366
+    event_max_future_days: int = 366
+    dispatch_interval: float = 60.0
+    digest_weekday: str = "mon"
+    digest_at: str = "08:00"  # local time
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.rules.tz
+
+
+class BotData:
+    """``bot_data``: created empty by PTB, filled by ``bot.app.build_application``."""
+
+    engine: Engine
+    config: BotConfig
+    start_jobs: bool = True
+
+    def __init__(self) -> None:
+        # One dispatcher run at a time in this process (other instances are kept apart by claims).
+        self.dispatch_lock = asyncio.Lock()
+        self.items_dirty = False
+        self.items_synced_on: date | None = None
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    @property
+    def engine(self) -> Engine:
+        return self.bot_data.engine
+
+    @property
+    def config(self) -> BotConfig:
+        return self.bot_data.config
+
+
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
