@@ -33,11 +33,12 @@ from _common import PG_ADMIN, pg_available, scratch_database
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from domain.access import EVERYTHING, Scope
 from domain.periods import DueRules, periods_between
 from domain.plan_parser import parse_plan
 from models import agencies, registry
 from models.db import make_engine, session_scope, upgrade
-from models.rollup import EVERYTHING, Scope, compute_rollup, parse_period
+from models.rollup import compute_rollup, parse_period
 from models.tables import OPEN_STATES, Agency, Item, Member, Plan, Report, Task
 
 PERIOD = "2026-Q4"

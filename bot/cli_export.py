@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings, schedule_rules
+from domain.access import EVERYTHING
 from models.db import existing_session
 from models.registry import require_plan
-from models.rollup import EVERYTHING, parse_period
+from models.rollup import parse_period
 from models.types import utcnow
 from views.export import build_export, write_csv, write_xlsx
 from views.i18n import SUPPORTED, use_locale

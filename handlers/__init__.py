@@ -3,7 +3,7 @@ at import time."""
 
 from __future__ import annotations
 
-from handlers import broadcast, errors, event, groups, locale, onboarding, start
+from handlers import broadcast, errors, event, groups, identity, onboarding, order, start
 from handlers import export as export_handlers
 from handlers import members as members_handlers
 from handlers import reports as report_handlers
@@ -13,11 +13,11 @@ from handlers import tasks as task_handlers
 from scheduler.context import BotApplication
 
 # Group -100 runs first for every update: it sets the language the other handlers answer in.
-LOCALE_GROUP = -100
+
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(locale.handler(), group=LOCALE_GROUP)
+    app.add_handler(identity.handler(), group=order.IDENTITY)
     # /start <token> (invitations) before the plain /start; /invite and /members for admins
     for onboarding_handler in [*onboarding.handlers(), *members_handlers.handlers()]:
         app.add_handler(onboarding_handler)
@@ -30,11 +30,11 @@ def register(app: BotApplication) -> None:
         app.add_handler(status_handler)
     # Groups (/group, /groups, joins, removals, migrations) and /broadcast; the broadcast draft
     # takes private messages before other flows, only when a draft waits for one.
-    app.add_handler(broadcast.compose_handler(), group=broadcast.COMPOSE_GROUP)
+    app.add_handler(broadcast.compose_handler(), group=order.BROADCAST_DRAFT)
     # An /event draft waiting for a typed date or number of days takes that text (and /cancel)
     # next; only then, so the report drafts below get everything else.
     for typed_handler in event.typed_handlers():
-        app.add_handler(typed_handler, group=event.EVENT_GROUP)
+        app.add_handler(typed_handler, group=order.EVENT_DRAFT)
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:
         app.add_handler(group_handler)
     # /tasks, /report, /review, /cancel and their buttons; then the private messages that fill a

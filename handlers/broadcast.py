@@ -38,7 +38,7 @@ from views.i18n import format_number
 from views.i18n import gettext as _
 
 # Runs before the other flows' handlers; a message is taken only when a draft waits for it.
-COMPOSE_GROUP = -10
+
 
 AUDIENCES: dict[str, dict[str, Any]] = {
     "g": {"kind": "groups"},
@@ -400,7 +400,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
 
 
 def compose_handler() -> BaseHandler[Update, BotContext, None]:
-    """Register in ``COMPOSE_GROUP``: it stops later groups only when it took the message."""
+    """Register in ``handlers.order.BROADCAST_DRAFT``: it stops later groups only when it took the message."""
     private = filters.ChatType.PRIVATE
     return MessageHandler(private & ((filters.TEXT & ~filters.COMMAND) | filters.Document.ALL),
                           compose_message)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType
+from telegram import CallbackQuery, InputFile, Message, Update
+from telegram.constants import CallbackQueryLimit, ChatType
 from telegram.error import BadRequest, Forbidden
 
 from models import reports as svc
 from models.types import utcnow
 from scheduler.context import BotContext
 from views import reports as report_views
-from views.reports import Screen
+from views.html import clip
+from views.screen import Attachment, Screen
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,16 @@ def fail(error: svc.ReportError, context: BotContext) -> Screen:
 
 
 async def show(update: Update, context: BotContext, screen: Screen) -> None:
-    """Answer the button (editing its message in place) or the message (with a new one)."""
+    """Answer the button (editing its message in place) or the message (with a new one); files
+    go first. The one place that answers, edits, and handles "message is not modified"."""
     query = update.callback_query
     chat = update.effective_chat
-    for kind, file_id in screen.files:
-        if chat is not None:
-            await _send_file(context, chat.id, kind, file_id)
+    target = chat.id if chat is not None else (query.from_user.id if query is not None else None)
+    if target is not None:
+        for attachment in screen.files:
+            await _send_file(context, target, attachment)
     if query is not None:
-        await answer(query, screen.toast)
+        await answer(query, screen.toast, alert=screen.alert)
         if screen.toast is None or screen.markup is not None or screen.new_message:
             await _edit_or_send(query, context, screen)
     elif chat is not None:
@@ -62,11 +65,22 @@ async def show(update: Update, context: BotContext, screen: Screen) -> None:
             log.warning("could not notify %s: %s", chat_id, exc)
 
 
-async def answer(query: CallbackQuery, text: str | None) -> None:
+async def answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
+    """Answer a button press (stops its spinner); ``text`` clipped to what Telegram shows."""
+    limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
     try:
-        await query.answer(text[:200] if text else None)
+        await query.answer(clip(text, limit) if text else None, show_alert=alert)
     except BadRequest as exc:  # too old: the user still sees the message we edit below
         log.info("callback answer refused: %s", exc)
+
+
+async def edit(message: Message, screen: Screen) -> None:
+    """Put ``screen`` in ``message``; an unchanged message is not an error."""
+    try:
+        await message.edit_text(screen.text, reply_markup=screen.markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def _edit_or_send(query: CallbackQuery, context: BotContext, screen: Screen) -> None:
@@ -75,21 +89,21 @@ async def _edit_or_send(query: CallbackQuery, context: BotContext, screen: Scree
         target = message.chat.id if message is not None else query.from_user.id
         await context.bot.send_message(target, screen.text, reply_markup=screen.markup)
         return
-    try:
-        await message.edit_text(screen.text, reply_markup=screen.markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit(message, screen)
 
 
-async def _send_file(context: BotContext, chat_id: int, kind: str, file_id: str) -> None:
+async def _send_file(context: BotContext, chat_id: int, attachment: Attachment) -> None:
+    document = (InputFile(attachment.content, filename=attachment.filename)
+                if attachment.content is not None else attachment.file_id)
+    if document is None:
+        return
     try:
-        if kind == "photo":
-            await context.bot.send_photo(chat_id, file_id)
+        if attachment.kind == "photo":
+            await context.bot.send_photo(chat_id, document, caption=attachment.caption)
         else:
-            await context.bot.send_document(chat_id, file_id)
+            await context.bot.send_document(chat_id, document, caption=attachment.caption)
     except BadRequest as exc:  # a file Telegram no longer has: the card lists it anyway
-        log.warning("could not resend evidence %s: %s", file_id, exc)
+        log.warning("could not send file %s: %s", attachment.file_id or attachment.filename, exc)
 
 
 def is_private(update: Update) -> bool:

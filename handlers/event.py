@@ -12,7 +12,7 @@ on the server (who presses, the task, the date, the days) by ``models.events``. 
 ``event_draft`` row holds the same choices, so that a typed date or number of days finds its
 question after a restart or on another instance, and so that the confirm button works once:
 recording deletes the matching draft in the same transaction. Typed text comes here (group
-``EVENT_GROUP``, before the other flows) only while this user's draft waits for a date or days.
+``handlers.order.EVENT_DRAFT``, before the other flows) only while this user's draft waits for a date or days.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from views.i18n import gettext as _
 
 # After the broadcast draft (-10), before the flows of group 0: a private text message is taken
 # only when this user's event draft waits for a date or a number of days.
-EVENT_GROUP = -5
+
 DAY_CHOICES = (7, 15, 30, 60, 90)
 ALLOWED_ROLES = (MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
 Button = InlineKeyboardButton
@@ -373,7 +373,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
 
 
 def typed_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Register in ``EVENT_GROUP``: they stop later groups only when a draft took the message."""
+    """Register in ``handlers.order.EVENT_DRAFT``: they stop later groups only when a draft took it."""
     private = filters.ChatType.PRIVATE
     return [CommandHandler("cancel", on_cancel, filters=private),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text)]

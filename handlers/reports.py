@@ -27,7 +27,7 @@ from models.types import utcnow
 from scheduler.context import BotContext
 from views import reports as report_views
 from views.i18n import gettext as _
-from views.reports import Screen
+from views.screen import Screen
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,11 @@ from views import reports as report_views
 from views.html import esc
 from views.i18n import gettext as _
 from views.i18n import ngettext, use_locale
-from views.reports import Screen, button
+from views.reports import button
+from views.screen import Attachment, Screen
 
 
-def _card(session: Session, report: Report, context: BotContext) -> tuple[list[str], list[tuple[str, str]]]:
+def _card(session: Session, report: Report, context: BotContext) -> tuple[list[str], list[Attachment]]:
     assert report.id is not None
     row = item_row(session, report.item_id)
     item = session.get(Item, report.item_id)
@@ -36,7 +37,7 @@ def _card(session: Session, report: Report, context: BotContext) -> tuple[list[s
     assert row is not None
     lines = report_views.report_card(report, row, agency.name if agency else "?",
                               author.full_name if author else "?", evidence, today(context))
-    return lines, [(e.kind, e.file_id) for e in evidence]
+    return lines, [Attachment(e.kind, filename=e.file_name, file_id=e.file_id) for e in evidence]
 
 
 def next_screen(session: Session, member: Member, context: BotContext) -> Screen:

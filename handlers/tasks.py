@@ -15,9 +15,11 @@ from models.members import active_member, agency_of
 from models.tables import Agency, Item, ItemState, Member
 from scheduler.context import BotContext
 from views import reports as report_views
-from views.html import esc
+from views.html import clip, esc
 from views.i18n import gettext as _
-from views.reports import Screen, button, clip, item_heading, state_label, when
+from views.labels import state_icon, state_label
+from views.reports import button, item_heading, when
+from views.screen import Screen
 
 PAGE_SIZE = 6
 
@@ -37,7 +39,7 @@ def _page(context: BotContext, user_id: int, page: int) -> Screen:
         agency=esc(agency.name), total=found.total, page=found.page + 1, pages=found.pages)]
     buttons = []
     for index, row in enumerate(found.rows, start=found.page * PAGE_SIZE + 1):
-        icon = report_views.STATE_ICONS.get(row.state, "•")
+        icon = state_icon(row.state)
         lines.append(f"{index}. {item_heading(row)}: {esc(clip(row.task, 120))}\n"
                      f"   {icon} <i>{when(row.due_on, today(context))} — "
                      f"{state_label(row.state, row.percent)}</i>")

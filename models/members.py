@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.access import Actor, Standing
 from models.tables import Agency, AuditLog, Member, MemberRole
 
 ROLES = tuple(role.value for role in MemberRole)
@@ -45,6 +46,33 @@ def admin_chat_ids(session: Session, extra: frozenset[int] = frozenset()) -> lis
         Member.role == MemberRole.ADMIN.value, col(Member.active),
         col(Member.unreachable_at).is_(None))
     return sorted(set(session.exec(query)) | set(extra))
+
+
+# What the shipped agencies are to the access policy (models/data/agencies.csv codes).
+STANDING_BY_CODE = {
+    "UBND-TINH": Standing.PROVINCE_COMMITTEE,
+    "VP-UBND": Standing.COMMITTEE_OFFICE,
+    "SNV": Standing.FOCAL_AGENCY,
+}
+
+
+def actor_of(session: Session, member: Member | None, *, telegram_user_id: int | None = None,
+             configured_admins: frozenset[int] = frozenset()) -> Actor:
+    """The access policy's view of a person (``member`` None: a stranger)."""
+    user_id = member.telegram_user_id if member is not None else telegram_user_id or 0
+    if member is None:
+        return Actor(user_id, configured_admin=user_id in configured_admins)
+    agency = agency_of(session, member)
+    standing = STANDING_BY_CODE.get(agency.code, Standing.OTHER) if agency is not None else Standing.OTHER
+    return Actor(user_id, member_id=member.id, role=member.role, agency_id=member.agency_id,
+                 standing=standing, active=member.active, language=member.language,
+                 full_name=member.full_name, configured_admin=user_id in configured_admins)
+
+
+def load_actor(session: Session, telegram_user_id: int, configured_admins: frozenset[int]) -> Actor:
+    """Who is asking, for one update: loaded once, then passed around as a plain value."""
+    member = member_by_telegram_id(session, telegram_user_id)
+    return actor_of(session, member, telegram_user_id=telegram_user_id, configured_admins=configured_admins)
 
 
 def agency_of(session: Session, member: Member) -> Agency | None:

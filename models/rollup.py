@@ -26,7 +26,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.access import Scope, scope_of
 from domain.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
+from models.members import actor_of
 from models.tables import (
     OPEN_STATES,
     Agency,
@@ -37,7 +39,6 @@ from models.tables import (
     Item,
     ItemState,
     Member,
-    MemberRole,
     Plan,
     Task,
 )
@@ -73,46 +74,11 @@ def current_period(kind: str, today: date, rules: DueRules | None = None) -> Per
 
 # --- scope --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Scope:
-    """Whose items a member may see: all (``root_id`` None), an agency with its subtree, or
-    one agency alone (``subtree`` False)."""
-
-    root_id: int | None = None
-    subtree: bool = True
-
-    @property
-    def everything(self) -> bool:
-        return self.root_id is None
-
-    @property
-    def key(self) -> str:
-        """A short stable name (digests keep one snapshot per scope)."""
-        if self.root_id is None:
-            return "all"
-        return f"{'tree' if self.subtree else 'agency'}:{self.root_id}"
-
-
-EVERYTHING = Scope()
-_WIDE_ROLES = (MemberRole.ADMIN.value, MemberRole.COORDINATOR.value)
-
-
 def scope_for(session: Session, member: Member | None) -> Scope | None:
-    """Admins, coordinators and members of the provincial People's Committee see everything;
-    a leader sees their agency and the agencies under it; a focal point their own agency.
-    None: not allowed (not a member, or a member without an agency)."""
-    if member is None or not member.active:
+    """What ``member`` may see (the access policy's :func:`domain.access.scope_of`)."""
+    if member is None:
         return None
-    if member.role in _WIDE_ROLES:
-        return EVERYTHING
-    agency = session.get(Agency, member.agency_id) if member.agency_id else None
-    if agency is None or agency.id is None:
-        return None
-    if agency.level == AgencyLevel.PROVINCE.value:
-        return EVERYTHING
-    if member.role == MemberRole.LEADER.value:
-        return Scope(agency.id, subtree=True)
-    return Scope(agency.id, subtree=False)
+    return scope_of(actor_of(session, member))
 
 
 def scope_agency_ids(session: Session, scope: Scope) -> list[int] | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from domain.access import Actor
 from domain.rules import ScheduleRules
 
 
@@ -50,6 +51,22 @@ class BotData:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """PTB makes one context per update and hands it to every handler group, so the identity the
+    first group loads (handlers/identity.py) is there for all the others."""
+
+    _actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """Who sent this update (loaded once per update, before any other handler)."""
+        if self._actor is None:
+            raise RuntimeError("the identity pre-handler has not run for this update")
+        return self._actor
+
+    @actor.setter
+    def actor(self, actor: Actor) -> None:
+        self._actor = actor
+
     @property
     def engine(self) -> Engine:
         return self.bot_data.engine

@@ -19,17 +19,20 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from domain.access import EVERYTHING, Scope
 from domain.periods import QUARTER, period_containing
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
 from models.db import insert_ignore, session_scope
 from models.registry import current_plan
-from models.rollup import EVERYTHING, Rollup, Scope, compute_rollup, parse_period, scope_for
+from models.rollup import Rollup, compute_rollup, parse_period, scope_for
 from models.tables import Agency, Chat, ChatPurpose, Delivery, DeliveryState, Digest, Member, MemberRole
 from models.types import utcnow
 from scheduler.context import BotConfig
+from views.html import esc
 from views.i18n import format_date, format_number, ngettext, use_locale
 from views.i18n import gettext as _
-from views.rollup import axis_name, bar, changes_lines, counts_lines, esc, period_label
+from views.labels import axis_name
+from views.rollup import bar, changes_lines, counts_lines, period_label
 
 DIGEST = "digest"
 

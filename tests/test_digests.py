@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.settings import Settings, bot_config, schedule_rules
+from domain.access import EVERYTHING
 from models.db import session_scope
 from models.registry import current_plan
-from models.rollup import EVERYTHING, compute_rollup, parse_period
+from models.rollup import compute_rollup, parse_period
 from models.tables import Chat, Delivery, Digest, Item, ItemState
 from scheduler.digests import due_slots, period_end_slot, plan_digests_now, weekly_slot
 from scheduler.dispatch import dispatch_due

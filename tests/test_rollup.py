@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from domain.access import EVERYTHING, Scope
 from models.db import session_scope
 from models.members import active_member
 from models.registry import current_plan
 from models.rollup import (
-    EVERYTHING,
-    Scope,
     agency_lines,
     compute_rollup,
     item_lines,

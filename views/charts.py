@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from models.rollup import Counts, Rollup
 from views.i18n import format_percent
 from views.i18n import gettext as _
-from views.rollup import axis_name, level_name, period_label
+from views.labels import axis_name, level_name
+from views.rollup import period_label
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,14 @@ from sqlalchemy import and_, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from domain.access import Scope
 from domain.periods import Period
-from models.rollup import Counts, Rollup, Scope, agency_lines, compute_rollup, scope_agency_ids
+from models.rollup import Counts, Rollup, agency_lines, compute_rollup, scope_agency_ids
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
 from views.i18n import N_
 from views.i18n import gettext as _
-from views.rollup import axis_name, level_name, period_label, state_name
+from views.labels import axis_name, level_name, state_name
+from views.rollup import period_label
 
 HEADERS = (
     ("axis", N_("Axis")), ("row", N_("No.")), ("content", N_("Content")), ("code", N_("Task code")),
@@ -39,7 +41,7 @@ HEADERS = (
     ("document_number", N_("Document number")), ("verified_by", N_("Verified by")),
 )
 SUMMARY_HEADERS = (N_("Items owed"), N_("Done"), N_("Verified"), N_("Awaiting verification"),
-                   N_("In progress"), N_("Blocked"), N_("Sent back"), N_("Not started"),
+                   N_("In progress"), N_("Blocked"), N_("Returned"), N_("Not started"),
                    N_("Overdue"), N_("Completion"))
 
 

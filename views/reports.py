@@ -3,17 +3,18 @@ the callback data of their buttons. Everything user-supplied is escaped; everyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from models import reports as svc
 from models.items import ItemRow
-from models.tables import Evidence, ItemState, Report, ReportDraft, ReportState
-from views.html import esc
-from views.i18n import N_, format_date, format_number, ngettext
+from models.tables import Evidence, Report, ReportDraft, ReportState
+from views.html import clip, esc
+from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
+from views.labels import report_name, state_label
+from views.screen import Screen
 
 # Callback data (all well under Telegram's 64 bytes). Each carries what the button assumes,
 # so the server can tell a stale or forged one.
@@ -25,50 +26,8 @@ DRAFT = "d:{draft_id}:{step}:{action}"
 REVIEW = "rv:{report_id}:{version}:{action}"  # action: a(pprove) | r(eturn)
 REVIEW_NEXT = "rq"
 
-STATE_LABELS = {
-    ItemState.NOT_STARTED.value: N_("Not started"),
-    ItemState.IN_PROGRESS.value: N_("In progress"),
-    ItemState.BLOCKED.value: N_("Blocked"),
-    ItemState.REPORTED.value: N_("Reported (awaiting verification)"),
-    ItemState.RETURNED.value: N_("Returned"),
-    ItemState.VERIFIED.value: N_("Verified"),
-}
-STATE_ICONS = {"not_started": "⚪", "in_progress": "🔵", "blocked": "🟠", "reported": "🟡",
-               "returned": "🔴", "verified": "🟢"}
-REPORT_LABELS = {
-    ReportState.DONE.value: N_("Done"),
-    ReportState.IN_PROGRESS.value: N_("In progress"),
-    ReportState.BLOCKED.value: N_("Blocked"),
-}
-
-
-@dataclass
-class Screen:
-    """One answer: a message (sent, or edited in place for a button), files to send before it,
-    a short text for the button's spinner, and messages for other people."""
-
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    files: list[tuple[str, str]] = field(default_factory=list)  # (kind, file_id)
-    toast: str | None = None
-    notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = field(default_factory=list)
-    new_message: bool = False  # send a new message even when answering a button
-
-
-def clip(text: str, width: int) -> str:
-    text = " ".join(text.split()) if "\n" not in text else text.strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
-
-
-def state_label(state: str, percent: int | None = None) -> str:
-    label = _(STATE_LABELS.get(state, state))
-    if state == ItemState.IN_PROGRESS.value and percent is not None:
-        return _("In progress {percent}%").format(percent=percent)
-    return label
 
 
 def when(due_on: date, today: date) -> str:
@@ -158,7 +117,7 @@ def _action(draft: ReportDraft, text: str, action: str) -> InlineKeyboardButton:
 def draft_summary(draft: ReportDraft) -> list[str]:
     lines = []
     if draft.state:
-        label = _(REPORT_LABELS.get(draft.state, draft.state))
+        label = report_name(draft.state)
         if draft.state == ReportState.IN_PROGRESS.value and draft.percent is not None:
             label = _("In progress {percent}%").format(percent=draft.percent)
         lines.append(_("State: {state}").format(state=label))
@@ -271,7 +230,7 @@ def pick_item_screen(rows: list[ItemRow], today: date, limit: int = 10) -> Scree
 
 def report_card(report: Report, row: ItemRow, agency: str, author: str,
                 evidence: list[Evidence], today: date) -> list[str]:
-    label = _(REPORT_LABELS.get(report.state, report.state))
+    label = report_name(report.state)
     if report.state == ReportState.IN_PROGRESS.value and report.percent is not None:
         label = _("In progress {percent}%").format(percent=report.percent)
     lines = [_("{item} — {agency}").format(item=item_heading(row), agency=esc(agency)),

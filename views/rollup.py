@@ -5,62 +5,19 @@ Every text goes through the catalogs; long lists are split into pages (never cut
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from domain.periods import HALF, QUARTER, Period
 from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
-from views.i18n import N_, format_date, format_number, format_percent, ngettext
+from views.html import esc
+from views.i18n import format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
+from views.labels import STATE_ICONS, axis_name, state_name
 
 MAX_TEXT = 4096
 PAGE_LINES = 20
 PAGE_CHARS = 3500  # leaves room for a header and a footer within MAX_TEXT
 BAR_WIDTH = 10
-
-# The six PAPI axes by number; the Vietnamese catalog gives the plan's own wording.
-AXIS_NAMES = {
-    1: N_("Participation at local levels"),
-    2: N_("Transparency"),
-    3: N_("Vertical accountability"),
-    4: N_("Control of corruption in the public sector"),
-    5: N_("Public administrative procedures"),
-    6: N_("Public service delivery"),
-}
-LEVEL_NAMES = {
-    "province": N_("Provincial People's Committee"),
-    "department": N_("Departments"),
-    "district": N_("Districts"),
-    "commune": N_("Communes"),
-    "other": N_("Other agencies"),
-}
-STATE_NAMES = {
-    "not_started": N_("Not started"),
-    "in_progress": N_("In progress"),
-    "blocked": N_("Blocked"),
-    "reported": N_("Done, awaiting verification"),
-    "returned": N_("Sent back"),
-    "verified": N_("Verified"),
-}
-STATE_ICONS = {"not_started": "⚪", "in_progress": "🟡", "blocked": "🔴", "reported": "🔵",
-               "returned": "🟠", "verified": "🟢"}
-
-
-def esc(text: object) -> str:
-    """Escape a value for an HTML message (as handlers.common.esc, without importing handlers)."""
-    return html.escape(str(text), quote=False)
-
-
-def axis_name(number: int, fallback: str = "") -> str:
-    return _(AXIS_NAMES[number]) if number in AXIS_NAMES else fallback
-
-
-def level_name(level: str) -> str:
-    return _(LEVEL_NAMES.get(level, LEVEL_NAMES["other"]))
-
-
-def state_name(state: str) -> str:
-    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
 def level_count(level: str, done: int, owed: int) -> str:
@@ -99,10 +56,9 @@ def counts_lines(counts: Counts) -> list[str]:
         _("Items owed: <b>{n}</b>").format(n=n(counts.owed)),
         _("✅ Done: {done} (verified {verified}, awaiting verification {reported})").format(
             done=n(counts.done), verified=n(counts.verified), reported=n(counts.reported)),
-        _("🟡 In progress: {n}").format(n=n(counts.in_progress)),
-        _("🔴 Blocked: {n}").format(n=n(counts.blocked)),
-        _("🟠 Sent back: {n}").format(n=n(counts.returned)),
-        _("⚪ Not started: {n}").format(n=n(counts.not_started)),
+        *(_("{icon} {state}: {n}").format(icon=STATE_ICONS[state], state=state_name(state), n=n(value))
+          for state, value in (("in_progress", counts.in_progress), ("blocked", counts.blocked),
+                               ("returned", counts.returned), ("not_started", counts.not_started))),
         _("⏰ Overdue: <b>{n}</b>").format(n=n(counts.overdue)),
     ]
 

@@ -1,0 +1,189 @@
+"""The one callback-data codec: a typed class per button kind, packed and unpacked here only.
+
+Wire format: ``<prefix>:<field>:<field>…`` (the prefixes are those the bot has always sent, so
+buttons already in people's chats keep working). Field types: ``int`` (an optional ``-`` and at
+most 16 digits, |value| ≤ 2**53: a forged 2**63 never reaches the database) and ``str`` (ASCII
+letters, digits, ``_``, ``-`` and ``.``, at most 40 characters).
+
+``pack`` raises :class:`CallbackTooLong` beyond Telegram's limit (a programming error, raised in
+every build, never an ``assert``); ``unpack``/``decode`` raise :class:`BadCallbackData` for
+anything malformed, forged or from an older format: handlers answer "this has changed".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, ClassVar, Self, get_type_hints
+
+from telegram.constants import InlineKeyboardButtonLimit
+
+SEP = ":"
+MAX_INT = 2**53
+_INT = re.compile(r"-?[0-9]{1,16}")
+_STR = re.compile(r"[A-Za-z0-9_.\-]{0,40}")
+
+
+class BadCallbackData(ValueError):
+    """Callback data that no button of this bot could have sent (forged, stale, or damaged)."""
+
+
+class CallbackTooLong(ValueError):
+    """A button whose packed data exceeds Telegram's 64 bytes: a bug in the caller."""
+
+
+_KINDS: dict[str, type[CallbackData]] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class CallbackData:
+    """Base of every button kind. Subclasses are frozen dataclasses with a ``PREFIX``."""
+
+    PREFIX: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.PREFIX:
+            raise TypeError(f"{cls.__name__} needs a PREFIX")
+        if cls.PREFIX in _KINDS:
+            raise TypeError(f"callback prefix {cls.PREFIX!r} is used twice")
+        _KINDS[cls.PREFIX] = cls
+
+    @classmethod
+    def _fields(cls) -> list[tuple[str, type]]:
+        hints = get_type_hints(cls)
+        return [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
+
+    def pack(self) -> str:
+        parts = [self.PREFIX]
+        for name, kind in self._fields():
+            value = getattr(self, name)
+            text = str(int(value)) if kind is int else str(value)
+            pattern = _INT if kind is int else _STR
+            if not pattern.fullmatch(text) or (kind is int and abs(int(text)) > MAX_INT):
+                raise CallbackTooLong(f"{type(self).__name__}.{name}={value!r} cannot be packed")
+            parts.append(text)
+        data = SEP.join(parts)
+        if len(data.encode("utf-8")) > InlineKeyboardButtonLimit.MAX_CALLBACK_DATA:
+            raise CallbackTooLong(f"{data!r} is over {InlineKeyboardButtonLimit.MAX_CALLBACK_DATA} bytes")
+        return data
+
+    @classmethod
+    def unpack(cls, data: object) -> Self:
+        if not isinstance(data, str) or not cls.owns(data):
+            raise BadCallbackData(repr(data)[:80])
+        rest = data[len(cls.PREFIX):]
+        fields = cls._fields()
+        parts = rest[1:].split(SEP) if rest else []
+        if len(parts) != len(fields):
+            raise BadCallbackData(data)
+        values: dict[str, Any] = {}
+        for (name, kind), part in zip(fields, parts, strict=True):
+            if kind is int:
+                if not _INT.fullmatch(part) or abs(int(part)) > MAX_INT:
+                    raise BadCallbackData(data)
+                values[name] = int(part)
+            else:
+                if not _STR.fullmatch(part):
+                    raise BadCallbackData(data)
+                values[name] = part
+        return cls(**values)
+
+    @classmethod
+    def owns(cls, data: object) -> bool:
+        """True when ``data`` is of this kind (a ``CallbackQueryHandler`` pattern)."""
+        if not isinstance(data, str):
+            return False
+        return data == cls.PREFIX or (data.startswith(cls.PREFIX + SEP) and _longest_prefix(data) is cls)
+
+
+def _longest_prefix(data: str) -> type[CallbackData] | None:
+    tokens = data.split(SEP)
+    for cut in range(len(tokens), 0, -1):
+        kind = _KINDS.get(SEP.join(tokens[:cut]))
+        if kind is not None:
+            return kind
+    return None
+
+
+def decode(data: object) -> CallbackData:
+    """The button behind ``data``, whatever its kind."""
+    kind = _longest_prefix(data) if isinstance(data, str) else None
+    if kind is None:
+        raise BadCallbackData(repr(data)[:80])
+    return kind.unpack(data)
+
+
+def family(prefix: str) -> Any:
+    """A ``CallbackQueryHandler`` pattern for every kind whose prefix starts with ``prefix:``."""
+    def matches(data: object) -> bool:
+        return isinstance(data, str) and (data == prefix or data.startswith(prefix + SEP))
+    return matches
+
+
+# --- reporting: reminders, /tasks, /report, /review ----------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ReportItem(CallbackData):
+    """Start (or continue) a report on an item; also on reminders."""
+
+    PREFIX: ClassVar[str] = "rp"
+    item_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportAnew(CallbackData):
+    """Start a new version of a report on an item (after it was returned)."""
+
+    PREFIX: ClassVar[str] = "rn"
+    item_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TasksPage(CallbackData):
+    PREFIX: ClassVar[str] = "tk"
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskItem(CallbackData):
+    PREFIX: ClassVar[str] = "ti"
+    item_id: int
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DraftStep(CallbackData):
+    """One of a report draft's buttons: the step it was shown at and the action."""
+
+    PREFIX: ClassVar[str] = "d"
+    draft_id: int
+    step: str
+    action: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewAction(CallbackData):
+    """Approve (``a``) or return (``r``) one version of a report."""
+
+    PREFIX: ClassVar[str] = "rv"
+    report_id: int
+    version: int
+    action: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewNext(CallbackData):
+    PREFIX: ClassVar[str] = "rq"
+
+
+# --- members and invitations (admins) ---------------------------------------------------------
+
+
+# --- /status, /chart, /export ---------------------------------------------------------------
+
+
+# --- groups and broadcasts --------------------------------------------------------------------
+
+
+# --- /event -----------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""The one label vocabulary: the names and icons of states, roles, agency levels and axes, the same
+on every screen, in chat, charts and files. Anything that names one of these imports it from here."""
+
+from __future__ import annotations
+
+from views.i18n import N_
+from views.i18n import gettext as _
+
+# Where an agency stands on one task for one period (models.tables.ItemState values).
+STATE_NAMES = {
+    "not_started": N_("Not started"),
+    "in_progress": N_("In progress"),
+    "blocked": N_("Blocked"),
+    "reported": N_("Done, awaiting verification"),
+    "returned": N_("Returned"),
+    "verified": N_("Verified"),
+}
+STATE_ICONS = {
+    "not_started": "⚪",
+    "in_progress": "🟡",
+    "blocked": "🔴",
+    "reported": "🔵",
+    "returned": "🟠",
+    "verified": "🟢",
+}
+# Chart colours of the same states (matplotlib colour names; one colour per icon above).
+STATE_COLOURS = {
+    "not_started": "#bdbdbd",
+    "in_progress": "#fbc02d",
+    "blocked": "#d32f2f",
+    "reported": "#1976d2",
+    "returned": "#f57c00",
+    "verified": "#388e3c",
+}
+
+# What a focal point says in a report (models.tables.ReportState values).
+REPORT_NAMES = {
+    "done": N_("Done"),
+    "in_progress": N_("In progress"),
+    "blocked": N_("Blocked"),
+}
+
+ROLE_NAMES = {
+    "focal_point": N_("focal point"),
+    "coordinator": N_("coordinator"),
+    "leader": N_("leader"),
+    "admin": N_("administrator"),
+}
+
+LEVEL_NAMES = {
+    "province": N_("Provincial People's Committee"),
+    "department": N_("Departments"),
+    "district": N_("Districts"),
+    "commune": N_("Communes"),
+    "other": N_("Other agencies"),
+}
+
+# The six PAPI axes by number; the Vietnamese catalog gives the plan's own wording.
+AXIS_NAMES = {
+    1: N_("Participation at local levels"),
+    2: N_("Transparency"),
+    3: N_("Vertical accountability"),
+    4: N_("Control of corruption in the public sector"),
+    5: N_("Public administrative procedures"),
+    6: N_("Public service delivery"),
+}
+
+
+def state_name(state: str) -> str:
+    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+
+
+def state_icon(state: str) -> str:
+    return STATE_ICONS.get(state, "•")
+
+
+def state_label(state: str, percent: int | None = None) -> str:
+    """The state's name, with the percent for work in progress."""
+    if state == "in_progress" and percent is not None:
+        return _("In progress {percent}%").format(percent=percent)
+    return state_name(state)
+
+
+def report_name(state: str) -> str:
+    return _(REPORT_NAMES[state]) if state in REPORT_NAMES else state
+
+
+def role_name(role: str) -> str:
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def level_name(level: str) -> str:
+    return _(LEVEL_NAMES.get(level, LEVEL_NAMES["other"]))
+
+
+def axis_name(number: int, fallback: str = "") -> str:
+    return _(AXIS_NAMES[number]) if number in AXIS_NAMES else fallback

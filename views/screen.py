@@ -1,0 +1,34 @@
+"""The one thing a view returns: what to show a person in answer to one update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardMarkup
+
+
+@dataclass
+class Attachment:
+    """A file to send with the screen: bytes made now (an export, a chart) or a Telegram file id."""
+
+    kind: str  # "document" | "photo"
+    filename: str = ""
+    content: bytes | None = None
+    file_id: str | None = None
+    caption: str | None = None
+
+
+@dataclass
+class Screen:
+    """A message (sent, or edited in place when answering a button), files to send before it, and
+    a short text for the button's spinner (``toast``; ``alert`` shows it as a dialog)."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    files: list[Attachment] = field(default_factory=list)
+    toast: str | None = None
+    alert: bool = False
+    new_message: bool = False  # send a new message even when answering a button
+    # Messages for other people: each is written to the delivery ledger by the caller's
+    # transaction, never sent from the handler (kept for views that still return them).
+    notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = field(default_factory=list)
