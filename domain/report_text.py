@@ -326,8 +326,10 @@ def _read_percents(reading: _Reading, progress_ends: list[int]) -> tuple[list[fl
 
 
 def _remove_with_lead(reading: _Reading, start: int, end: int) -> None:
-    lead = reading.words_before(start, _PERCENT_LEADS)
-    reading.removed.append((lead[0] if lead else start, end))
+    """Remove a percent with the words that lead to it ("đạt khoảng 70%")."""
+    while (lead := reading.words_before(start, _PERCENT_LEADS)) is not None:
+        start = lead[0]
+    reading.removed.append((start, end))
 
 
 def _shown(value: float) -> str:
