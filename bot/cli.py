@@ -14,12 +14,12 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_export, cli_members, ops
+from bot import cli_divisions, cli_export, cli_members, ops
 from bot import cli_schedule as schedule_commands
 from bot.settings import Settings, SettingsError, load_settings
 from domain.plan_parser import PlanFormatError, parse_plan
 from models import agencies as agencies_mod
-from models import registry
+from models import divisions, registry
 from models.db import existing_session, upgrade
 
 BUNDLED_PLAN = "plan916.txt"
@@ -53,7 +53,10 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
             _echo(f"Imported plan {report.plan_number}: {len(report.added)} tasks.")
         else:
             _echo(f"Plan {plan.number} is already loaded.")
+        empty = divisions.empty_classes(session)
     _echo(f"Database ready: {_safe_url(settings.database_url)}")
+    for line in divisions.warnings_for_empty_classes(empty):
+        _echo(f"warning: {line}")
 
 
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> None:
@@ -215,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(handler=cmd_import_plan)
 
-    agencies = sub.add_parser("agencies", help="list or import agencies")
+    agencies = sub.add_parser("agencies", help="list, import or load agencies")
     agencies_sub = agencies.add_subparsers(dest="agencies_command", metavar="ACTION", required=True)
     p = agencies_sub.add_parser("import", help="add or update agencies from a CSV file "
                                 "(name,code,level,parent,classes,aliases)")
@@ -224,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = agencies_sub.add_parser("list", help="list agencies with their level and classes")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(handler=cmd_agencies_list)
+    cli_divisions.add_parser(agencies_sub)  # load-divisions
 
     p = sub.add_parser("tasks", help="show the task registry")
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.instance_lock import InstanceLock, InstanceLockError
 from bot.settings import Settings
 from models.db import alembic_config, current_revision, make_engine, session_scope
+from models.divisions import empty_classes, warnings_for_empty_classes
 from models.ledger import backlog
 from models.types import utcnow
 
@@ -106,6 +107,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # worth fixing, but not a failure
 
 
 def doctor_checks(settings: Settings) -> list[Check]:
@@ -130,13 +132,15 @@ def _database_checks(settings: Settings) -> list[Check]:
                 Check("schema", False, f"at {revision or 'nothing'}, newest is {head}: run `dondoc init`")]
     with session_scope(engine) as session:
         stats = backlog(session, utcnow())
+        empty = empty_classes(session)
     engine.dispose()
     ledger_ok = stats.stuck == 0
     detail = (f"pending {stats.pending} (due now {stats.due}), sending {stats.sending} "
               f"(stuck {stats.stuck}), failed in 7 days {stats.failed_recent}, "
               f"blocked in 7 days {stats.blocked_recent}")
     return [Check("database", True, "reachable"), Check("schema", True, f"at {revision}"),
-            Check("deliveries", ledger_ok, detail)]
+            Check("deliveries", ledger_ok, detail),
+            *(Check("agencies", True, line, warning=True) for line in warnings_for_empty_classes(empty))]
 
 
 def _bot_api_check(settings: Settings) -> Check:
@@ -169,7 +173,8 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> None:
     """Check settings, database, Bot API and deliveries; exit 1 if anything is wrong."""
     checks = doctor_checks(settings)
     for check in checks:
-        _echo(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+        mark = "FAIL" if not check.ok else "warn" if check.warning else "ok"
+        _echo(f"[{mark}] {check.name}: {check.detail}")
     if not all(check.ok for check in checks):
         raise OpsError("some checks failed")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.collation import vi_key
 from domain.names import clean, name_key, split_list
 from models.tables import Agency, AgencyClass, AgencyClassMember, AgencyLevel, AuditLog
 
@@ -276,7 +277,7 @@ class AgencyListing:
 
 
 def list_agencies(session: Session) -> list[AgencyListing]:
-    """All active agencies, by level then name, with their classes."""
+    """All active agencies, by level then name (Vietnamese order), with their classes."""
     classes: dict[int, list[str]] = {}
     query = select(AgencyClassMember.agency_id, AgencyClass.name).join(
         AgencyClass, col(AgencyClass.id) == AgencyClassMember.class_id)
@@ -285,6 +286,6 @@ def list_agencies(session: Session) -> list[AgencyListing]:
     agencies = list(session.exec(select(Agency).where(col(Agency.active))))
     codes = {a.id: a.code for a in agencies}
     order = {level: i for i, level in enumerate(LEVELS)}
-    agencies.sort(key=lambda a: (order.get(a.level, 99), name_key(a.name)))
+    agencies.sort(key=lambda a: (order.get(a.level, 99), vi_key(a.name)))
     return [AgencyListing(a.code, a.name, a.level, codes.get(a.parent_id) if a.parent_id else None,
-                          tuple(sorted(classes.get(a.id or 0, [])))) for a in agencies]
+                          tuple(sorted(classes.get(a.id or 0, []), key=vi_key))) for a in agencies]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from domain.collation import vi_key
 from models.db import session_scope
 from models.tables import (
     Agency,
@@ -169,8 +170,8 @@ def find_agency_or_class(session: Session, text: str) -> Agency | AgencyClass | 
 
 
 def agency_classes(session: Session) -> list[AgencyClass]:
-    return list(session.exec(select(AgencyClass).where(col(AgencyClass.open_set).is_(False))
-                             .order_by(col(AgencyClass.name))))
+    classes = session.exec(select(AgencyClass).where(col(AgencyClass.open_set).is_(False)))
+    return sorted(classes, key=lambda c: vi_key(c.name))
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,8 @@ class GroupLine:
 
 
 def list_groups(session: Session) -> list[GroupLine]:
-    chats = session.exec(select(Chat).where(col(Chat.type).in_(GROUP_TYPES))
-                         .order_by(col(Chat.active).desc(), col(Chat.title)))
+    chats = sorted(session.exec(select(Chat).where(col(Chat.type).in_(GROUP_TYPES))),
+                   key=lambda c: (not c.active, vi_key(c.title or "")))
     lines = []
     for chat in chats:
         target = ""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from domain.access import Actor, Standing
+from domain.collation import vi_key
 from models.tables import Agency, AuditLog, Member, MemberRole
 
 ROLES = tuple(role.value for role in MemberRole)
@@ -155,7 +156,7 @@ def list_members(session: Session, *, agency_id: int | None = None, role: str | 
     if not include_inactive:
         query = query.where(col(Member.active))
     views = [view(session, m) for m in session.exec(query)]
-    views.sort(key=lambda v: (not v.active, (v.agency or "").lower(), v.full_name.lower(), v.id))
+    views.sort(key=lambda v: (not v.active, vi_key(v.agency or ""), vi_key(v.full_name), v.id))
     return views
 
 
@@ -233,5 +234,5 @@ def reactivate(session: Session, *, member_id: int, actor: str) -> Member:
 def active_agencies(session: Session) -> list[Agency]:
     """Agencies a member can belong to, by name (for pickers)."""
     agencies = list(session.exec(select(Agency).where(col(Agency.active))))
-    agencies.sort(key=lambda a: (a.name.lower(), a.id or 0))
+    agencies.sort(key=lambda a: (vi_key(a.name), a.id or 0))
     return agencies

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.access import Scope, scope_of
+from domain.collation import vi_key
 from domain.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
 from models.members import actor_of
 from models.tables import (
@@ -466,9 +467,9 @@ def agency_lines(session: Session, plan: Plan, period: Period, today: date, scop
              .join(Task, col(Task.id) == Item.task_id)
              .join(Agency, col(Agency.id) == Item.agency_id)
              .where(*where)
-             .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level))
-             .order_by(col(Agency.name)))
-    return [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.exec(query)]
+             .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level)))
+    lines = [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.exec(query)]
+    return sorted(lines, key=lambda line: vi_key(line.name))
 
 
 @dataclass(frozen=True)
@@ -496,7 +497,11 @@ def item_lines(session: Session, plan: Plan, period: Period, today: date, scope:
     query = (select(Item, Task.code, Task.task, Agency.name)
              .join(Task, col(Task.id) == Item.task_id)
              .join(Agency, col(Agency.id) == Item.agency_id)
-             .where(*where).order_by(col(Task.position), col(Agency.name), col(Item.due_on)))
-    return [ItemLine(item.id, item.task_id, code, text, item.agency_id, name, item.period_key,
-                     item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today)
-            for item, code, text, name in session.exec(query) if item.id is not None]
+             .where(*where).order_by(col(Task.position)))
+    lines = [ItemLine(item.id, item.task_id, code, text, item.agency_id, name, item.period_key,
+                      item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today)
+             for item, code, text, name in session.exec(query) if item.id is not None]
+    # Agency names in Vietnamese order (SQL orders by code point); one key per distinct name.
+    keys = {name: vi_key(name) for name in {line.agency_name for line in lines}}
+    rank = {task_id: i for i, task_id in enumerate(dict.fromkeys(line.task_id for line in lines))}
+    return sorted(lines, key=lambda line: (rank[line.task_id], keys[line.agency_name], line.due_on))

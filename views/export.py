@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from domain.access import Scope
+from domain.collation import vi_key
 from domain.periods import Period
 from models.rollup import Counts, Rollup, agency_lines, compute_rollup, scope_agency_ids
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
@@ -97,14 +98,14 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
              .outerjoin(latest, latest.c.item_id == Item.id)
              .outerjoin(Report, and_(col(Report.item_id) == Item.id, col(Report.version) == latest.c.version))
              .outerjoin(reviewer, col(reviewer.id) == Report.reviewed_by)
-             .where(col(Item.due_on) >= period.start, col(Item.due_on) <= period.end)
-             .order_by(col(Agency.name), col(Item.due_on)))
+             .where(col(Item.due_on) >= period.start, col(Item.due_on) <= period.end))
     ids = scope_agency_ids(session, scope)
     if ids is not None:
         query = query.where(col(Item.agency_id).in_(ids))
     by_task: dict[int, list[tuple[Item, str, Report | None, str | None]]] = defaultdict(list)
     for found in session.exec(query):
         by_task[found[0].task_id].append((found[0], found[1], found[2], found[3]))
+    keys = {name: vi_key(name) for owed in by_task.values() for _item, name, _r, _v in owed}
     rows = []
     for task, axis in tasks:
         assert task.id is not None
@@ -112,7 +113,7 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
                 task.task, labels.get((task.id, AssignmentRole.LEAD.value), ""),
                 labels.get((task.id, AssignmentRole.COORDINATING.value), "") or task.coordination_note,
                 task.timeframe)
-        owed = by_task.get(task.id, [])
+        owed = sorted(by_task.get(task.id, []), key=lambda f: (keys[f[1]], f[0].due_on))
         if not owed:
             rows.append(DetailRow(*base, "", "", None, "", None, "", "", ""))
         for item, agency, report, verifier in owed:
