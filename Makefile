@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
-SAMPLE_AGENCIES = models/data/quang_ninh_districts_2016.csv
 
 .PHONY: setup run init test lint typecheck pytest catalogs clean bench
 
@@ -18,7 +17,7 @@ $(STAMP): pyproject.toml
 
 init: setup
 	$(BIN)/dondoc init
-	$(BIN)/dondoc agencies import $(SAMPLE_AGENCIES)
+	$(BIN)/dondoc agencies load-divisions --province "Quảng Ninh" --era district --apply > /dev/null
 
 run: init
 	$(BIN)/dondoc run
