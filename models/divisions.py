@@ -227,7 +227,9 @@ def warnings_for_empty_classes(names: Sequence[str]) -> list[str]:
     """One line per empty class, saying what fills it."""
     lines = []
     for name in names:
-        if name_key(name) in (name_key(DISTRICT_CLASS), name_key(COMMUNE_CLASS)):
+        if name_key(name) == name_key(DISTRICT_CLASS):  # only the district era has districts
+            hint = "`dondoc agencies load-divisions --province NAME --era district --apply`"
+        elif name_key(name) == name_key(COMMUNE_CLASS):
             hint = "`dondoc agencies load-divisions --province NAME --apply`"
         else:
             hint = "`dondoc agencies import FILE.csv` (the class in its classes column)"
