@@ -199,7 +199,7 @@ def _normalise(message: str) -> str:
 
 def _canonical(code: str) -> str:
     """``"3.1B"``, ``"3.1.b"``, ``"3.1-b"`` -> ``"3.1b"``."""
-    return re.sub(r"(\d)[.\-]([a-z])$", r"\1\2", code.strip().casefold())
+    return re.sub(r"(\d)[.\-]([a-z])$", r"\1\2", fold(code.strip()))
 
 
 def parse_report(message: str, codes: Iterable[str], *, implied_code: str | None = None) -> ParsedReport:
