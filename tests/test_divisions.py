@@ -8,6 +8,7 @@ import importlib.util
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -44,9 +45,9 @@ def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str
 
 
 @pytest.fixture
-def db(cli_env: str) -> Engine:
+def db(cli_env: str) -> Iterator[Engine]:
     engine = make_engine(cli_env, pooled=False)
-    yield engine  # type: ignore[misc]
+    yield engine
     engine.dispose()
 
 
@@ -69,9 +70,14 @@ def members_of(engine: Engine, class_name: str) -> list[Agency]:
         return list(s.exec(select(Agency).where(col(Agency.id).in_(ids))))
 
 
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a CSV text whose first lines are ``#`` comments."""
+    table = "\n".join(ln for ln in text.splitlines() if not ln.startswith("#"))
+    return list(csv.DictReader(io.StringIO(table)))
+
+
 def bundled_rows() -> list[dict[str, str]]:
-    text = bundled(BUNDLED).decode("utf-8")
-    return list(csv.DictReader(io.StringIO("\n".join(ln for ln in text.splitlines() if not ln.startswith("#")))))
+    return csv_rows(bundled(BUNDLED).decode("utf-8"))
 
 
 # --------------------------------------------------------------------------- the bundled file
@@ -135,7 +141,7 @@ def test_derivation_restores_hoanh_bo_from_its_code_block(tmp_path: Path) -> Non
     assert derive.main([str(release), "--output", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "# 4 districts, 5 communes." in text
-    rows = list(csv.DictReader(io.StringIO("\n".join(ln for ln in text.splitlines() if not ln.startswith("#")))))
+    rows = csv_rows(text)
     parents = {r["name"]: r["parent"] for r in rows}
     assert parents["UBND huyện Hoành Bồ"] == "UBND-TINH"
     assert parents["UBND phường Hoành Bồ"] == parents["UBND xã Kỳ Thượng"] == "HOANH-BO"
@@ -201,7 +207,7 @@ def test_current_era_loads_every_commune_once(db: Engine, capsys: pytest.Capture
 def test_unknown_province_is_refused_in_one_line(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "init")
     before = count_agencies(db)
-    code, out, err = run(capsys, "agencies", "load-divisions", "--province", "Atlantis", "--apply")
+    code, _, err = run(capsys, "agencies", "load-divisions", "--province", "Atlantis", "--apply")
     assert code == 1 and "no province 'Atlantis'" in err and len(err.splitlines()) == 1
     code, _, err = run(capsys, "agencies", "load-divisions", "--province", "Hà Nội", "--era", "district")
     assert code == 1 and "Quảng Ninh only" in err
@@ -290,7 +296,8 @@ def test_doctor_warns_without_failing(db: Engine, capsys: pytest.CaptureFixture[
     assert warning_lines(out, "[FAIL]") == ["[FAIL] bot api: DONDOC_BOT_TOKEN is not set"]
 
 
-def test_empty_classes_count_active_closed_classes_only(db: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_classes_count_active_closed_classes_only(db: Engine,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "init")
     with session_scope(db) as s:
         assert "Các cơ quan liên quan" not in empty_classes(s)  # open sets owe nothing themselves
