@@ -5,7 +5,13 @@ table matters: it is located by its header row, the header pair repeated after e
 break is skipped, merged cells are resolved (STT/content, lead agencies and timeframe are
 inherited), agency lists are split, and every timeframe gets a normalized cadence.
 
-No database, no Telegram: ``parse_plan(bytes) -> ParsedPlan`` or ``PlanFormatError``.
+The parser is strict on purpose: a document that looks damaged (cut short, rows repeated,
+lost or moved, cells merged or split, markup or control characters) is refused with the line
+and the task the row would have become, because importing it would quietly rewrite or retire
+tasks.  It reads in steps, each a small function: size, decoding, lines, header, preamble, line
+kinds, then the table reader (numbering, merged cells, cell checks), then the codes.
+
+No database, no Telegram, no clock: ``parse_plan(bytes) -> ParsedPlan`` or ``PlanFormatError``.
 """
 
 from __future__ import annotations
@@ -13,12 +19,16 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
 
 __all__ = [
     "CADENCES",
     "EXPECTED_HEADER",
     "EXPECTED_SUBHEADER",
+    "MAX_LINE_CHARS",
+    "MAX_PLAN_BYTES",
     "ParsedAxis",
     "ParsedPlan",
     "ParsedTask",
@@ -40,8 +50,16 @@ EXPECTED_HEADER: tuple[str, ...] = (
 )
 EXPECTED_SUBHEADER: tuple[str, ...] = ("", "", "", "Đơn vị chủ trì", "Đơn vị phối hợp", "", "")
 
-# Column indexes of a data row.
+# Column indexes of a data row, and how messages name them.
 _STT, _CONTENT, _TASK, _LEAD, _COORD, _TIME, _NOTE = range(NCOLS)
+_COLUMN_NAMES = ("STT", "content", "task", "lead agencies", "coordinating agencies", "timeframe",
+                 "note")
+
+# Plan 916's appendix is 16 KB and the whole plan 66 KB: 2 MB is room for a plan thirty times
+# its size, and a bound on the work (and memory) a file can cost before it is refused.
+MAX_PLAN_BYTES = 2 * 1024 * 1024
+# The seed's longest line has 1,799 characters.
+MAX_LINE_CHARS = 20_000
 
 CADENCES: tuple[str, ...] = (
     "quarterly",
@@ -58,15 +76,19 @@ CADENCES: tuple[str, ...] = (
 
 
 class PlanFormatError(ValueError):
-    """The document cannot be read as a plan. The message says what is wrong and where."""
+    """The document cannot be read as a plan. The message says what is wrong and where:
+    ``[source: ][line N: ][task C: ]reason``."""
 
-    def __init__(self, message: str, *, line: int | None = None, source: str | None = None) -> None:
+    def __init__(self, message: str, *, line: int | None = None, source: str | None = None,
+                 task: str | None = None) -> None:
         self.reason = message
         self.line = line
         self.source = source
-        where = f"line {line}: " if line is not None else ""
+        self.task = task
         prefix = f"{source}: " if source else ""
-        super().__init__(f"{prefix}{where}{message}")
+        where = f"line {line}: " if line is not None else ""
+        what = f"task {task}: " if task else ""
+        super().__init__(f"{prefix}{where}{what}{message}")
 
 
 @dataclass(frozen=True)
@@ -229,28 +251,13 @@ def split_agencies(cell: str) -> tuple[tuple[str, ...], str]:
     text = _clean(cell)
     if not text:
         return (), ""
-    protected: list[str] = []
-
-    def _hold(m: re.Match[str]) -> str:
-        protected.append(m.group(0))
-        return f"\x00{len(protected) - 1}\x00"
-
-    held = _PROTECTED.sub(_hold, text)
     names: list[str] = []
-    for raw in re.split(r"[;,]", held):
-        item = re.sub(r"\x00(\d+)\x00", lambda m: protected[int(m.group(1))], raw)
-        item = _clean(item)
-        if not item:
-            continue
+    seen: set[str] = set()  # a set: a long cell must not cost quadratic time
+    for item in _list_items(text):
         if _ELLIPTICAL.match(item) and names:
-            prev = names[-1]
-            levels = list(_LEVEL.finditer(prev))
-            if levels:
-                prefix = prev[: levels[-1].start()]
-            else:
-                prefix = prev.rsplit(" ", 1)[0] if " " in prev else prev
-            item = f"{prefix} {item}"
-        if item not in names:
+            item = f"{_level_prefix(names[-1])} {item}"
+        if item not in seen:
+            seen.add(item)
             names.append(item)
     if not names:
         return (), ""
@@ -259,19 +266,60 @@ def split_agencies(cell: str) -> tuple[tuple[str, ...], str]:
     return tuple(names), ""
 
 
+def _list_items(text: str) -> list[str]:
+    """The cell's items split on ``;`` and ``,``, keeping protected names whole."""
+    protected: list[str] = []
+
+    def _hold(m: re.Match[str]) -> str:
+        protected.append(m.group(0))
+        return f"\x00{len(protected) - 1}\x00"
+
+    held = _PROTECTED.sub(_hold, text)
+    items = (re.sub(r"\x00(\d+)\x00", lambda m: protected[int(m.group(1))], raw)
+             for raw in re.split(r"[;,]", held))
+    return [cleaned for cleaned in map(_clean, items) if cleaned]
+
+
+def _level_prefix(previous: str) -> str:
+    """What an elliptical ``cấp xã`` borrows: ``Công an cấp huyện`` → ``Công an``."""
+    levels = list(_LEVEL.finditer(previous))
+    if levels:
+        return previous[: levels[-1].start()]
+    return previous.rsplit(" ", 1)[0] if " " in previous else previous
+
+
+
 # --------------------------------------------------------------------------- document
 
 _AXIS = re.compile(
     r"^(?:<[^>]*>|\*\*|\s)*(?:trục|trực|thực)\s+nội\s+dung\s*:\s*(?P<name>.*)$",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<[^>]*>")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
+# ``[^<>]``, not ``[^>]``: a run of unclosed ``<`` must cost linear time, not quadratic.
+_TAG = re.compile(r"<[^<>]*>")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.*)$")
 _PLAN_NUMBER = re.compile(
     r"kế\s+hoạch\s+số\s*:?\s*(?P<num>\d+)\s*/\s*(?P<suffix>[\w\-]+)", re.IGNORECASE
 )
 _PLAN_DATE = re.compile(
     r"ngày\s*(?P<d>\d{1,2})\s*tháng\s*(?P<m>\d{1,2})\s*năm\s*(?P<y>\d{4})", re.IGNORECASE
+)
+# Page numbers a conversion leaves between the table's chunks: "- 2 -", "Trang 2", "2/5".
+_PAGE_MARK = re.compile(
+    r"^[-–—\s]*(?:(?:trang|page)\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?[-–—\s]*$", re.IGNORECASE
+)
+_STT_NUMBER = re.compile(r"[0-9]{1,4}")
+_LEADING_NUMBER = re.compile(r"([0-9]{1,4})(?![0-9])")
+# The tags the conversion wraps an axis heading in; any other markup there is refused.
+_HEADING_TAGS = re.compile(r"</?(?:b|strong|i|em|u)>|\*\*|__", re.IGNORECASE)
+# Plan cells are plain text: a tag or an entity in one was injected or is a conversion fault.
+_MARKUP = re.compile(r"[<>&]")
+# What no line of a plan holds: C0 controls except tab and line breaks, DEL, C1 controls,
+# invisible formatting characters (soft hyphen, zero-width, bidi controls, BOM, line and
+# paragraph separators), and U+FFFD (text a conversion already lost).
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffd]"
 )
 
 
@@ -279,6 +327,70 @@ def _strip_markup(text: str) -> str:
     text = _TAG.sub("", text)
     text = text.replace("**", "").replace("__", "")
     return _clean(text)
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fmt_cols(cols: Sequence[str]) -> str:
+    return " | ".join(_clip(c) if c else "(empty)" for c in cols)
+
+
+def _trim(cells: Sequence[str]) -> list[str]:
+    """The cells without the empty ones at the end."""
+    filled = list(cells)
+    while filled and not filled[-1]:
+        filled.pop()
+    return filled
+
+
+def _matches(cells: Sequence[str], expected: tuple[str, ...]) -> bool:
+    padded = list(cells) + [""] * (NCOLS - len(cells))
+    return len(cells) <= NCOLS and [c.casefold() for c in padded] == [
+        e.casefold() for e in expected
+    ]
+
+
+def _wrong_columns(lineno: int, cells: Sequence[str]) -> PlanFormatError:
+    return PlanFormatError(
+        "the table header has the wrong columns: expected "
+        f"{_fmt_cols(EXPECTED_HEADER)}; found {_fmt_cols(cells)}",
+        line=lineno,
+    )
+
+
+def _describe(char: str) -> str:
+    code = f"U+{ord(char):04X}"
+    if char == "\ufffd":
+        return f"the replacement character {code} (text lost in a conversion)"
+    if unicodedata.category(char) == "Cc":
+        return f"the control character {code}"
+    return f"the invisible formatting character {code}"
+
+
+def _looks_mojibake(text: str) -> bool:
+    """UTF-8 read as Latin-1 / Windows-1252 ("Sá»Ÿ" for "Sở"): re-encoding gives valid UTF-8."""
+    if text.isascii():
+        return False
+    for codec in ("cp1252", "latin-1"):
+        try:
+            if text.encode(codec).decode("utf-8") != text:
+                return True
+        except UnicodeError:
+            continue
+    return False
+
+
+# --------------------------------------------------------------------------- step 1: bytes → lines
+
+
+def _check_size(data: bytes) -> None:
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanFormatError(
+            f"the file has {len(data) / 2**20:.1f} MB; a plan document may have at most "
+            f"{MAX_PLAN_BYTES / 2**20:.0f} MB"
+        )
 
 
 def _decode(data: bytes) -> str:
@@ -294,34 +406,142 @@ def _decode(data: bytes) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _cells(line: str) -> list[str]:
-    cells = [_clean(c) for c in line.split("\t")]
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells
+def _split_lines(text: str) -> list[str]:
+    """The lines (any line break); the last is "" when the text ends with a line break."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise PlanFormatError(
+                f"the line has {len(line):,} characters; a plan's lines have at most "
+                f"{MAX_LINE_CHARS:,}",
+                line=number,
+            )
+    return lines
 
 
-def _fmt_cols(cols: tuple[str, ...] | list[str]) -> str:
-    return " | ".join(c if c else "(empty)" for c in cols)
-
-
-def _is_header_candidate(cells: list[str]) -> bool:
-    return bool(cells) and cells[0].casefold() == "stt"
-
-
-def _matches(cells: list[str], expected: tuple[str, ...]) -> bool:
-    padded = cells + [""] * (NCOLS - len(cells))
-    return len(cells) <= NCOLS and [c.casefold() for c in padded] == [
-        e.casefold() for e in expected
-    ]
-
-
-def _wrong_columns(lineno: int, cells: list[str]) -> PlanFormatError:
-    return PlanFormatError(
-        "the table header has the wrong columns: expected "
-        f"{_fmt_cols(EXPECTED_HEADER)}; found {_fmt_cols(cells)}",
-        line=lineno,
+def _refuse_forbidden(number: int, raw: str, *, task: str | None = None, row: bool = False) -> None:
+    found = _FORBIDDEN.search(raw)
+    if found is None:
+        return
+    where = ""
+    column = raw.count("\t", 0, found.start())
+    if row and column < NCOLS:
+        where = f" in the {_COLUMN_NAMES[column]} cell"
+    raise PlanFormatError(
+        f"{_describe(found.group())}{where}; a plan's text has no control or invisible "
+        "characters",
+        line=number,
+        task=task,
     )
+
+
+# --------------------------------------------------------------------------- step 2: header, preamble
+
+
+def _locate_header(lines: Sequence[str]) -> int:
+    """Index of the table's first header row."""
+    candidate: tuple[int, list[str]] | None = None
+    for idx, line in enumerate(lines):
+        if "\t" not in line:
+            continue
+        cells = _trim([_clean(c) for c in line.split("\t")])
+        if not cells or cells[0].casefold() != "stt":
+            continue
+        if _matches(cells, EXPECTED_HEADER):
+            return idx
+        if candidate is None:
+            candidate = (idx + 1, cells)
+    if candidate is not None:
+        raise _wrong_columns(*candidate)
+    raise PlanFormatError(
+        "no appendix table found: expected a header row with the columns "
+        f"{_fmt_cols(EXPECTED_HEADER)} (tab-separated), followed by a row with "
+        f"{EXPECTED_SUBHEADER[3]} | {EXPECTED_SUBHEADER[4]}"
+    )
+
+
+@dataclass(frozen=True)
+class _Preamble:
+    title: str = ""
+    number: str | None = None
+    issued_on: datetime.date | None = None
+
+
+def _read_preamble(lines: Sequence[str], warnings: list[str]) -> _Preamble:
+    """Title, plan number and date from the text before the table (closest to it wins)."""
+    found = _Preamble()
+    for idx, line in enumerate(lines):
+        _refuse_forbidden(idx + 1, line)
+        heading = _HEADING.match(line)
+        if heading:
+            title = heading.group("text").rstrip().rstrip("#")
+            found = _Preamble(_strip_markup(title), found.number, found.issued_on)
+        number = _PLAN_NUMBER.search(line)
+        if number:
+            issued = _issue_date(line, number.end(), idx + 1, warnings)
+            found = _Preamble(found.title, f"{number['num']}/{number['suffix']}", issued)
+    return found
+
+
+def _issue_date(line: str, start: int, lineno: int, warnings: list[str]) -> datetime.date | None:
+    date = _PLAN_DATE.search(line, start)
+    if not date:
+        return None
+    try:
+        return datetime.date(int(date["y"]), int(date["m"]), int(date["d"]))
+    except ValueError:
+        warnings.append(f"line {lineno}: invalid issue date {date.group(0)!r}; ignored")
+        return None
+
+
+# --------------------------------------------------------------------------- step 3: line kinds
+
+
+class _Kind(Enum):
+    BLANK = "blank"
+    HEADER = "header"
+    SUBHEADER = "sub-header"
+    AXIS = "axis heading"
+    PAGE_MARK = "page number"
+    TEXT = "text"
+    EMPTY_ROW = "empty row"
+    ROW = "row"
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    kind: _Kind
+    raw: str
+    cells: tuple[str, ...]  # cleaned; every cell the tabs make, the empty last ones too
+
+    @property
+    def filled(self) -> list[str]:
+        return _trim(self.cells)
+
+
+def _classify(number: int, raw: str) -> _Line:
+    """What one line of the table region is, from its own text alone."""
+    if "\t" not in raw and not raw.strip():
+        return _Line(number, _Kind.BLANK, raw, ())
+    # The text is NFC already (_decode): collapsing the spaces is all a cell needs.
+    cells = tuple(_WS.sub(" ", c).strip() for c in raw.split("\t"))
+    return _Line(number, _kind_of(raw, _trim(cells)), raw, cells)
+
+
+def _kind_of(raw: str, filled: list[str]) -> _Kind:
+    if filled and filled[0].casefold() == "stt":
+        return _Kind.HEADER
+    if filled and not filled[0] and _matches(filled, EXPECTED_SUBHEADER):
+        return _Kind.SUBHEADER
+    if len(filled) == 1 and _AXIS.match(filled[0]):
+        return _Kind.AXIS
+    if "\t" not in raw:
+        return _Kind.PAGE_MARK if _PAGE_MARK.match(raw) else _Kind.TEXT
+    return _Kind.ROW if filled else _Kind.EMPTY_ROW
+
+
+# --------------------------------------------------------------------------- step 4: the table
 
 
 @dataclass
@@ -340,203 +560,205 @@ class _Row:
     note: str
 
 
-def parse_plan(data: bytes, *, source: str = "<input>") -> ParsedPlan:
-    """Parse a plan document (the full markdown or only its appendix).
+@dataclass
+class _Group:
+    """The numbered row (STT) being read, and what its merged cells carry to the next rows."""
 
-    Raises ``PlanFormatError`` (a ``ValueError``) when the document cannot be read; the
-    message names ``source`` and the line.  Non-fatal oddities end up in ``warnings``.
-    """
-    try:
-        return _parse(data)
-    except PlanFormatError as exc:
-        if source == "<input>":
-            raise
-        raise PlanFormatError(exc.reason, line=exc.line, source=source) from None
+    index: int = -1
+    stt: int = 0  # 0: no numbered row yet in this axis
+    line: int = 0
+    content: str = ""
+    size: int = 0
+    started: dict[int, int] = field(default_factory=dict)  # STT -> its first line, this axis
+    lead: tuple[str, ...] = ()
+    timeframe: str = ""
+    cadence: str = "other"
 
 
-def _parse(data: bytes) -> ParsedPlan:
-    text = _decode(data)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+class _TableReader:
+    """Reads the table's lines in order and refuses, at the first sign, a damaged table."""
 
-    # 1. Locate the header row.
-    header_idx: int | None = None
-    candidate: tuple[int, list[str]] | None = None
-    for idx, line in enumerate(lines):
-        if "\t" not in line:
-            continue
-        cells = _cells(line)
-        if not _is_header_candidate(cells):
-            continue
-        if _matches(cells, EXPECTED_HEADER):
-            header_idx = idx
-            break
-        if candidate is None:
-            candidate = (idx + 1, cells)
-    if header_idx is None:
-        if candidate is not None:
-            raise _wrong_columns(*candidate)
-        raise PlanFormatError(
-            "no appendix table found: expected a header row with the columns "
-            f"{_fmt_cols(EXPECTED_HEADER)} (tab-separated), followed by a row with "
-            f"{EXPECTED_SUBHEADER[3]} | {EXPECTED_SUBHEADER[4]}"
+    def __init__(self, lines: Sequence[_Line], *, header_line: int) -> None:
+        self.lines = lines
+        self.header_line = header_line
+        self.warnings: list[str] = []
+        self.axes: list[ParsedAxis] = []
+        self.rows: list[_Row] = []
+        self._group = _Group()
+        self._groups = 0
+        self._axis_line = 0
+        self._axis_rows = 0
+        self._awaiting_subheader: int | None = None  # line of a header row just read
+        self._after_page_break = False  # a header pair came last (a row may restate its STT)
+        self._dangling_header: int | None = None  # a header pair no row followed yet
+        self._prose: tuple[_Line, bool, str] | None = None  # text; after a blank? after which task
+        self._last_task = ""
+        self._blank_before = False
+        self._tasks: dict[str, tuple[int, str]] = {}  # task text key -> (line, code)
+
+    def read(self) -> None:
+        for index, line in enumerate(self.lines):
+            self._feed(index, line)
+        self._finish()
+
+    # --- dispatch
+
+    def _feed(self, index: int, line: _Line) -> None:
+        is_row = line.kind is _Kind.ROW
+        task = self._label(index) if is_row and self.axes else None
+        _refuse_forbidden(line.number, line.raw, task=task, row=is_row)
+        if line.kind is _Kind.BLANK:
+            self._blank_before = True
+            return
+        if self._awaiting_subheader is not None:
+            self._subheader(line)
+        elif line.kind is _Kind.PAGE_MARK:
+            self.warnings.append(
+                f"line {line.number}: ignored text outside the table: {_clean(line.raw)!r}"
+            )
+        elif line.kind is _Kind.TEXT:
+            self._text(line)
+        else:
+            self._refuse_prose()
+            self._table_line(index, line, task)
+        self._blank_before = False
+
+    def _table_line(self, index: int, line: _Line, task: str | None) -> None:
+        if line.kind is _Kind.HEADER:
+            self._header(line)
+        elif line.kind is _Kind.SUBHEADER:
+            raise PlanFormatError(
+                "a sub-header row without the header row above it (a header row lost?)",
+                line=line.number,
+            )
+        elif line.kind is _Kind.AXIS:
+            self._axis(line)
+        elif line.kind is _Kind.EMPTY_ROW:
+            raise PlanFormatError("the row has no text in any cell", line=line.number)
+        else:
+            self._row(index, line, task)
+
+    # --- headers, axes, text between
+
+    def _header(self, line: _Line) -> None:
+        if not _matches(line.filled, EXPECTED_HEADER):
+            raise _wrong_columns(line.number, line.filled)
+        self._awaiting_subheader = line.number
+
+    def _subheader(self, line: _Line) -> None:
+        if line.kind is not _Kind.SUBHEADER:
+            raise PlanFormatError(
+                f"expected the sub-header row {_fmt_cols(EXPECTED_SUBHEADER)} after the "
+                f"header row at line {self._awaiting_subheader}; found {_fmt_cols(line.filled)}",
+                line=line.number,
+            )
+        self._dangling_header = self._awaiting_subheader
+        self._awaiting_subheader = None
+        self._after_page_break = True
+
+    def _axis(self, line: _Line) -> None:
+        self._close_axis(f"the next axis heading follows at line {line.number}")
+        cell = line.filled[0]
+        if _MARKUP.search(_HEADING_TAGS.sub("", cell)):
+            raise PlanFormatError(
+                f"the axis heading holds markup other than <b>…</b>: {_clip(cell, 60)!r}",
+                line=line.number,
+            )
+        match = _AXIS.match(cell)
+        assert match is not None  # _kind_of matched it
+        name = _strip_markup(match.group("name"))
+        self.axes.append(ParsedAxis(number=len(self.axes) + 1, name=name))
+        if not name:
+            self.warnings.append(f"line {line.number}: axis {len(self.axes)} has no name")
+        self._axis_line, self._axis_rows = line.number, 0
+        self._group = _Group()
+        self._after_page_break = False
+        self._dangling_header = None
+
+    def _close_axis(self, what_follows: str) -> None:
+        if self.axes and not self._axis_rows:
+            axis = self.axes[-1]
+            raise PlanFormatError(
+                f"axis {axis.number} ({_clip(axis.name)!r}) has no task row: {what_follows}",
+                line=self._axis_line,
+            )
+
+    def _text(self, line: _Line) -> None:
+        if self._prose is None:
+            self._prose = (line, self._blank_before, self._last_task)
+
+    def _refuse_prose(self, where: str = "inside the table") -> None:
+        if self._prose is not None:
+            line, _, after = self._prose
+            following = f" (after task {after})" if after else ""
+            raise PlanFormatError(
+                f"text {where} that is not a row{following}, its tabs lost?: "
+                f"{_clip(line.raw.strip())!r}",
+                line=line.number,
+            )
+
+    def _finish(self) -> None:
+        if self._awaiting_subheader is not None:
+            raise PlanFormatError(
+                "the header row is not followed by the sub-header row "
+                f"{_fmt_cols(EXPECTED_SUBHEADER)}",
+                line=self._awaiting_subheader,
+            )
+        if not self.axes:
+            raise PlanFormatError(
+                "the appendix table has no axis heading row ('Trục nội dung: …')",
+                line=self.header_line,
+            )
+        if not self.rows:
+            raise PlanFormatError("the appendix table has no task rows", line=self.header_line)
+        self._close_axis("the table ends there")
+        if self._dangling_header is not None:
+            raise PlanFormatError(
+                "the table ends with a page-break header and no row after it (is the file "
+                "cut short?)",
+                line=self._dangling_header,
+            )
+        self._finish_prose()
+
+    def _finish_prose(self) -> None:
+        """Text after the table is ignored if a blank line sets it apart from the last row;
+        right under it, it is most likely a row that lost its tabs."""
+        if self._prose is None:
+            return
+        line, after_blank, _ = self._prose
+        if not after_blank:
+            self._refuse_prose("right after the last row")
+        self.warnings.append(
+            f"line {line.number}: ignored text after the table: {_clip(line.raw.strip())!r}"
         )
 
-    warnings: list[str] = []
+    # --- task rows
 
-    # 2. Preamble: title, plan number and date (closest to the table wins).
-    title = ""
-    number: str | None = None
-    issued_on: datetime.date | None = None
-    for idx in range(header_idx):
-        line = lines[idx]
-        heading = _HEADING.match(line)
-        if heading:
-            title = _strip_markup(heading.group("text"))
-        m = _PLAN_NUMBER.search(line)
-        if m:
-            number = f"{m.group('num')}/{m.group('suffix')}"
-            issued_on = None
-            d = _PLAN_DATE.search(line, m.end())
-            if d:
-                try:
-                    issued_on = datetime.date(int(d["y"]), int(d["m"]), int(d["d"]))
-                except ValueError:
-                    warnings.append(f"line {idx + 1}: invalid issue date {d.group(0)!r}; ignored")
-
-    # 3. Table rows.
-    axes: list[ParsedAxis] = []
-    rows: list[_Row] = []
-    expect_subheader_after: int | None = None  # line number of the header just seen
-    group = -1
-    group_stt = ""
-    group_content = ""
-    seen_stt: dict[str, int] = {}  # STT -> line where its group started, in this axis
-    lead: tuple[str, ...] = ()
-    timeframe = ""
-    cadence = "other"
-    axis_tasks: dict[int, int] = {}
-
-    for idx in range(header_idx, len(lines)):
-        lineno = idx + 1
-        line = lines[idx]
-        if not line.strip():
-            continue
-        cells = _cells(line)
-        if expect_subheader_after is not None:
-            if not _matches(cells, EXPECTED_SUBHEADER):
-                raise PlanFormatError(
-                    f"expected the sub-header row {_fmt_cols(EXPECTED_SUBHEADER)} after the "
-                    f"header row at line {expect_subheader_after}; found {_fmt_cols(cells)}",
-                    line=lineno,
-                )
-            expect_subheader_after = None
-            continue
-        if _is_header_candidate(cells):
-            if not _matches(cells, EXPECTED_HEADER):
-                raise _wrong_columns(lineno, cells)
-            expect_subheader_after = lineno
-            continue
-        first = cells[0] if cells else ""
-        axis_match = _AXIS.match(first) if first else None
-        if axis_match and not any(cells[1:]):
-            name = _strip_markup(axis_match.group("name"))
-            axes.append(ParsedAxis(number=len(axes) + 1, name=name))
-            axis_tasks[len(axes)] = 0
-            if not name:
-                warnings.append(f"line {lineno}: axis {len(axes)} has no name")
-            group_stt, group_content, seen_stt = "", "", {}
-            lead, timeframe, cadence = (), "", "other"
-            continue
-        if "\t" not in line:
-            warnings.append(f"line {lineno}: ignored text outside the table: {_clean(line)!r}")
-            continue
-        if not cells:
-            continue  # a row of empty cells
-        if _matches(cells, EXPECTED_SUBHEADER):
-            continue  # a stray sub-header row
-        if len(cells) > NCOLS:
-            raise PlanFormatError(
-                f"the row has {len(cells)} cells, expected at most {NCOLS} "
-                f"({_fmt_cols(EXPECTED_HEADER)})",
-                line=lineno,
-            )
-        cells += [""] * (NCOLS - len(cells))
-        if not axes:
+    def _row(self, index: int, line: _Line, task: str | None) -> None:
+        if not self.axes:
             raise PlanFormatError(
                 "a task row comes before any axis heading row ('Trục nội dung: …')",
-                line=lineno,
+                line=line.number,
             )
-        axis = len(axes)
+        cells = self._whole_row(index, line, task)
+        _refuse_markup(line.number, cells, task)
         if not cells[_TASK]:
             raise PlanFormatError(
-                "the row has no task text (column Nhiệm vụ cụ thể is empty)", line=lineno
+                "the row has no task text (column Nhiệm vụ cụ thể is empty)",
+                line=line.number,
+                task=task,
             )
-
-        stt, content = cells[_STT], cells[_CONTENT]
-        if not stt:
-            if not group_stt:
-                raise PlanFormatError(
-                    f"the row has no STT but continues no numbered row of axis {axis}",
-                    line=lineno,
-                )
-            if content and content != group_content:
-                warnings.append(
-                    f"line {lineno}: content {content!r} without STT; "
-                    f"kept under row {group_stt} of axis {axis}"
-                )
-            else:
-                content = group_content
-        elif stt == group_stt:
-            # The same row restated (typically after a page break): same group.
-            if not content:
-                content = group_content
-            elif content != group_content:
-                warnings.append(
-                    f"line {lineno}: row {stt} of axis {axis} restated with a different "
-                    f"content {content!r} (was {group_content!r})"
-                )
-        else:
-            if stt in seen_stt:
-                raise PlanFormatError(
-                    f"row {stt} of axis {axis} appears again after row {group_stt} "
-                    f"(it started at line {seen_stt[stt]})",
-                    line=lineno,
-                )
-            group += 1
-            seen_stt[stt] = lineno
-            group_stt = stt
-            group_content = content
-            if not content:
-                warnings.append(f"line {lineno}: row {stt} of axis {axis} has no content")
-
-        if cells[_LEAD]:
-            names, instruction = split_agencies(cells[_LEAD])
-            if instruction:
-                warnings.append(
-                    f"line {lineno}: lead cell is not a list of agencies: {instruction!r}"
-                )
-            lead = names
-        elif not lead:
-            warnings.append(f"line {lineno}: task has no lead agency")
+        self._refuse_repeat(line.number, cells[_TASK], task)
+        content = self._number(line.number, cells, task)
+        lead = self._lead(line.number, cells, task)
         coordinating, coordination_note = split_agencies(cells[_COORD])
-
-        if cells[_TIME]:
-            timeframe = cells[_TIME]
-            cadence = normalize_cadence(timeframe)
-            if cadence == "other":
-                warnings.append(
-                    f"line {lineno}: unknown timeframe {timeframe!r}; cadence set to 'other'"
-                )
-        elif not timeframe:
-            warnings.append(f"line {lineno}: task has no timeframe; cadence set to 'other'")
-
-        axis_tasks[axis] += 1
-        rows.append(
+        timeframe, cadence = self._timeframe(line.number, cells)
+        self.rows.append(
             _Row(
-                line=lineno,
-                axis=axis,
-                group=group,
-                row=group_stt,
+                line=line.number,
+                axis=len(self.axes),
+                group=self._group.index,
+                row=str(self._group.stt),
                 content=content,
                 task=cells[_TASK],
                 lead=lead,
@@ -547,35 +769,227 @@ def _parse(data: bytes) -> ParsedPlan:
                 note=cells[_NOTE],
             )
         )
+        self._axis_rows += 1
+        self._last_task = task or ""
+        self._after_page_break = False
+        self._dangling_header = None
 
-    if expect_subheader_after is not None:
-        raise PlanFormatError(
-            f"the header row is not followed by the sub-header row {_fmt_cols(EXPECTED_SUBHEADER)}",
-            line=expect_subheader_after,
-        )
-    if not axes:
-        raise PlanFormatError(
-            "the appendix table has no axis heading row ('Trục nội dung: …')",
-            line=header_idx + 1,
-        )
-    if not rows:
-        raise PlanFormatError("the appendix table has no task rows", line=header_idx + 1)
-    for number_, count in axis_tasks.items():
-        if count == 0:
-            warnings.append(f"axis {number_} ({axes[number_ - 1].name}) has no task")
+    def _whole_row(self, index: int, line: _Line, task: str | None) -> tuple[str, ...]:
+        """The row's cells, if it has all seven and the file does not stop inside it."""
+        count = len(line.cells)
+        last = index == len(self.lines) - 1  # no line break after it
+        if last and count < NCOLS:
+            raise PlanFormatError(
+                f"the table ends mid-row: the file stops after {count} of the row's {NCOLS} "
+                "cells (is it cut short?)",
+                line=line.number,
+                task=task,
+            )
+        if count != NCOLS:
+            raise PlanFormatError(
+                f"the row has {count} cells, expected {NCOLS} ({_fmt_cols(EXPECTED_HEADER)}): "
+                "a tab lost or added?",
+                line=line.number,
+                task=task,
+            )
+        if last and line.cells[_NOTE]:
+            raise PlanFormatError(
+                "the table ends mid-row: the file stops inside the row's last cell, without a "
+                "line break (is it cut short? a complete document ends that row with a line "
+                "break)",
+                line=line.number,
+                task=task,
+            )
+        return line.cells
 
-    # 4. Codes: "<axis>.<STT>", plus a letter when the group has several tasks.
+    def _refuse_repeat(self, lineno: int, text: str, task: str | None) -> None:
+        key = _key(text)
+        if key in self._tasks:
+            first_line, first_task = self._tasks[key]
+            raise PlanFormatError(
+                f"the row repeats line {first_line} (task {first_task}): the same task text "
+                "twice",
+                line=lineno,
+                task=task,
+            )
+        self._tasks[key] = (lineno, task or "?")
+
+    # --- numbering (STT) and merged cells
+
+    def _number(self, lineno: int, cells: tuple[str, ...], task: str | None) -> str:
+        """Place the row in its numbered group; return its content (inherited if merged)."""
+        stt, content = cells[_STT], cells[_CONTENT]
+        if not stt:
+            return self._continue_group(lineno, content, task)
+        if not _STT_NUMBER.fullmatch(stt):
+            raise PlanFormatError(
+                f"the row number (STT) {_clip(stt)!r} is not a number", line=lineno, task=task
+            )
+        number = int(stt)
+        if self._group.stt and number == self._group.stt:
+            return self._restate_group(lineno, content, task)
+        self._check_sequence(lineno, number, task)
+        return self._start_group(lineno, number, content)
+
+    def _continue_group(self, lineno: int, content: str, task: str | None) -> str:
+        group, axis = self._group, len(self.axes)
+        if not group.stt:
+            raise PlanFormatError(
+                f"the row has no STT but continues no numbered row of axis {axis}", line=lineno
+            )
+        if content and content != group.content:
+            raise PlanFormatError(
+                f"the row has a content ({_clip(content)!r}) but no STT; a row that continues "
+                f"row {group.stt} leaves both empty (cells shifted?)",
+                line=lineno,
+                task=task,
+            )
+        group.size += 1
+        return group.content
+
+    def _restate_group(self, lineno: int, content: str, task: str | None) -> str:
+        """The same STT again: allowed as the first row after a page break (the PDF repeats
+        the merged cell there), anywhere else it is a repeated row."""
+        group, axis = self._group, len(self.axes)
+        if not self._after_page_break:
+            raise PlanFormatError(
+                f"row {group.stt} of axis {axis} appears again (it started at line "
+                f"{group.line}); only the first row after a page-break header restates it",
+                line=lineno,
+                task=task,
+            )
+        if content and content != group.content:
+            raise PlanFormatError(
+                f"row {group.stt} of axis {axis} is restated after the page break with another "
+                f"content {_clip(content)!r} (was {_clip(group.content)!r})",
+                line=lineno,
+                task=task,
+            )
+        group.size += 1
+        return group.content
+
+    def _check_sequence(self, lineno: int, number: int, task: str | None) -> None:
+        """Rows are numbered 1, 2, 3 … within an axis: a gap or a step back means rows were
+        lost, moved or repeated."""
+        current, axis = self._group.stt, len(self.axes)
+        if number == current + 1:
+            return
+        if number and number < current:
+            raise PlanFormatError(
+                f"row {number} of axis {axis} appears again after row {current} (the "
+                f"numbering goes back; row {number} started at line "
+                f"{self._group.started.get(number, '?')})",
+                line=lineno,
+                task=task,
+            )
+        if not current:
+            message = f"axis {axis} starts at row {number}; its rows are numbered from 1"
+        else:
+            message = (f"the numbering of axis {axis} jumps from row {current} to row {number} "
+                       f"(row {current + 1} missing?)")
+        raise PlanFormatError(message, line=lineno, task=task)
+
+    def _start_group(self, lineno: int, number: int, content: str) -> str:
+        self._groups += 1
+        previous = self._group
+        previous.started[number] = lineno  # one dict per axis, shared along its groups
+        self._group = _Group(index=self._groups, stt=number, line=lineno, content=content, size=1,
+                             started=previous.started, lead=previous.lead,
+                             timeframe=previous.timeframe, cadence=previous.cadence)
+        if not content:
+            self.warnings.append(
+                f"line {lineno}: row {number} of axis {len(self.axes)} has no content"
+            )
+        return content
+
+    def _lead(self, lineno: int, cells: tuple[str, ...], task: str | None) -> tuple[str, ...]:
+        """The row's lead agencies, or the ones above it when its cell is empty (merged)."""
+        group = self._group
+        if cells[_LEAD]:
+            names, instruction = split_agencies(cells[_LEAD])
+            if instruction:
+                raise PlanFormatError(
+                    f"the lead cell is not a list of agencies: {_clip(instruction, 60)!r}",
+                    line=lineno,
+                    task=task,
+                )
+            group.lead = names
+        if not group.lead:
+            self.warnings.append(f"line {lineno}: task has no lead agency")
+        return group.lead
+
+    def _timeframe(self, lineno: int, cells: tuple[str, ...]) -> tuple[str, str]:
+        """The row's timeframe and cadence, or the ones above it when its cell is empty."""
+        group = self._group
+        if cells[_TIME]:
+            group.timeframe, group.cadence = cells[_TIME], normalize_cadence(cells[_TIME])
+            if group.cadence == "other":
+                self.warnings.append(
+                    f"line {lineno}: unknown timeframe {group.timeframe!r}; cadence set to 'other'"
+                )
+        elif not group.timeframe:
+            self.warnings.append(f"line {lineno}: task has no timeframe; cadence set to 'other'")
+        return group.timeframe, group.cadence
+
+    # --- naming a row in messages
+
+    def _label(self, index: int) -> str | None:
+        """The code the row at ``index`` will get, as far as the lines tell (for messages)."""
+        stt = self.lines[index].cells[_STT]
+        group = self._group
+        if not stt or (group.stt and stt == str(group.stt)):
+            if not group.stt:
+                return None
+            return f"{len(self.axes)}.{group.stt}{_letters(group.size)}"
+        number = _LEADING_NUMBER.match(stt)  # "1 Tri thức …": a tab lost after the STT
+        if number is None:  # no number to go by: say it is the next row of the group
+            return f"{len(self.axes)}.{group.stt}{_letters(group.size)}" if group.stt else None
+        letter = _letters(0) if self._continues(index, stt) else ""
+        return f"{len(self.axes)}.{int(number.group(1))}{letter}"
+
+    def _continues(self, index: int, stt: str) -> bool:
+        """Whether the next row continues the row group that starts at ``index``."""
+        skip = (_Kind.BLANK, _Kind.HEADER, _Kind.SUBHEADER, _Kind.PAGE_MARK)
+        for line in self.lines[index + 1 :]:
+            if line.kind not in skip:
+                return line.kind is _Kind.ROW and line.cells[_STT] in ("", stt)
+        return False
+
+
+def _refuse_markup(lineno: int, cells: Sequence[str], task: str | None) -> None:
+    for column, cell in enumerate(cells):
+        found = _MARKUP.search(cell)
+        if found:
+            start = max(found.start() - 15, 0)
+            raise PlanFormatError(
+                f"the {_COLUMN_NAMES[column]} cell holds markup "
+                f"({_clip(cell[start:], 40)!r}); a plan's cells are plain text",
+                line=lineno,
+                task=task,
+            )
+        if _looks_mojibake(cell):
+            raise PlanFormatError(
+                f"the {_COLUMN_NAMES[column]} cell looks like UTF-8 read as Latin-1 "
+                f"({_clip(cell, 40)!r}); convert the document again",
+                line=lineno,
+                task=task,
+            )
+
+
+# --------------------------------------------------------------------------- step 5: codes
+
+
+def _assign_codes(rows: Sequence[_Row]) -> tuple[ParsedTask, ...]:
+    """Codes are "<axis>.<STT>", plus a letter when the group has several tasks."""
     sizes: dict[int, int] = {}
     for r in rows:
         sizes[r.group] = sizes.get(r.group, 0) + 1
+    seen: dict[int, int] = {}
     tasks: list[ParsedTask] = []
-    index_in_group: dict[int, int] = {}
     for position, r in enumerate(rows, start=1):
-        i = index_in_group.get(r.group, 0)
-        index_in_group[r.group] = i + 1
-        code = f"{r.axis}.{r.row}"
-        if sizes[r.group] > 1:
-            code += _letters(i)
+        i = seen.get(r.group, 0)
+        seen[r.group] = i + 1
+        code = f"{r.axis}.{r.row}" + (_letters(i) if sizes[r.group] > 1 else "")
         tasks.append(
             ParsedTask(
                 code=code,
@@ -593,15 +1007,7 @@ def _parse(data: bytes) -> ParsedPlan:
                 line=r.line,
             )
         )
-
-    return ParsedPlan(
-        number=number,
-        issued_on=issued_on,
-        title=title,
-        axes=tuple(axes),
-        tasks=tuple(tasks),
-        warnings=tuple(warnings),
-    )
+    return tuple(tasks)
 
 
 def _letters(i: int) -> str:
@@ -612,3 +1018,40 @@ def _letters(i: int) -> str:
         i, rem = divmod(i - 1, 26)
         out = chr(ord("a") + rem) + out
     return out
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def parse_plan(data: bytes, *, source: str = "<input>") -> ParsedPlan:
+    """Parse a plan document (the full markdown or only its appendix).
+
+    Raises ``PlanFormatError`` (a ``ValueError``) when the document cannot be read or looks
+    damaged; the message names ``source``, the line and the task.  Non-fatal oddities end up
+    in ``warnings``.
+    """
+    try:
+        return _parse(data)
+    except PlanFormatError as exc:
+        if source == "<input>":
+            raise
+        raise PlanFormatError(exc.reason, line=exc.line, source=source, task=exc.task) from None
+
+
+def _parse(data: bytes) -> ParsedPlan:
+    _check_size(data)  # before anything else reads the bytes
+    lines = _split_lines(_decode(data))
+    header = _locate_header(lines)
+    warnings: list[str] = []
+    preamble = _read_preamble(lines[:header], warnings)
+    table = [_classify(idx + 1, lines[idx]) for idx in range(header, len(lines))]
+    reader = _TableReader(table, header_line=header + 1)
+    reader.read()
+    return ParsedPlan(
+        number=preamble.number,
+        issued_on=preamble.issued_on,
+        title=preamble.title,
+        axes=tuple(reader.axes),
+        tasks=_assign_codes(reader.rows),
+        warnings=tuple(warnings + reader.warnings),
+    )

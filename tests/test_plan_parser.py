@@ -424,7 +424,7 @@ def test_minimal_document_and_inheritance_resets_per_axis() -> None:
 
 
 def test_non_table_lines_between_chunks_are_ignored_with_warning() -> None:
-    p = parse_plan(doc(AXIS, "1\tX\tViệc một\tSở Nội vụ\t\tHàng năm", "", "- 2 -", "", HEADER,
+    p = parse_plan(doc(AXIS, "1\tX\tViệc một\tSở Nội vụ\t\tHàng năm\t", "", "- 2 -", "", HEADER,
                        SUBHEADER, "\t\tViệc hai\t\t\t\t"))  # fmt: skip
     assert [t.code for t in p.tasks] == ["1.1a", "1.1b"]
     assert p.warnings == ("line 6: ignored text outside the table: '- 2 -'",)
@@ -469,23 +469,26 @@ def test_wrong_columns() -> None:
 
 
 def test_wrong_columns_on_a_repeated_header() -> None:
-    err = _error(doc(AXIS, "1\tX\tViệc\tSở Nội vụ\t\tHàng năm", "STT\tNội dung\tViệc"))
+    err = _error(doc(AXIS, "1\tX\tViệc\tSở Nội vụ\t\tHàng năm\t", "STT\tNội dung\tViệc"))
     assert err.line == 5
     assert "wrong columns" in str(err)
 
 
-def test_row_with_too_many_cells() -> None:
+def test_row_with_too_many_or_too_few_cells() -> None:
+    """Every row of the converted table has exactly seven cells: one more or one less means a
+    tab was added or lost, and the cells after it would land in the wrong columns."""
     line_no = _line_of(APPENDIX_TEXT, "Đóng góp tự nguyện")
     line = APPENDIX_TEXT.split("\n")[line_no - 1]
     bad = _replace_once(APPENDIX_TEXT, line, line.rstrip("\t") + "\tghi chú\tthừa")
     err = _error(bad.encode())
-    assert err.line == line_no
-    assert str(err) == f"line {line_no}: the row has 8 cells, expected at most 7 " + (
+    assert err.line == line_no and err.task == "1.3"
+    assert str(err) == f"line {line_no}: task 1.3: the row has 8 cells, expected 7 " + (
         "(STT | Nội dung | Nhiệm vụ cụ thể | Trách nhiệm cụ thể | (empty) | "
-        "Thời gian thực hiện | Ghi chú)"
+        "Thời gian thực hiện | Ghi chú): a tab lost or added?"
     )
-    # extra empty cells are fine
-    assert len(parse_plan(_replace_once(APPENDIX_TEXT, line, line + "\t\t\t").encode()).tasks) == 40
+    # extra empty cells too: a tab added before the empty ones shifts the cells after it
+    assert "has 10 cells" in str(_error(_replace_once(APPENDIX_TEXT, line, line + "\t\t\t").encode()))
+    assert "has 6 cells" in str(_error(_replace_once(APPENDIX_TEXT, line, line[:-1]).encode()))
 
 
 def test_data_row_before_any_axis() -> None:
@@ -494,7 +497,7 @@ def test_data_row_before_any_axis() -> None:
 
 
 def test_empty_task_text() -> None:
-    err = _error(doc(AXIS, "1\tX\t\tSở Nội vụ\t\tHàng năm"))
+    err = _error(doc(AXIS, "1\tX\t\tSở Nội vụ\t\tHàng năm\t"))
     assert err.line == 4 and "no task text" in str(err)
 
 
@@ -511,18 +514,19 @@ def test_header_without_subheader() -> None:
 
 
 def test_continuation_without_a_numbered_row() -> None:
-    err = _error(doc(AXIS, "\t\tViệc\tSở Nội vụ\t\tHàng năm"))
+    err = _error(doc(AXIS, "\t\tViệc\tSở Nội vụ\t\tHàng năm\t"))
     assert err.line == 4 and "no STT" in str(err)
 
 
 def test_repeated_stt_that_is_not_the_current_group() -> None:
-    err = _error(doc(AXIS, "1\tX\tA\tSở Nội vụ\t\tHàng năm", "2\tY\tB\t\t\t", "1\tX\tC\t\t\t"))
+    err = _error(doc(AXIS, "1\tX\tA\tSở Nội vụ\t\tHàng năm\t", "2\tY\tB\t\t\t\t",
+                      "1\tX\tC\t\t\t\t"))
     assert err.line == 6 and "appears again" in str(err)
 
 
 def test_source_is_named_in_errors() -> None:
     with pytest.raises(PlanFormatError) as info:
-        parse_plan(doc(AXIS, "1\tX\t\tSở\t\t"), source="upload.txt")
+        parse_plan(doc(AXIS, "1\tX\t\tSở\t\t\t"), source="upload.txt")
     assert str(info.value).startswith("upload.txt: line 4: ")
     assert info.value.line == 4
 
