@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from models.db import insert_ignore
-from models.tables import Delivery, DeliveryState, Member, MemberRole
+from models.tables import Delivery, DeliveryState, Item, Member, MemberRole
 
 REVIEW_NOTICE = "review"  # a done report waits for a coordinator
+REMINDER_KIND = "reminder"  # the kind scheduler/planner.py writes
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,30 @@ def reachable_coordinators(session: Session, *, besides: int | None = None) -> l
     query = select(Member).where(col(Member.role) == MemberRole.COORDINATOR.value, col(Member.active),
                                  col(Member.unreachable_at).is_(None))
     return [m for m in session.exec(query) if m.id != besides]
+
+
+def pending_reminders_by_task(session: Session, task_ids: list[int]) -> dict[int, int]:
+    """task id -> its reminders planned and not yet sent (what retiring the task stops)."""
+    if not task_ids:
+        return {}
+    query = (select(Item.task_id, func.count()).select_from(Delivery)
+             .join(Item, col(Item.id) == Delivery.item_id)
+             .where(col(Delivery.kind) == REMINDER_KIND,
+                    col(Delivery.state) == DeliveryState.PENDING.value,
+                    col(Item.task_id).in_(task_ids))
+             .group_by(col(Item.task_id)))
+    return {task_id: int(count) for task_id, count in session.exec(query)}
+
+
+def skip_reminders_of_tasks(session: Session, task_ids: list[int], reason: str) -> int:
+    """Skip the pending reminders of these tasks' items (retired tasks: the dispatcher would
+    otherwise still send the rows planned before). Returns how many rows were skipped."""
+    if not task_ids:
+        return 0
+    items = select(Item.id).where(col(Item.task_id).in_(task_ids))
+    statement = (update(Delivery)
+                 .where(col(Delivery.kind) == REMINDER_KIND,
+                        col(Delivery.state) == DeliveryState.PENDING.value,
+                        col(Delivery.item_id).in_(items))
+                 .values(state=DeliveryState.SKIPPED.value, last_error=reason))
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]

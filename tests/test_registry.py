@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, func
@@ -11,7 +12,8 @@ from sqlmodel import Session, select
 from domain.plan_parser import PlanFormatError, parse_plan
 from models import agencies, registry
 from models.db import session_scope
-from models.tables import Agency, Assignment, AuditLog, Task
+from models.tables import Agency, Assignment, AuditLog, Delivery, Item, Member, Task
+from tests.db_dump import dump
 
 RAW = agencies.bundled("plan916.txt")
 
@@ -104,15 +106,98 @@ def test_changed_document_updates_in_place_and_reports(plan_engine: Engine) -> N
     assert len(v) == 40
 
 
+def _without_line(prefix: str) -> bytes:
+    lines = RAW.decode().split("\n")
+    kept = [ln for ln in lines if not ln.startswith(prefix)]
+    assert len(kept) == len(lines) - 1
+    return "\n".join(kept).encode()
+
+
+WITHOUT_1_4 = _without_line("4\t\tHướng dẫn, kiểm tra")  # the last row of axis 1
+
+
 def test_dropped_task_is_retired_not_deleted(plan_engine: Engine) -> None:
-    lines = [ln for ln in RAW.decode().splitlines()
-             if not ln.startswith("3\tĐóng góp tự nguyện")]
+    with session_scope(plan_engine) as s:
+        report = registry.import_plan(s, parse_plan(WITHOUT_1_4), raw=WITHOUT_1_4,
+                                      source_name="v3.txt", retire=True)
+    assert report.retired == ["1.4"] and report.applied
+    assert "1.4" not in _views(plan_engine)
+    assert _count(plan_engine, Task) == 40
+
+
+def _owed_item_with_reminders(engine: Engine, code: str) -> None:
+    """An open item of task ``code`` for Sở Nội vụ, one reminder sent and one pending."""
+    with session_scope(engine) as s:
+        task = s.exec(select(Task).where(Task.code == code)).one()
+        agency = agencies.find_agency(s, "Sở Nội vụ")
+        assert agency is not None and agency.id is not None and task.id is not None
+        member = Member(telegram_user_id=501, agency_id=agency.id, full_name="A")
+        item = Item(task_id=task.id, agency_id=agency.id, period_key="2026-H2", period_kind="half",
+                    period_start=date(2026, 7, 1), due_on=date(2026, 12, 31))
+        s.add_all([member, item])
+        s.flush()
+        at = datetime(2026, 12, 17, 1, 30, tzinfo=UTC)
+        for n, state in enumerate(("sent", "pending")):
+            s.add(Delivery(key=f"rem:{n}", kind="reminder", chat_id=501, member_id=member.id,
+                           item_id=item.id, slot_at=at, next_attempt_at=at, state=state))
+
+
+def test_retiring_needs_confirmation_and_stops_the_tasks_reminders(plan_engine: Engine) -> None:
+    _owed_item_with_reminders(plan_engine, "1.4")
+    parsed = parse_plan(WITHOUT_1_4)
+    before = dump(plan_engine)
+    with session_scope(plan_engine) as s:
+        preview = registry.preview_import(s, parsed)
+    assert preview.retired == ["1.4"] and preview.needs_retire and not preview.applied
+    assert preview.stopping == [registry.Stopping("1.4", reminders=1, open_items=1)]
+    with pytest.raises(registry.RetireRefused), session_scope(plan_engine) as s:
+        registry.import_plan(s, parsed, raw=WITHOUT_1_4, source_name="v3.txt")
+    assert dump(plan_engine) == before
+    with session_scope(plan_engine) as s:
+        applied = registry.import_plan(s, parsed, raw=WITHOUT_1_4, source_name="v3.txt",
+                                       retire=True)
+    assert applied.to_dict() == {**preview.to_dict(), "applied": True}
+    with Session(plan_engine) as s:
+        states = dict(s.exec(select(Delivery.key, Delivery.state)).all())
+        assert states == {"rem:0": "sent", "rem:1": "skipped"}
+
+
+def test_preview_says_what_the_import_does_and_changes_nothing(plan_engine: Engine) -> None:
+    raw = (RAW.decode().replace("Sở Y tế\t\tThường xuyên", "Sở Y tế; Bệnh viện Bãi Cháy\t\t"
+                                "Thường xuyên", 1)
+           .replace("\tĐịnh kỳ hàng quý\t", "\tHàng năm\t", 1)).encode()
+    parsed = parse_plan(raw)
+    before = dump(plan_engine)
+    with session_scope(plan_engine) as s:
+        preview = registry.preview_import(s, parsed)
+    assert dump(plan_engine) == before
+    assert preview.new_agencies == ["Bệnh viện Bãi Cháy"] and not preview.needs_retire
+    assert [(c.code, c.field, c.new) for c in preview.changes] == [
+        ("1.1", "timeframe", "Hàng năm"), ("1.1", "cadence", "annual"),
+        ("4.2a", "lead", "Sở Y tế; Bệnh viện Bãi Cháy"),
+        ("4.2b", "lead", "Sở Y tế; Bệnh viện Bãi Cháy")]  # 4.2b's lead cell is merged with 4.2a's
+    with session_scope(plan_engine) as s:
+        applied = registry.import_plan(s, parsed, raw=raw, source_name="v5.txt")
+    assert applied.to_dict() == {**preview.to_dict(), "applied": True}
+    after = dump(plan_engine)
+    with session_scope(plan_engine) as s:  # the same document again: not one write
+        again = registry.import_plan(s, parsed, raw=raw, source_name="renamed.txt")
+    assert not again.changed and not again.applied and dump(plan_engine) == after
+
+
+def test_rows_moved_to_other_codes_need_confirmation(plan_engine: Engine) -> None:
+    """Rows 2.3b and 2.3c swapped: each code would carry the other's text, and the reports
+    filed under it would stay with the code, so that is confirmed like a retirement."""
+    lines = RAW.decode().split("\n")
+    b = next(i for i, ln in enumerate(lines) if ln.startswith("\t\tLấy ý kiến đóng góp"))
+    lines[b], lines[b + 1] = lines[b + 1], lines[b]
     raw = "\n".join(lines).encode()
     with session_scope(plan_engine) as s:
-        report = registry.import_plan(s, parse_plan(raw), raw=raw, source_name="v3.txt")
-    assert report.retired == ["1.3"]
-    assert "1.3" not in _views(plan_engine)
-    assert _count(plan_engine, Task) == 40
+        preview = registry.preview_import(s, parse_plan(raw))
+    assert preview.moved == [registry.Move("2.3b", "2.3c"), registry.Move("2.3c", "2.3b")]
+    assert preview.needs_retire and not preview.retired
+    with pytest.raises(registry.RetireRefused), session_scope(plan_engine) as s:
+        registry.import_plan(s, parse_plan(raw), raw=raw, source_name="moved.txt")
 
 
 def test_unknown_names_become_new_agencies(plan_engine: Engine) -> None:
