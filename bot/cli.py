@@ -60,39 +60,10 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> None:
-    """Import (or re-import) a plan document's appendix table."""
-    path = Path(args.file)
-    raw = _read_file(path)
-    parsed = parse_plan(raw, source=str(path))
-    with existing_session(settings.database_url) as session:
-        report = registry.import_plan(session, parsed, raw=raw, source_name=path.name,
-                                      number=args.number, active_from=args.start, actor="cli")
-    if args.format == "json":
-        _echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        return
-    _print_import_report(report)
+    """Preview what a plan document would change; apply it with --apply (see bot/cli_plan.py)."""
+    from bot import cli_plan
 
-
-def _print_import_report(report: registry.ImportReport) -> None:
-    if not report.changed:
-        _echo(f"Plan {report.plan_number}: no changes.")
-    elif report.created:
-        _echo(f"Plan {report.plan_number} imported: {len(report.added)} tasks.")
-    else:
-        _echo(f"Plan {report.plan_number} updated: {len(report.added)} added, "
-              f"{len(report.retired)} retired, {len(report.changes)} field changes.")
-        for code in report.added:
-            _echo(f"  + {code}")
-        for code in report.retired:
-            _echo(f"  - {code} (retired)")
-        for change in report.changes:
-            _echo(f"  ~ {change.code} {change.field}: {change.old!r} -> {change.new!r}")
-    for name in report.new_agencies:
-        _echo(f"  new agency: {name}")
-    for name in report.new_classes:
-        _echo(f"  new agency class: {name}")
-    for warning in report.warnings:
-        _echo(f"  warning: {warning}")
+    cli_plan.cmd_import_plan(settings, args)
 
 
 def cmd_agencies_import(settings: Settings, args: argparse.Namespace) -> None:
@@ -211,11 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "listens on DONDOC_WEBHOOK_LISTEN:DONDOC_WEBHOOK_PORT")
     p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser("import-plan", help="import or update a plan from its document (appendix table)")
+    p = sub.add_parser("import-plan", help="preview, or apply with --apply, a plan document "
+                       "(appendix table)")
     p.add_argument("file", help="the plan document (UTF-8 text in the seed's format)")
     p.add_argument("--number", help="plan number, if the document does not state it")
     p.add_argument("--start", type=_parse_date, help="date the plan is active from")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--apply", action="store_true", help="make the changes (default: only show them)")
+    p.add_argument("--retire", action="store_true",
+                   help="with --apply: also retire tasks the document no longer has (or move them)")
     p.set_defaults(handler=cmd_import_plan)
 
     agencies = sub.add_parser("agencies", help="list, import or load agencies")

@@ -89,6 +89,138 @@ def test_malformed_plan_is_refused_in_one_line(cli_env: str, capsys: pytest.Capt
     assert run(capsys, "tasks", "--format", "json")[1] == before
 
 
+def _seed_without_row_1_4() -> str:
+    lines = bundled("plan916.txt").decode().split("\n")
+    return "\n".join(ln for ln in lines if not ln.startswith("4\t\tHướng dẫn, kiểm tra"))
+
+
+def test_import_plan_previews_then_applies(cli_env: str, capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    run(capsys, "init")
+    before = run(capsys, "tasks", "--format", "json")[1]
+    plan = tmp_path / "plan.txt"
+    plan.write_text(bundled("plan916.txt").decode().replace("Định kỳ hàng quý", "Hàng năm", 1),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "import-plan", str(plan))
+    assert code == 0 and out.startswith("Plan 916/KH-UBND would be updated: 0 added, 0 retired, "
+                                        "2 field changes.\n")
+    assert "  ~ 1.1 cadence: 'quarterly' -> 'annual'" in out
+    assert f"Nothing was changed (preview). To apply: dondoc import-plan {plan} --apply\n" in out
+    assert run(capsys, "tasks", "--format", "json")[1] == before
+    code, out, _ = run(capsys, "import-plan", str(plan), "--apply")
+    assert code == 0 and out.startswith("Plan 916/KH-UBND updated: 0 added, 0 retired, 2 field")
+    assert "preview" not in out
+    assert json.loads(run(capsys, "tasks", "--format", "json")[1])[0]["cadence"] == "annual"
+    code, out, _ = run(capsys, "import-plan", str(plan), "--apply")
+    assert code == 0 and out.startswith("Plan 916/KH-UBND: no changes; the registry already "
+                                        "matches plan.txt.")
+
+
+def test_retiring_a_task_needs_retire(cli_env: str, capsys: pytest.CaptureFixture[str],
+                                      tmp_path: Path) -> None:
+    run(capsys, "init")
+    before = run(capsys, "tasks", "--format", "json")[1]
+    plan = tmp_path / "smaller.txt"
+    plan.write_text(_seed_without_row_1_4(), encoding="utf-8")
+    code, out, _ = run(capsys, "import-plan", str(plan))
+    assert code == 0 and "  - 1.4 (retired): 0 pending reminders would stop; 0 open items" in out
+    assert out.endswith(f"To apply: dondoc import-plan {plan} --apply --retire\n")
+    code, out, err = run(capsys, "import-plan", str(plan), "--apply")
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"dondoc: error: {plan}: applying it would retire 1 task (1.4), stop 0 "
+                          "pending reminders") and "add --retire to confirm" in err
+    assert run(capsys, "tasks", "--format", "json")[1] == before
+    code, out, _ = run(capsys, "import-plan", str(plan), "--apply", "--retire", "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["applied"] and report["retired"] == ["1.4"]
+    assert report["stopping"] == [{"code": "1.4", "reminders": 0, "open_items": 0}]
+    assert len(json.loads(run(capsys, "tasks", "--format", "json")[1])) == 39
+
+
+def test_oversized_plan_is_refused_before_it_is_read(cli_env: str, capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import cli_plan
+
+    run(capsys, "init")
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(cli_plan, "parse_plan", never)
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:  # sparse: 65 MB that nothing needs to read
+        handle.truncate(65 * 2**20)
+    for path, size in ((huge, "65.0"), (Path("/dev/zero"), "2.0")):
+        code, _, err = run(capsys, "import-plan", str(path), "--apply")
+        assert code == 1 and err == (f"dondoc: error: {path}: the file has {size} MB; a plan "
+                                     "document may have at most 2 MB\n")
+
+
+def test_import_that_runs_too_long_is_stopped(cli_env: str, capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing is interrupted at the limit; database work stops at its next check (here the
+    last one, after the rows were written), and the transaction rolls back."""
+    import time
+
+    from bot import cli_plan
+
+    run(capsys, "init")
+    before = run(capsys, "tasks", "--format", "json")[1]
+    plan = tmp_path / "smaller.txt"
+    plan.write_text(_seed_without_row_1_4(), encoding="utf-8")
+    stopped = (f"dondoc: error: {plan}: the import took longer than 0.3 s and was stopped; "
+               "nothing was changed\n")
+    monkeypatch.setattr(cli_plan, "IMPORT_TIME_LIMIT_SECONDS", 0.3)
+    real_parse, real_import = cli_plan.parse_plan, cli_plan.registry.import_plan
+
+    def slow_parse(*args: object, **kwargs: object) -> object:
+        time.sleep(5)  # the alarm interrupts it
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_plan, "parse_plan", slow_parse)
+    assert run(capsys, "import-plan", str(plan), "--apply", "--retire") == (1, "", stopped)
+    monkeypatch.setattr(cli_plan, "parse_plan", real_parse)
+
+    now = [0.0]
+
+    def late_import(*args: object, **kwargs: object) -> object:
+        report = real_import(*args, **kwargs)  # type: ignore[arg-type]
+        now[0] = 1.0  # written, not committed: the time is up
+        return report
+
+    monkeypatch.setattr(cli_plan, "_clock", lambda: now[0])
+    monkeypatch.setattr(cli_plan.registry, "import_plan", late_import)
+    code, _, err = run(capsys, "import-plan", str(plan), "--apply", "--retire")
+    assert code == 1 and err == stopped
+    assert run(capsys, "tasks", "--format", "json")[1] == before
+
+
+def test_import_waiting_for_a_lock_is_stopped(pg_url: str, capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: another transaction holds the plan's row; the import gives up at its limit."""
+    from sqlalchemy import text
+
+    from bot import cli_plan
+    from models.db import make_engine
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DONDOC_DATABASE_URL", pg_url)
+    run(capsys, "init")
+    monkeypatch.setattr(cli_plan, "IMPORT_TIME_LIMIT_SECONDS", 0.5)
+    plan = tmp_path / "plan.txt"
+    plan.write_bytes(bundled("plan916.txt"))
+    engine = make_engine(pg_url)
+    try:
+        with engine.begin() as holder:
+            holder.execute(text("SELECT id FROM plan FOR UPDATE"))
+            code, _, err = run(capsys, "import-plan", str(plan), "--apply")
+    finally:
+        engine.dispose()
+    assert code == 1 and err == (f"dondoc: error: {plan}: the import took longer than 0.5 s and "
+                                 "was stopped; nothing was changed\n")
+
+
 def test_missing_file_and_missing_schema(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "tasks")
     assert code == 1 and "dondoc init" in err
