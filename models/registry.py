@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -233,7 +233,7 @@ def _diff(session: Session, parsed: ParsedPlan, number: str | None, active_from:
     if plan is not None:
         report.changes += _plan_changes(session, plan, parsed, active_from)
         existing = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
-    current = _assignments(session, [t.id for t in existing.values() if t.id is not None])
+    current = _assignments(session, plan)
     steps = []
     for parsed_task in parsed.tasks:
         check()
@@ -265,10 +265,12 @@ def _plan_changes(session: Session, plan: Plan, parsed: ParsedPlan,
     return changes
 
 
-def _assignments(session: Session, task_ids: list[int]) -> dict[int, list[Assignment]]:
+def _assignments(session: Session, plan: Plan | None) -> dict[int, list[Assignment]]:
+    """The plan's assignments by task id (one query, however many tasks)."""
     found: dict[int, list[Assignment]] = defaultdict(list)
-    if task_ids:
-        query = (select(Assignment).where(col(Assignment.task_id).in_(task_ids))
+    if plan is not None:
+        query = (select(Assignment).join(Task, col(Task.id) == Assignment.task_id)
+                 .where(Task.plan_id == plan.id)
                  .order_by(col(Assignment.task_id), col(Assignment.position)))
         for assignment in session.exec(query):
             found[assignment.task_id].append(assignment)
@@ -333,15 +335,22 @@ def _moves(existing: dict[str, Task], parsed: ParsedPlan) -> list[Move]:
     return moves
 
 
+def _chunks(tasks: list[Task], size: int = 500) -> Iterator[list[int]]:
+    """Task ids in lists short enough for one IN (…) on any SQLite."""
+    ids = [t.id for t in tasks if t.id is not None]
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
 def _stopping(session: Session, retire: list[Task]) -> list[Stopping]:
-    ids = [t.id for t in retire if t.id is not None]
-    if not ids:
-        return []
-    reminders = ledger.pending_reminders_by_task(session, ids)
-    query = (select(Item.task_id, func.count()).where(col(Item.task_id).in_(ids),
-                                                      col(Item.state).in_(OPEN_STATES))
-             .group_by(col(Item.task_id)))
-    open_items = {task_id: int(n) for task_id, n in session.exec(query)}
+    reminders: dict[int, int] = {}
+    open_items: dict[int, int] = {}
+    for ids in _chunks(retire):
+        reminders.update(ledger.pending_reminders_by_task(session, ids))
+        query = (select(Item.task_id, func.count()).where(col(Item.task_id).in_(ids),
+                                                          col(Item.state).in_(OPEN_STATES))
+                 .group_by(col(Item.task_id)))
+        open_items.update({task_id: int(n) for task_id, n in session.exec(query)})
     return [Stopping(t.code, reminders.get(t.id or 0, 0), open_items.get(t.id or 0, 0))
             for t in retire]
 
@@ -439,8 +448,8 @@ def _retire(session: Session, tasks: list[Task]) -> None:
     for task in tasks:
         task.retired_at = now
         task.updated_at = now
-    ledger.skip_reminders_of_tasks(session, [t.id for t in tasks if t.id is not None],
-                                   "task retired by a plan import")
+    for ids in _chunks(tasks):
+        ledger.skip_reminders_of_tasks(session, ids, "task retired by a plan import")
 
 
 def _apply(session: Session, diff: _Diff, parsed: ParsedPlan, *, raw: bytes, source_name: str,
