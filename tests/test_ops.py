@@ -39,8 +39,8 @@ def test_backup_then_restore_brings_data_back(env: str, tmp_path: Path,
     from models.agencies import bundled
 
     plan.write_text("\n".join(ln for ln in bundled("plan916.txt").decode().splitlines()
-                              if not ln.startswith("3\tĐóng góp")), encoding="utf-8")
-    assert main(["import-plan", str(plan)]) == 0
+                              if not ln.startswith("4\t\tHướng dẫn")), encoding="utf-8")
+    assert main(["import-plan", str(plan), "--apply", "--retire"]) == 0
     assert len(_tasks(capsys)) == 39
     assert main(["restore", str(out)]) == 1  # needs --yes
     assert main(["restore", str(out), "--yes"]) == 0
