@@ -11,10 +11,11 @@ from pathlib import Path
 from bot.settings import Settings, schedule_rules
 from domain.access import EVERYTHING
 from models.db import existing_session
+from models.export import load
 from models.registry import require_plan
 from models.rollup import parse_period
 from models.types import utcnow
-from views.export import build_export, write_csv, write_xlsx
+from views.export import write_csv, write_xlsx
 from views.i18n import SUPPORTED, use_locale
 
 
@@ -23,9 +24,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     period = parse_period(args.period, schedule_rules(settings).due)
     fmt = args.format or ("csv" if str(args.output).lower().endswith(".csv") else "xlsx")
     language = args.language or settings.default_language
-    with existing_session(settings.database_url) as session, use_locale(language):
+    with existing_session(settings.database_url) as session:
         today = utcnow().astimezone(settings.tz).date()
-        export = build_export(session, require_plan(session), period, today, EVERYTHING, settings.tz)
+        export = load(session, require_plan(session), period, today, EVERYTHING, settings.tz)
+    with use_locale(language):
         data = write_xlsx(export) if fmt == "xlsx" else write_csv(export)
     output = Path(args.output)
     try:

@@ -54,15 +54,25 @@ async def show(update: Update, context: BotContext, screen: Screen) -> None:
             await _send_file(context, target, attachment)
     if query is not None:
         await answer(query, screen.toast, alert=screen.alert)
-        if screen.toast is None or screen.markup is not None or screen.new_message:
+        if screen.text and (screen.toast is None or screen.markup is not None or screen.new_message):
             await _edit_or_send(query, context, screen)
-    elif chat is not None:
+    elif chat is not None and screen.text:  # no text: the files were the answer
         await chat.send_message(screen.text, reply_markup=screen.markup)
     for chat_id, text, markup in screen.notices:
         try:
             await context.bot.send_message(chat_id, text, reply_markup=markup)
         except (Forbidden, BadRequest) as exc:
             log.warning("could not notify %s: %s", chat_id, exc)
+
+
+async def send(context: BotContext, chat_id: int, screen: Screen) -> Message | None:
+    """``screen`` as new messages in ``chat_id`` (files first), whatever update is answered: for
+    the screens after the first when one update shows several (a broadcast's preview)."""
+    for attachment in screen.files:
+        await _send_file(context, chat_id, attachment)
+    if not screen.text:
+        return None
+    return await context.bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
 
 
 async def answer(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:

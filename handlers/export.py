@@ -3,67 +3,42 @@ member's scope."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
-from handlers.common import reply
-from handlers.status import NotAllowed, choose_period, viewer
-from models.db import run_sync, session_scope
-from models.members import active_member
-from models.tables import MemberRole
-from models.types import utcnow
+from domain.access import NotAllowed
+from handlers.common import show, today
+from models import export
+from models.db import run_sync
+from models.registry import NoPlan
+from models.rollup import choose_period
 from scheduler.context import BotContext
-from views.export import build_export, write_xlsx
-from views.html import esc
-from views.i18n import gettext as _
-from views.rollup import period_label
-
-ALLOWED_ROLES = (MemberRole.LEADER.value, MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
-
-
-@dataclass(frozen=True)
-class Workbook:
-    data: bytes | None
-    filename: str
-    message: str
-
-
-def _workbook(context: BotContext, user_id: int, arg: str | None, today: date) -> Workbook:
-    try:
-        period = choose_period(arg, today, context)
-    except ValueError:
-        return Workbook(None, "", _("I do not know that period. Use e.g. 2026-Q4, 2026-H2, 2026, "
-                                    "or quarter / half / year."))
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None or member.role not in ALLOWED_ROLES:
-            return Workbook(None, "", _("Exports are for leaders, coordinators and admins."))
-        try:
-            who = viewer(session, user_id)
-        except NotAllowed:
-            return Workbook(None, "", _("Exports are for leaders, coordinators and admins."))
-        export = build_export(session, who.plan, period, today, who.scope, context.config.tz)
-        caption = _("Plan status — {period} ({scope})").format(
-            period=esc(period_label(period)), scope=esc(who.label))
-        return Workbook(write_xlsx(export), f"dondoc-{period.key}.xlsx", caption)
+from views import export as views
+from views import status as status_views
 
 
 async def export_command(update: Update, context: BotContext) -> None:
     """Send the period's workbook as a document."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return
     arg = context.args[0] if context.args else None
-    today = utcnow().astimezone(context.config.tz).date()
-    book = await run_sync(_workbook, context, user.id, arg, today)
-    if book.data is None:
-        await reply(update, book.message)
+    day = today(context)
+    try:
+        period = choose_period(arg, day, context.config.rules.due)
+    except ValueError:
+        await show(update, context, status_views.unknown_period())
         return
-    await chat.send_document(book.data, filename=book.filename, caption=book.message)
+    try:
+        data, viewer = await run_sync(export.for_actor, context.engine, context.actor, period, day,
+                                      context.config.tz)
+    except NotAllowed:
+        await show(update, context, views.export_not_allowed())
+        return
+    except NoPlan:
+        await show(update, context, status_views.no_plan())
+        return
+    # The workbook is written off the event loop: other people's updates go on meanwhile.
+    content = await run_sync(views.write_xlsx, data)
+    await show(update, context, views.export_screen(data, viewer, content))
 
 
-def handlers() -> list[CommandHandler[BotContext, None]]:
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [CommandHandler("export", export_command)]

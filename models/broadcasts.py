@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
-from models.db import insert_ignore
-from models.groups import GROUP_TYPES
+from domain.access import Action, Actor, allows, require
+from models.db import insert_ignore, session_scope
+from models.groups import GROUP_TYPES, find_agency_or_class
 from models.tables import (
     Agency,
     AgencyClass,
@@ -31,12 +32,10 @@ from models.tables import (
     Delivery,
     DeliveryState,
     Member,
-    MemberRole,
 )
 from models.types import utcnow
 
 KIND = "broadcast"
-SENDER_ROLES = (MemberRole.ADMIN.value, MemberRole.COORDINATOR.value)
 MAX_TEXT = 4096  # UTF-16 code units, as Telegram counts
 MAX_CAPTION = 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -47,12 +46,18 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def may_broadcast(session: Session, telegram_user_id: int, configured: frozenset[int]) -> bool:
-    """Admins and coordinators (and ids in DONDOC_ADMIN_IDS) may broadcast."""
-    if telegram_user_id in configured:
-        return True
-    member = _member(session, telegram_user_id)
-    return member is not None and member.active and member.role in SENDER_ROLES
+# The audiences a draft's buttons name (``BroadcastAudience.code``); ``x``: one agency or class,
+# typed next.
+AUDIENCES: dict[str, dict[str, Any]] = {
+    "g": {"kind": "groups"},
+    "gf": {"kind": "groups", "purpose": "focal_points"},
+    "gl": {"kind": "groups", "purpose": "leaders"},
+    "rf": {"kind": "role", "role": "focal_point"},
+    "rl": {"kind": "role", "role": "leader"},
+    "rc": {"kind": "role", "role": "coordinator"},
+    "e": {"kind": "everyone"},
+}
+TYPED = "x"
 
 
 def _member(session: Session, telegram_user_id: int) -> Member | None:
@@ -347,3 +352,229 @@ def acks_by_agency(session: Session, broadcast_id: int) -> list[tuple[str, list[
     for ack, agency in rows:
         grouped.setdefault(agency.name if agency else "", []).append(ack.name)
     return sorted(grouped.items(), key=lambda kv: (kv[0] == "", kv[0]))
+
+
+# --- what the dispatcher sends ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Copy:
+    """One recipient's copy of a broadcast (a ledger row), with the language of its buttons."""
+
+    chat_id: int
+    row_id: int
+    member_id: int | None
+    broadcast_id: int
+    text: str
+    document_file_id: str | None
+    ack: bool
+    language: str
+
+
+def copies(session: Session, rows: list[Delivery], default_language: str) -> list[Copy]:
+    """The copies behind claimed ledger rows: the recipient's language is the member's, else
+    the group's, else the default."""
+    broadcasts = {b.id: b for b in session.exec(
+        select(Broadcast).where(col(Broadcast.id).in_({r.ref_id for r in rows})))}
+    members = {m.id: m for m in session.exec(
+        select(Member).where(col(Member.id).in_({r.member_id for r in rows if r.member_id})))}
+    chats = {c.telegram_chat_id: c for c in session.exec(
+        select(Chat).where(col(Chat.telegram_chat_id).in_({r.chat_id for r in rows if r.chat_id < 0})))}
+    out = []
+    for row in rows:
+        broadcast = broadcasts.get(row.ref_id)
+        if broadcast is None or broadcast.id is None or row.id is None:
+            continue
+        member, chat = members.get(row.member_id), chats.get(row.chat_id)
+        language = (member.language if member else chat.language if chat else None) or default_language
+        out.append(Copy(row.chat_id, row.id, row.member_id, broadcast.id, broadcast.text,
+                        broadcast.document_file_id, broadcast.ack_enabled, language))
+    return out
+
+
+# --- services for the bot (each its own transaction; a handler runs one) --------------------
+# Who may compose is the access policy's Action.BROADCAST (admins, coordinators); a draft's
+# buttons work only for its sender; "received" works for anyone who got the message.
+
+@dataclass(frozen=True)
+class Content:
+    """A message sent to a waiting draft: its HTML (re-escaped from the entities), the plain text
+    (for a typed agency name), and the document if there is one."""
+
+    html: str
+    plain: str = ""
+    file_id: str | None = None
+    file_name: str = ""
+    file_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The message exactly as recipients get it, and who would get it. ``empty``: nobody."""
+
+    broadcast_id: int
+    text: str
+    document_file_id: str | None
+    kind: str
+    detail: str
+    total: int
+    groups: int
+    people: int
+    ack: bool
+
+    @property
+    def empty(self) -> bool:
+        return self.total == 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """What happened to a draft: ``problem`` (``problem`` says why the content was refused),
+    ``audience`` (choose who gets it), ``agency`` (type the agency), ``unknown`` (no agency or
+    class is called ``name``), ``preview``, ``cancelled``, ``gone`` (not an open draft of this
+    sender any more)."""
+
+    outcome: str
+    broadcast_id: int
+    problem: str = ""
+    name: str = ""
+    preview: Preview | None = None
+
+
+def begin(engine: Engine, actor: Actor) -> int:
+    """/broadcast: a new draft (an unfinished one of the same sender is cancelled)."""
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        draft = start_draft(session, actor.telegram_user_id)
+        assert draft.id is not None
+        return draft.id
+
+
+def take_message(engine: Engine, actor: Actor, content: Content) -> Step | None:
+    """A private message: the waiting draft's text or document, or the agency typed for it.
+    None when no draft of this person waits for a message (other flows take it); nobody who may
+    not broadcast has one, so for them this asks the database nothing."""
+    if not allows(actor, Action.BROADCAST):
+        return None
+    with session_scope(engine) as session:
+        draft = open_draft(session, actor.telegram_user_id)
+        if draft is None or draft.id is None or draft.step not in ("text", "agency"):
+            return None
+        if draft.step == "agency":
+            return _typed_agency(session, draft, content.plain)
+        problem = content_problem(content.html, has_document=content.file_id is not None,
+                                  file_size=content.file_size)
+        if problem:
+            return Step("problem", draft.id, problem=problem)
+        set_content(draft, content.html, file_id=content.file_id, file_name=content.file_name,
+                    file_size=content.file_size)
+        return Step("audience", draft.id)
+
+
+def _typed_agency(session: Session, draft: Broadcast, text: str) -> Step:
+    assert draft.id is not None
+    found = find_agency_or_class(session, text)
+    if found is None:
+        return Step("unknown", draft.id, name=text.strip())
+    kind = "agency" if isinstance(found, Agency) else "class"
+    draft.audience, draft.step = json.dumps({"kind": kind, "id": found.id}), "preview"
+    return Step("preview", draft.id, preview=_preview(session, draft))
+
+
+def _preview(session: Session, draft: Broadcast) -> Preview:
+    """The preview of a draft; an audience that reaches nobody sends the draft back to the
+    audience question."""
+    assert draft.id is not None
+    spec = audience_of(draft)
+    audience = resolve(session, spec)
+    kind, detail = audience_label(session, spec)
+    draft.step = "preview" if audience.recipients else "audience"
+    return Preview(draft.id, draft.text, draft.document_file_id, kind, detail, len(audience.recipients),
+                   audience.groups, audience.people, draft.ack_enabled)
+
+
+def _own_open_draft(session: Session, actor: Actor, broadcast_id: int) -> Broadcast | None:
+    draft = own_draft(session, broadcast_id, actor.telegram_user_id)
+    return draft if draft is not None and draft.status == BroadcastStatus.DRAFT.value else None
+
+
+def choose_audience(engine: Engine, actor: Actor, broadcast_id: int, code: str) -> Step:
+    """An audience button: ``x`` asks for an agency or class by name; the others preview."""
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        draft = _own_open_draft(session, actor, broadcast_id)
+        if draft is None or (code != TYPED and code not in AUDIENCES):
+            return Step("gone", broadcast_id)
+        if code == TYPED:
+            draft.step = "agency"
+            return Step("agency", broadcast_id)
+        draft.audience, draft.step = json.dumps(AUDIENCES[code]), "preview"
+        return Step("preview", broadcast_id, preview=_preview(session, draft))
+
+
+def toggle_ack(engine: Engine, actor: Actor, broadcast_id: int) -> Step:
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        draft = _own_open_draft(session, actor, broadcast_id)
+        if draft is None:
+            return Step("gone", broadcast_id)
+        draft.ack_enabled = not draft.ack_enabled
+        return Step("preview", broadcast_id, preview=_preview(session, draft))
+
+
+def change_audience(engine: Engine, actor: Actor, broadcast_id: int) -> Step:
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        draft = _own_open_draft(session, actor, broadcast_id)
+        if draft is None:
+            return Step("gone", broadcast_id)
+        draft.step = "audience"
+        return Step("audience", broadcast_id)
+
+
+def cancel(engine: Engine, actor: Actor, broadcast_id: int) -> Step:
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        draft = _own_open_draft(session, actor, broadcast_id)
+        if draft is None:
+            return Step("gone", broadcast_id)
+        draft.status = BroadcastStatus.CANCELLED.value
+        return Step("cancelled", broadcast_id)
+
+
+def send(engine: Engine, actor: Actor, broadcast_id: int, *, progress_chat_id: int,
+         progress_message_id: int, now: datetime | None = None) -> Confirmed:
+    """Send: every recipient queued in one transaction; a second press queues nothing."""
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        return confirm(session, broadcast_id, actor.telegram_user_id, progress_chat_id=progress_chat_id,
+                       progress_message_id=progress_message_id, now=now)
+
+
+def received(engine: Engine, actor: Actor, broadcast_id: int, *, chat_id: int, name: str) -> str:
+    """A recipient's "received" button (anyone who got it): ``new``, ``again`` or ``closed``."""
+    with session_scope(engine) as session:
+        return acknowledge(session, broadcast_id, telegram_user_id=actor.telegram_user_id,
+                           chat_id=chat_id, name=name)
+
+
+def retry(engine: Engine, actor: Actor, broadcast_id: int) -> int:
+    """The final report's "retry the failed" (the sender only): how many were queued again."""
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        found = session.get(Broadcast, broadcast_id)
+        if found is None or found.sender_user_id != actor.telegram_user_id:
+            raise NotSender(broadcast_id)
+        return requeue_failed(session, broadcast_id)
+
+
+def check_sender(engine: Engine, actor: Actor, broadcast_id: int) -> None:
+    """Only the sender sees who received a broadcast."""
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        found = session.get(Broadcast, broadcast_id)
+        if found is None or found.sender_user_id != actor.telegram_user_id:
+            raise NotSender(broadcast_id)
+
+
+class NotSender(LookupError):
+    """A final report's button pressed by someone other than the sender (or for no broadcast)."""

@@ -9,15 +9,20 @@ Every function validates first and changes nothing when it refuses.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
+from domain.access import Action, Actor, allows, require
 from domain.periods import event_due
-from models.registry import find_task
-from models.tables import AuditLog, Event, EventDraft, Milestone, Plan, Task
+from models.db import session_scope
+from models.obligations import owing_agencies
+from models.registry import current_plan, find_task
+from models.tables import AuditLog, Event, EventDraft, Item, Milestone, Plan, ReportDraft, Task
 
 EVENT_CADENCES = ("after_approval", "election")
 MILESTONE_CADENCES = ("roadmap", "master_plan")
@@ -238,3 +243,178 @@ def list_milestones(session: Session, plan: Plan) -> list[MilestoneView]:
     query = (select(Milestone, Task).join(Task, col(Task.id) == Milestone.task_id)
              .where(Task.plan_id == plan.id).order_by(col(Milestone.due_on), col(Task.position)))
     return [MilestoneView(m.id or 0, t.code, m.due_on, m.target, m.source) for m, t in session.exec(query)]
+
+
+# --- services for the bot's /event (each its own transaction; a handler runs one) -----------
+# Coordinators and admins only (the access policy's Action.RECORD_EVENT), checked at every step.
+
+_DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_DATE_VN = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+def parse_day(text: str) -> date | None:
+    """2026-11-20 or 20/11/2026 (the Vietnamese order)."""
+    iso, vn = _DATE_ISO.match(text), _DATE_VN.match(text)
+    try:
+        if iso:
+            return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        if vn:
+            return date(int(vn.group(3)), int(vn.group(2)), int(vn.group(1)))
+    except ValueError:
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The plain values every step needs: today, now, how long a draft waits, the date limits."""
+
+    today: date
+    now: datetime
+    timeout: timedelta
+    limits: EventLimits
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The choices so far, for the next question: the date, then the days, then the confirm
+    (``owing``: how many agencies would owe a report)."""
+
+    task_id: int
+    code: str
+    task: str
+    occurred_on: date | None = None
+    days: int | None = None
+    owing: int = 0
+
+
+@dataclass(frozen=True)
+class Recorded:
+    code: str
+    due_on: date
+    owing: int
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What typed text did to the waiting draft: ``choice`` (the next question), ``not_date``,
+    ``not_days``, ``retry`` (``error`` says why; the same question again) or ``refused`` (the
+    draft is gone; ``error`` says why)."""
+
+    outcome: str
+    choice: Choice | None = None
+    error: EventError | None = None
+
+
+def _live_plan(session: Session) -> Plan:
+    plan = current_plan(session)
+    if plan is None:
+        raise EventError("no plan is loaded")
+    return plan
+
+
+def _choice(session: Session, task: Task, occurred_on: date | None, days: int | None) -> Choice:
+    tid = task.id or 0
+    owing = len(owing_agencies(session, [tid]).get(tid, [])) if days is not None else 0
+    return Choice(tid, task.code, task.task, occurred_on, days, owing)
+
+
+def start(engine: Engine, actor: Actor) -> list[tuple[int, str, str]]:
+    """/event: the event-driven tasks to choose from (id, code, text); a fresh start forgets the
+    draft."""
+    require(actor, Action.RECORD_EVENT)
+    with session_scope(engine) as session:
+        clear_draft(session, actor.telegram_user_id)
+        plan = current_plan(session)
+        if plan is None:
+            return []
+        return [(t.id or 0, t.code, t.task) for t in event_tasks(session, plan)]
+
+
+def choose(engine: Engine, actor: Actor, clock: Clock, *, task_id: int, occurred_on: date | None = None,
+           days: int | None = None) -> Choice:
+    """A task, date or days button: validated, kept in the draft; EventError changes nothing."""
+    require(actor, Action.RECORD_EVENT)
+    with session_scope(engine) as session:
+        task, _draft = save_draft(session, actor.telegram_user_id, plan=_live_plan(session), task_id=task_id,
+                                  occurred_on=occurred_on, days=days, today=clock.today, limits=clock.limits,
+                                  now=clock.now)
+        return _choice(session, task, occurred_on, days)
+
+
+def confirm(engine: Engine, actor: Actor, clock: Clock, *, task_id: int, occurred_on: date, days: int,
+            sync: Callable[[Session, Plan], object]) -> Recorded:
+    """The confirm button: record the event once, then ``sync`` (the scheduler's item sync) opens
+    the owing agencies' items in the same transaction."""
+    require(actor, Action.RECORD_EVENT)
+    with session_scope(engine) as session:
+        plan = _live_plan(session)
+        event = record_draft(session, actor.telegram_user_id, plan=plan, task_id=task_id,
+                             occurred_on=occurred_on, days_allowed=days, today=clock.today,
+                             limits=clock.limits, now=clock.now, timeout=clock.timeout,
+                             actor=f"tg:{actor.telegram_user_id}")
+        sync(session, plan)
+        owing = session.exec(select(func.count()).select_from(Item).where(Item.event_id == event.id)).one()
+        task = session.get(Task, task_id)
+        return Recorded(task.code if task else "?", event.due_on, int(owing))
+
+
+def cancel(engine: Engine, actor: Actor) -> None:
+    """The cancel button."""
+    require(actor, Action.RECORD_EVENT)
+    with session_scope(engine) as session:
+        clear_draft(session, actor.telegram_user_id)
+
+
+def _waiting(session: Session, actor: Actor, clock: Clock) -> EventDraft | None:
+    """The user's draft if it waits for typed text, and no report draft was touched since."""
+    draft = open_draft(session, actor.telegram_user_id, now=clock.now, timeout=clock.timeout)
+    if draft is None or draft.days is not None:
+        return None
+    if actor.member_id is not None:
+        report = session.exec(select(ReportDraft).where(ReportDraft.member_id == actor.member_id)).first()
+        if report is not None and report.updated_at > draft.updated_at:
+            return None  # the user went on to a report (or a review) since: its text, not ours
+    return draft
+
+
+def take_typed(engine: Engine, actor: Actor, clock: Clock, text: str) -> Typed | None:
+    """Typed text for the draft's open question (the date, then the days). None: no draft of
+    this person waits for text (other flows take it); for people who may not record events the
+    database is not asked."""
+    if not allows(actor, Action.RECORD_EVENT):
+        return None
+    with session_scope(engine) as session:
+        draft = _waiting(session, actor, clock)
+        if draft is None:
+            return None
+        day, days = draft.occurred_on, None
+        if day is None:
+            day = parse_day(text)
+            if day is None:
+                return Typed("not_date")
+        else:
+            typed = text.strip()
+            if not (typed.isascii() and typed.isdigit()):
+                return Typed("not_days")
+            days = int(typed) if len(typed) <= 6 else MAX_DAYS_ALLOWED + 1
+        try:  # save_draft validates before it changes anything
+            task, _draft = save_draft(session, actor.telegram_user_id, plan=_live_plan(session),
+                                      task_id=draft.task_id, occurred_on=day, days=days, today=clock.today,
+                                      limits=clock.limits, now=clock.now)
+        except EventError as error:
+            if error.reason in ("too_old", "too_new", "days"):
+                return Typed("retry", error=error)
+            clear_draft(session, actor.telegram_user_id)
+            return Typed("refused", error=error)
+        return Typed("choice", _choice(session, task, day, days))
+
+
+def cancel_typed(engine: Engine, actor: Actor, clock: Clock) -> bool:
+    """/cancel: True if a draft of this person was waiting (it is forgotten)."""
+    if not allows(actor, Action.RECORD_EVENT):
+        return False
+    with session_scope(engine) as session:
+        draft = open_draft(session, actor.telegram_user_id, now=clock.now, timeout=clock.timeout)
+        clear_draft(session, actor.telegram_user_id)
+        return draft is not None

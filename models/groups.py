@@ -8,11 +8,12 @@ a group's purpose and language with ``/group``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from domain.access import Action, Actor, require
 from domain.collation import vi_key
 from models.db import session_scope
 from models.tables import (
@@ -23,8 +24,6 @@ from models.tables import (
     ChatPurpose,
     Delivery,
     DeliveryState,
-    Member,
-    MemberRole,
 )
 
 GROUP_TYPES = ("group", "supergroup")
@@ -34,14 +33,6 @@ PURPOSES = tuple(p.value for p in ChatPurpose)
 def audit(session: Session, actor: str, action: str, chat_id: int, **details: object) -> None:
     session.add(AuditLog(actor=actor, action=action, entity="chat", entity_id=str(chat_id),
                          details=json.dumps(details, ensure_ascii=False, default=str)))
-
-
-def may_manage(session: Session, telegram_user_id: int, configured: frozenset[int]) -> bool:
-    """Only an active dondoc admin (or an id in DONDOC_ADMIN_IDS) may register groups."""
-    if telegram_user_id in configured:
-        return True
-    member = session.exec(select(Member).where(Member.telegram_user_id == telegram_user_id)).first()
-    return member is not None and member.active and member.role == MemberRole.ADMIN.value
 
 
 def chat_by_telegram_id(session: Session, chat_id: int) -> Chat | None:
@@ -200,6 +191,128 @@ def list_groups(session: Session) -> list[GroupLine]:
         lines.append(GroupLine(chat.telegram_chat_id, chat.title, chat.purpose, target,
                                chat.language, chat.active, chat.can_post))
     return lines
+
+
+# --- services for the bot (each its own transaction; a handler runs one) --------------------
+
+def audit_actor(actor: Actor) -> str:
+    return f"telegram:{actor.telegram_user_id}"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """What Telegram says changed about the bot in a group (a ``my_chat_member`` update)."""
+
+    chat_id: int
+    title: str
+    chat_type: str
+    was_in: bool
+    is_in: bool
+    can_post: bool
+    status: str  # the bot's new status in the chat ("kicked", "left", "restricted", …)
+    by_user_id: int
+
+
+def membership_changed(engine: Engine, change: Membership) -> str:
+    """Record the change; returns ``joined``, ``left``, ``muted``, ``unmuted`` or ``same``."""
+    who = f"telegram:{change.by_user_id}"
+    with session_scope(engine) as session:
+        if not change.is_in:
+            reason = "kicked" if change.status == "kicked" else "left"
+            return "left" if bot_left(session, change.chat_id, reason=reason, actor=who) else "same"
+        before = chat_by_telegram_id(session, change.chat_id)
+        if not change.was_in or before is None:
+            bot_joined(session, chat_id=change.chat_id, title=change.title, chat_type=change.chat_type,
+                       can_post=change.can_post, actor=who)
+            return "joined"
+        changed = before.can_post != change.can_post
+        set_can_post(session, change.chat_id, change.can_post, reason=change.status, actor=who)
+        if not changed:
+            return "same"
+        return "unmuted" if change.can_post else "muted"
+
+
+@dataclass(frozen=True)
+class Started:
+    """/group: ``ask`` (choose a purpose), ``named`` (registered for ``name``, now its language)
+    or ``unknown`` (no agency or class by that name)."""
+
+    outcome: str
+    name: str = ""
+
+
+def start_registration(engine: Engine, actor: Actor, *, chat_id: int, title: str, chat_type: str,
+                       target: str) -> Started:
+    """/group [agency or class]: admins only. With a target the group is registered at once."""
+    require(actor, Action.MANAGE_GROUPS)
+    with session_scope(engine) as session:
+        ensure_group(session, chat_id=chat_id, title=title, chat_type=chat_type)
+        if not target.strip():
+            return Started("ask")
+        found = find_agency_or_class(session, target)
+        if found is None:
+            return Started("unknown", target)
+        if isinstance(found, Agency):
+            register(session, chat_id, purpose=ChatPurpose.AGENCY.value, agency_id=found.id,
+                     actor=audit_actor(actor))
+        else:
+            register(session, chat_id, purpose=ChatPurpose.AGENCY_CLASS.value, class_id=found.id,
+                     actor=audit_actor(actor))
+        return Started("named", found.name)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """After a /group button: ``language`` (ask it next), ``classes`` (pick one of ``classes``),
+    ``agency_hint`` (type the agency), ``done`` (``group`` is the registration) or ``invalid``."""
+
+    outcome: str
+    classes: list[tuple[int, str]] = field(default_factory=list)
+    group: GroupLine | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One /group button: a purpose, an agency class, or the language."""
+
+    purpose: str | None = None
+    class_id: int | None = None
+    language: str | None = None
+
+
+def choose(engine: Engine, actor: Actor, chat_id: int, choice: Choice) -> Chosen:
+    """Apply one /group button (admins only; re-checked at every press)."""
+    require(actor, Action.MANAGE_GROUPS)
+    who = audit_actor(actor)
+    purpose, class_id, language = choice.purpose, choice.class_id, choice.language
+    with session_scope(engine) as session:
+        try:
+            if purpose == ChatPurpose.AGENCY.value:
+                return Chosen("agency_hint")
+            if purpose == ChatPurpose.AGENCY_CLASS.value:
+                return Chosen("classes", [(c.id or 0, c.name) for c in agency_classes(session)])
+            if purpose is not None:
+                register(session, chat_id, purpose=purpose, actor=who)
+                return Chosen("language")
+            if class_id is not None:
+                register(session, chat_id, purpose=ChatPurpose.AGENCY_CLASS.value, class_id=class_id,
+                         actor=who)
+                return Chosen("language")
+            if language is not None:
+                set_language(session, chat_id, language, actor=who)
+                session.flush()
+                return Chosen("done", group=next((g for g in list_groups(session) if g.chat_id == chat_id),
+                                                 None))
+        except ValueError:
+            return Chosen("invalid")
+    return Chosen("invalid")
+
+
+def overview(engine: Engine, actor: Actor) -> list[GroupLine]:
+    """/groups: admins only."""
+    require(actor, Action.MANAGE_GROUPS)
+    with session_scope(engine) as session:
+        return list_groups(session)
 
 
 # --- what a send error says about a group ---------------------------------------------------

@@ -73,6 +73,22 @@ def current_period(kind: str, today: date, rules: DueRules | None = None) -> Per
     return period_containing(kind, today, rules)
 
 
+# Words a person may type instead of a period key: the current quarter, half-year or year.
+KIND_WORDS = {"quarter": QUARTER, "q": QUARTER, "quy": QUARTER, "quý": QUARTER, "half": HALF,
+              "h": HALF, "year": YEAR, "y": YEAR, "nam": YEAR, "năm": YEAR}
+
+
+def choose_period(arg: str | None, today: date, rules: DueRules | None = None) -> Period:
+    """The period a command names (``/status 2026-Q4``, ``/export năm``; none: the current
+    quarter); ValueError for anything else."""
+    if not arg:
+        return current_period(QUARTER, today, rules)
+    word = arg.strip().lower()
+    if word in KIND_WORDS:
+        return current_period(KIND_WORDS[word], today, rules)
+    return parse_period(word.upper(), rules)
+
+
 # --- scope --------------------------------------------------------------------------------
 
 def scope_for(session: Session, member: Member | None) -> Scope | None:

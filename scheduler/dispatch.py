@@ -34,6 +34,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from domain.rules import ScheduleRules
 from domain.slots import is_quiet, shift_out_of_quiet
+from models.broadcasts import copies as broadcast_copies
 from models.db import run_sync, session_scope
 from models.groups import migrate_by_id, note_send_error
 from models.ledger import REVIEW_NOTICE, queue_notices, reachable_coordinators
@@ -211,7 +212,7 @@ def _build(session: Session, rows: list[Delivery], now: datetime, rules: Schedul
             quiet = is_quiet(now.astimezone(rules.tz), rules.policy)
             out.extend(Outgoing(m.chat_id, [m.row_id], m.member_id, m.text, m.markup,
                                 document=m.document, silent=quiet)
-                       for m in broadcast_messages(session, members_rows, default_language))
+                       for m in broadcast_messages(broadcast_copies(session, members_rows, default_language)))
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import date
 from typing import Any, ClassVar, Self, get_type_hints
 
 from telegram.constants import InlineKeyboardButtonLimit
@@ -181,9 +182,245 @@ class ReviewNext(CallbackData):
 
 
 # --- /status, /chart, /export ---------------------------------------------------------------
+# Every /status button is ``st:<kind>:<period>:<id>:<page>`` (the shape buttons in chats carry);
+# the period is checked here, so a button for a period that cannot exist never gets further.
+
+
+def _check_period(key: str) -> None:
+    from models.rollup import parse_period  # models sit below views: the one parser of keys
+
+    try:
+        parse_period(key)
+    except ValueError:
+        raise BadCallbackData(key) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusSummary(CallbackData):
+    """The summary of a period (also « Back, and the period arrows)."""
+
+    PREFIX: ClassVar[str] = "st:p"
+    period: str
+    ident: int = 0  # unused; kept so the wire shape stays the same for every /status button
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusAxis(CallbackData):
+    """One axis: its tasks with their completion, a page of them."""
+
+    PREFIX: ClassVar[str] = "st:a"
+    period: str
+    number: int
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusTask(CallbackData):
+    """One task: the owing agencies and their state, a page of them."""
+
+    PREFIX: ClassVar[str] = "st:t"
+    period: str
+    task_id: int
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusAgency(CallbackData):
+    """One agency: its items of the period, a page of them."""
+
+    PREFIX: ClassVar[str] = "st:g"
+    period: str
+    agency_id: int
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusChart(CallbackData):
+    """The completion chart of a period (a PNG)."""
+
+    PREFIX: ClassVar[str] = "st:c"
+    period: str
+    ident: int = 0
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
 
 
 # --- groups and broadcasts --------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupPurpose(CallbackData):
+    """/group: what the group is for (a ``ChatPurpose`` value)."""
+
+    PREFIX: ClassVar[str] = "grp:p"
+    purpose: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupClass(CallbackData):
+    """/group: the agency class a class group is for."""
+
+    PREFIX: ClassVar[str] = "grp:c"
+    class_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupLanguage(CallbackData):
+    PREFIX: ClassVar[str] = "grp:l"
+    language: str
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastAudience(CallbackData):
+    """A draft's audience: a code of ``views.broadcasts.AUDIENCES``, or ``x`` (type a name)."""
+
+    PREFIX: ClassVar[str] = "bc:a"
+    broadcast_id: int
+    code: str
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastToggleAck(CallbackData):
+    """Turn the "received" button of a draft on or off."""
+
+    PREFIX: ClassVar[str] = "bc:k"
+    broadcast_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastSend(CallbackData):
+    PREFIX: ClassVar[str] = "bc:ok"
+    broadcast_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastChange(CallbackData):
+    """Choose the draft's audience again."""
+
+    PREFIX: ClassVar[str] = "bc:ch"
+    broadcast_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastCancel(CallbackData):
+    PREFIX: ClassVar[str] = "bc:no"
+    broadcast_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastReceived(CallbackData):
+    """A recipient's "received" button."""
+
+    PREFIX: ClassVar[str] = "bc:ack"
+    broadcast_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastRetry(CallbackData):
+    """The final report: queue the failed messages again (the sender only)."""
+
+    PREFIX: ClassVar[str] = "bc:rt"
+    broadcast_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BroadcastWho(CallbackData):
+    """The final report: who confirmed receipt (the sender only)."""
+
+    PREFIX: ClassVar[str] = "bc:who"
+    broadcast_id: int
+
+
 # --- /event -----------------------------------------------------------------------------------
+# The choices so far travel in the buttons (``day`` is the event's date as yyyymmdd); each is
+# checked again on the server by models.events.
+
+
+def _check_day(day: int) -> None:
+    try:
+        _day(day)
+    except ValueError:
+        raise BadCallbackData(str(day)) from None
+
+
+def _day(day: int) -> date:
+    if not 10_000_101 <= day <= 99_991_231:
+        raise ValueError(day)
+    return date(day // 10_000, day // 100 % 100, day % 100)
+
+
+def ymd(day: date) -> int:
+    """A date as a button carries it."""
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+@dataclasses.dataclass(frozen=True)
+class EventTask(CallbackData):
+    PREFIX: ClassVar[str] = "ev:t"
+    task_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class EventDate(CallbackData):
+    PREFIX: ClassVar[str] = "ev:d"
+    task_id: int
+    day: int
+
+    def __post_init__(self) -> None:
+        _check_day(self.day)
+
+    @property
+    def occurred_on(self) -> date:
+        return _day(self.day)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventDays(CallbackData):
+    PREFIX: ClassVar[str] = "ev:n"
+    task_id: int
+    day: int
+    days: int
+
+    def __post_init__(self) -> None:
+        _check_day(self.day)
+
+    @property
+    def occurred_on(self) -> date:
+        return _day(self.day)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventConfirm(CallbackData):
+    """Record the event: single use (models.events deletes the matching draft)."""
+
+    PREFIX: ClassVar[str] = "ev:ok"
+    task_id: int
+    day: int
+    days: int
+
+    def __post_init__(self) -> None:
+        _check_day(self.day)
+
+    @property
+    def occurred_on(self) -> date:
+        return _day(self.day)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventCancel(CallbackData):
+    PREFIX: ClassVar[str] = "ev:x"

@@ -12,10 +12,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from models.rollup import Counts, Rollup
+from views.html import clip
 from views.i18n import format_percent
 from views.i18n import gettext as _
-from views.labels import axis_name, level_name
+from views.labels import STATE_COLOURS, axis_name, level_name, state_name
 from views.rollup import period_label
+
+# Segments of a bar, left to right: done first (verified, then awaiting verification), open last.
+SEGMENTS = ("verified", "reported", "in_progress", "blocked", "returned", "not_started")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Bar:
     label: str
     done: int
     owed: int
+    states: tuple[tuple[str, int], ...] = ()  # (state, items) in SEGMENTS order
 
     @property
     def ratio(self) -> float:
@@ -39,7 +44,7 @@ class ChartData:
 def chart_data(rollup: Rollup) -> ChartData:
     """What the chart shows, in the current language (tests compare it with /status)."""
     def bar_of(label: str, counts: Counts) -> Bar:
-        return Bar(label, counts.done, counts.owed)
+        return Bar(label, counts.done, counts.owed, tuple((s, getattr(counts, s)) for s in SEGMENTS))
 
     return ChartData(
         title=_("Completion — {period}").format(period=period_label(rollup.period)),
@@ -60,16 +65,22 @@ def _wrap(label: str, width: int = 28) -> str:
 
 
 def _panel(ax: object, bars: list[Bar], heading: str) -> None:
+    """Horizontal bars stacked by state, in the states' colours (views.labels)."""
     from matplotlib.axes import Axes
 
     assert isinstance(ax, Axes)
-    labels = [_wrap(b.label) for b in bars][::-1]
-    values = [b.ratio * 100 for b in bars][::-1]
-    ax.barh(labels, [100] * len(bars), color="#e6e6e6")
-    ax.barh(labels, values, color="#2b7bba")
-    for y, b in enumerate(bars[::-1]):
+    shown = bars[::-1]  # matplotlib draws the first bar at the bottom
+    labels = [_wrap(clip(b.label, 84)) for b in shown]
+    ax.barh(labels, [100] * len(shown), color="#eeeeee")
+    left = [0.0] * len(shown)
+    for state in SEGMENTS:
+        widths = [100 * dict(b.states).get(state, 0) / b.owed if b.owed else 0.0 for b in shown]
+        ax.barh(labels, widths, left=left, color=STATE_COLOURS[state], label=state_name(state))
+        left = [x + w for x, w in zip(left, widths, strict=True)]
+    for y, b in enumerate(shown):
         ax.text(min(b.ratio * 100 + 2, 80), y, f"{format_percent(b.ratio)}  ({b.done}/{b.owed})",
-                va="center", fontsize=11)
+                va="center", fontsize=11,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.7, "linewidth": 0})
     ax.set_xlim(0, 100)
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_title(heading, loc="left", fontsize=13, fontweight="bold")
@@ -81,13 +92,15 @@ def _panel(ax: object, bars: list[Bar], heading: str) -> None:
 def render_chart(data: ChartData) -> bytes:
     """A PNG (about 1000 x 1300 px): axes on top, agency levels below."""
     rows = max(1, len(data.levels))
-    figure = Figure(figsize=(8, 5.2 + 0.7 * rows), dpi=125)
+    figure = Figure(figsize=(8, 5.8 + 0.7 * rows), dpi=125)
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [len(data.axes) or 1, rows]})
     _panel(top, data.axes, _("By axis"))
     _panel(bottom, data.levels, _("By agency level"))
+    handles, names = top.get_legend_handles_labels()
+    figure.legend(handles, names, loc="lower center", ncol=3, fontsize=10, frameon=False)
     figure.suptitle(data.title, fontsize=15, fontweight="bold")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
     buffer = BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -1,37 +1,34 @@
-"""Exports of a period: an XLSX workbook in the layout of the plan's appendix (axis, row,
-content, task, lead, coordinating, timeframe), one row per owing agency with its state, date,
-note, document number and verifier, plus a summary sheet per axis and per agency; or the detail
-rows as CSV (UTF-8 with BOM, so Excel shows Vietnamese correctly).
+"""Exports of a period, written from the plain rows of ``models.export``: an XLSX workbook in
+the layout of the plan's appendix (axis, row, content, task, lead, coordinating, timeframe), one
+row per owing agency with its state, date, note, document number and verifier, plus a summary
+sheet per axis and per agency; or the detail rows as CSV (UTF-8 with BOM, so Excel shows
+Vietnamese correctly). Also /export's screen.
 
-The summary's figures come from :func:`models.rollup.compute_rollup`, like /status and digests.
-Headers follow the current language (``views.i18n.use_locale``).
+States, levels and axes are named with the one vocabulary (views.labels); headers follow the
+current language (``views.i18n.use_locale``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
-from dataclasses import dataclass, fields
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from telegram.constants import MessageLimit
 
-from domain.access import Scope
-from domain.collation import vi_key
-from domain.periods import Period
-from models.rollup import Counts, Rollup, agency_lines, compute_rollup, scope_agency_ids
-from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
+from models.export import DetailRow, ExportData
+from models.rollup import Counts
+from models.status import Viewer
+from views.html import clip, clip_html, esc
 from views.i18n import N_
 from views.i18n import gettext as _
 from views.labels import axis_name, level_name, state_name
 from views.rollup import period_label
+from views.screen import Attachment, Screen
+from views.status import scope_label
 
 HEADERS = (
     ("axis", N_("Axis")), ("row", N_("No.")), ("content", N_("Content")), ("code", N_("Task code")),
@@ -41,96 +38,13 @@ HEADERS = (
     ("state", N_("State")), ("reported_on", N_("Reported on")), ("note", N_("Note")),
     ("document_number", N_("Document number")), ("verified_by", N_("Verified by")),
 )
-SUMMARY_HEADERS = (N_("Items owed"), N_("Done"), N_("Verified"), N_("Awaiting verification"),
-                   N_("In progress"), N_("Blocked"), N_("Returned"), N_("Not started"),
-                   N_("Overdue"), N_("Completion"))
+# The summary's columns: items owed, done, each state (named as everywhere), overdue, completion.
+SUMMARY_STATES = ("verified", "reported", "in_progress", "blocked", "returned", "not_started")
 
 
-@dataclass(frozen=True)
-class DetailRow:
-    axis: str
-    row: str
-    content: str
-    code: str
-    task: str
-    lead: str
-    coordinating: str
-    timeframe: str
-    period: str
-    agency: str
-    due_on: date | None
-    state: str
-    reported_on: date | None
-    note: str
-    document_number: str
-    verified_by: str
-
-
-@dataclass
-class Export:
-    period: Period
-    rollup: Rollup
-    rows: list[DetailRow]
-    agencies: list[tuple[str, str, Counts]]  # (name, level label, counts)
-
-
-def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
-    found: dict[tuple[int, str], list[str]] = defaultdict(list)
-    query = (select(Assignment).where(col(Assignment.task_id).in_(task_ids))
-             .order_by(col(Assignment.task_id), col(Assignment.position), col(Assignment.id)))
-    for a in session.exec(query):
-        found[(a.task_id, a.role)].append(a.label)
-    return {key: "; ".join(labels) for key, labels in found.items()}
-
-
-def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: ZoneInfo) -> list[DetailRow]:
-    """Every task of the plan in the appendix's order; under it, one row per owing agency of the
-    period with its latest report (tasks owing nothing in the period keep one empty row)."""
-    tasks = list(session.exec(select(Task, Axis).join(Axis, col(Axis.id) == Task.axis_id)
-                              .where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
-                              .order_by(col(Task.position))))
-    labels = _assignments(session, [t.id for t, _a in tasks if t.id is not None])
-    latest = (select(Report.item_id, func.max(Report.version).label("version"))
-              .group_by(col(Report.item_id)).subquery())
-    reviewer = aliased(Member)
-    query = (select(Item, Agency.name, Report, reviewer.full_name)
-             .join(Agency, col(Agency.id) == Item.agency_id)
-             .outerjoin(latest, latest.c.item_id == Item.id)
-             .outerjoin(Report, and_(col(Report.item_id) == Item.id, col(Report.version) == latest.c.version))
-             .outerjoin(reviewer, col(reviewer.id) == Report.reviewed_by)
-             .where(col(Item.due_on) >= period.start, col(Item.due_on) <= period.end))
-    ids = scope_agency_ids(session, scope)
-    if ids is not None:
-        query = query.where(col(Item.agency_id).in_(ids))
-    by_task: dict[int, list[tuple[Item, str, Report | None, str | None]]] = defaultdict(list)
-    for found in session.exec(query):
-        by_task[found[0].task_id].append((found[0], found[1], found[2], found[3]))
-    keys = {name: vi_key(name) for owed in by_task.values() for _item, name, _r, _v in owed}
-    rows = []
-    for task, axis in tasks:
-        assert task.id is not None
-        base = (f"{axis.number}. {axis_name(axis.number, axis.name)}", task.row, task.content, task.code,
-                task.task, labels.get((task.id, AssignmentRole.LEAD.value), ""),
-                labels.get((task.id, AssignmentRole.COORDINATING.value), "") or task.coordination_note,
-                task.timeframe)
-        owed = sorted(by_task.get(task.id, []), key=lambda f: (keys[f[1]], f[0].due_on))
-        if not owed:
-            rows.append(DetailRow(*base, "", "", None, "", None, "", "", ""))
-        for item, agency, report, verifier in owed:
-            rows.append(DetailRow(
-                *base, item.period_key, agency, item.due_on, state_name(item.state),
-                report.created_at.astimezone(tz).date() if report else None,
-                report.note if report else "", report.document_number if report else "",
-                (verifier or "") if item.state == "verified" else ""))
-    return rows
-
-
-def build_export(session: Session, plan: Plan, period: Period, today: date, scope: Scope,
-                 tz: ZoneInfo) -> Export:
-    rollup = compute_rollup(session, plan, period, today, scope)
-    agencies = [(a.name, level_name(a.level), a.counts)
-                for a in agency_lines(session, plan, period, today, scope)]
-    return Export(period, rollup, detail_rows(session, plan, period, scope, tz), agencies)
+def summary_headers() -> list[str]:
+    return [_("Items owed"), _("Done"), *(state_name(s) for s in SUMMARY_STATES), _("Overdue"),
+            _("Completion")]
 
 
 def headers() -> list[str]:
@@ -138,12 +52,16 @@ def headers() -> list[str]:
 
 
 def _values(row: DetailRow) -> list[object]:
-    return [getattr(row, f.name) for f in fields(row)]
+    """A detail row as the file shows it: the axis named, the state in words (views.labels)."""
+    return [f"{row.axis_number}. {axis_name(row.axis_number, row.axis_name)}", row.row, row.content,
+            row.code, row.task, row.lead, row.coordinating, row.timeframe, row.period, row.agency,
+            row.due_on, state_name(row.state) if row.state else "", row.reported_on, row.note,
+            row.document_number, row.verified_by]
 
 
 def _summary_values(counts: Counts) -> list[object]:
-    return [counts.owed, counts.done, counts.verified, counts.reported, counts.in_progress,
-            counts.blocked, counts.returned, counts.not_started, counts.overdue, round(counts.ratio, 4)]
+    return [counts.owed, counts.done, *(getattr(counts, s) for s in SUMMARY_STATES), counts.overdue,
+            round(counts.ratio, 4)]
 
 
 _BOLD = Font(bold=True)
@@ -151,7 +69,7 @@ _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WIDTHS = (26, 6, 30, 9, 60, 30, 30, 18, 11, 34, 12, 24, 12, 40, 18, 24)
 
 
-def write_xlsx(export: Export) -> bytes:
+def write_xlsx(export: ExportData) -> bytes:
     """The workbook: sheet "Details" (the appendix layout) and sheet "Summary"."""
     book = Workbook()
     detail = book.active
@@ -180,12 +98,12 @@ def write_xlsx(export: Export) -> bytes:
     return buffer.getvalue()
 
 
-def _summary_sheet(book: Workbook, export: Export) -> None:
+def _summary_sheet(book: Workbook, export: ExportData) -> None:
     sheet = book.create_sheet(_("Summary")[:31])
     sheet.append([_("Plan status — {period}").format(period=period_label(export.period))])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([])
-    sheet.append([_("By axis"), *(_(h) for h in SUMMARY_HEADERS)])
+    sheet.append([_("By axis"), *summary_headers()])
     _bold_row(sheet)
     for axis in export.rollup.axes:
         sheet.append([f"{axis.number}. {axis_name(axis.number, axis.name)}", *_summary_values(axis.counts)])
@@ -194,13 +112,13 @@ def _summary_sheet(book: Workbook, export: Export) -> None:
     _bold_row(sheet)
     _percent(sheet)
     sheet.append([])
-    sheet.append([_("By agency"), *(_(h) for h in SUMMARY_HEADERS), _("Level")])
+    sheet.append([_("By agency"), *summary_headers(), _("Level")])
     _bold_row(sheet)
-    for name, level, counts in export.agencies:
-        sheet.append([name, *_summary_values(counts), level])
+    for agency in export.agencies:
+        sheet.append([agency.name, *_summary_values(agency.counts), level_name(agency.level)])
         _percent(sheet)
     sheet.column_dimensions["A"].width = 44
-    for index in range(2, len(SUMMARY_HEADERS) + 3):
+    for index in range(2, len(summary_headers()) + 3):
         sheet.column_dimensions[get_column_letter(index)].width = 14
 
 
@@ -216,10 +134,10 @@ def _percent(sheet: object) -> None:
     from openpyxl.worksheet.worksheet import Worksheet
 
     assert isinstance(sheet, Worksheet)
-    sheet.cell(row=sheet.max_row, column=len(SUMMARY_HEADERS) + 1).number_format = "0%"
+    sheet.cell(row=sheet.max_row, column=len(summary_headers()) + 1).number_format = "0%"
 
 
-def write_csv(export: Export) -> bytes:
+def write_csv(export: ExportData) -> bytes:
     """The detail rows as CSV, UTF-8 with BOM; dates as YYYY-MM-DD."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -229,3 +147,17 @@ def write_csv(export: Export) -> bytes:
                          for v in _values(row)])
     return buffer.getvalue().encode("utf-8-sig")
 
+
+
+# --- /export --------------------------------------------------------------------------------
+
+def export_screen(export: ExportData, viewer: Viewer, content: bytes) -> Screen:
+    """The workbook as a document, captioned with the period and the scope."""
+    caption = _("Plan status — {period} ({scope})").format(period=esc(period_label(export.period)),
+                                                          scope=esc(clip(scope_label(viewer), 300)))
+    return Screen("", files=[Attachment("document", f"dondoc-{export.period.key}.xlsx", content,
+                                        caption=clip_html(caption, MessageLimit.CAPTION_LENGTH))])
+
+
+def export_not_allowed() -> Screen:
+    return Screen(_("Exports are for leaders, coordinators and admins."))

@@ -9,14 +9,13 @@ from collections.abc import Sequence
 
 from domain.periods import HALF, QUARTER, Period
 from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
-from views.html import esc
+from views.html import clip, esc, utf16_len
 from views.i18n import format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
 from views.labels import STATE_ICONS, axis_name, state_name
 
-MAX_TEXT = 4096
 PAGE_LINES = 20
-PAGE_CHARS = 3500  # leaves room for a header and a footer within MAX_TEXT
+PAGE_CHARS = 3500  # leaves room for a header and a footer within a message (4,096)
 BAR_WIDTH = 10
 
 
@@ -70,7 +69,7 @@ def summary_lines(rollup: Rollup, scope_label: str) -> list[str]:
                                                      date=format_date(rollup.today)),
              "", *counts_lines(rollup.totals), "", _("<b>Completion by axis</b>")]
     for axis in rollup.axes:
-        lines.append(f"{axis.number}. {esc(axis_name(axis.number, axis.name))}")
+        lines.append(f"{axis.number}. {esc(clip(axis_name(axis.number, axis.name), 200))}")
         lines.append(f"<code>{bar(axis.counts.ratio)}</code> ({format_number(axis.counts.done)}/"
                      f"{format_number(axis.counts.owed)})")
     by_class = [t for t in rollup.tasks if t.owed_by_class and t.counts.owed]
@@ -80,29 +79,31 @@ def summary_lines(rollup: Rollup, scope_label: str) -> list[str]:
     if rollup.most_overdue:
         lines += ["", _("<b>Most overdue agencies</b>")]
         lines += [ngettext("• {agency}: {n} overdue item", "• {agency}: {n} overdue items",
-                           a.counts.overdue).format(agency=esc(a.name), n=format_number(a.counts.overdue))
+                           a.counts.overdue).format(agency=esc(clip(a.name, 200)),
+                                                    n=format_number(a.counts.overdue))
                   for a in rollup.most_overdue]
     return lines
 
 
 def task_class_line(task: TaskLine) -> str:
     parts = [level_count(level, c.done, c.owed) for level, c in task.by_level.items() if c.owed]
-    return f"{esc(task.code)}: " + " · ".join(parts)
+    return f"{esc(clip(task.code, 20))}: " + " · ".join(parts)
 
 
 def axis_lines(rollup: Rollup, number: int) -> list[str]:
-    """Tasks of one axis with their completion."""
-    lines = []
-    for task in (t for t in rollup.tasks if t.axis_number == number):
-        c = task.counts
-        lines.append(f"<b>{esc(task.code)}</b> {esc(clip(task.text, 90))}")
-        if c.owed:
-            lines.append(f"   <code>{bar(c.ratio)}</code> {format_number(c.done)}/{format_number(c.owed)}"
-                         + (" · " + _("⏰ {n} overdue").format(n=format_number(c.overdue))
-                            if c.overdue else ""))
-        else:
-            lines.append("   " + _("nothing due in this period"))
-    return lines
+    """Tasks of one axis with their completion (two lines a task)."""
+    return [line for task in rollup.tasks if task.axis_number == number
+            for line in task_lines(task).split("\n")]
+
+
+def task_lines(task: TaskLine) -> str:
+    """One task of an axis: its code and text, then its completion."""
+    c = task.counts
+    head = f"<b>{esc(clip(task.code, 20))}</b> {esc(clip(task.text, 90))}"
+    if not c.owed:
+        return head + "\n   " + _("nothing due in this period")
+    late = " · " + _("⏰ {n} overdue").format(n=format_number(c.overdue)) if c.overdue else ""
+    return f"{head}\n   <code>{bar(c.ratio)}</code> {format_number(c.done)}/{format_number(c.owed)}{late}"
 
 
 def agency_state_lines(agencies: Sequence[AgencyLine]) -> list[str]:
@@ -114,7 +115,7 @@ def agency_state_lines(agencies: Sequence[AgencyLine]) -> list[str]:
         if c.owed > 1:
             states = [f"{STATE_ICONS[s]} {n}" for s, n in _nonzero(c) if n]
         late = " ⏰" if c.overdue else ""
-        lines.append(f"• {esc(a.name)}: {', '.join(states)}{late}")
+        lines.append(f"• {esc(clip(a.name, 200))}: {', '.join(states)}{late}")
     return lines
 
 
@@ -128,19 +129,10 @@ def item_state_lines(items: Sequence[ItemLine]) -> list[str]:
     lines = []
     for item in items:
         late = " · " + _("⏰ overdue") if item.overdue else ""
-        lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(item.task_code)}</b> "
+        lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(clip(item.task_code, 20))}</b> "
                      f"{esc(clip(item.task_text, 70))}\n   {esc(state_name(item.state))} · "
                      + _("due {date}").format(date=format_date(item.due_on, "short")) + late)
     return lines
-
-
-def clip(text: str, width: int) -> str:
-    """Shorten a task's text for a list line; the ellipsis shows it was shortened."""
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def paginate(lines: Sequence[str], *, max_lines: int = PAGE_LINES,
@@ -156,15 +148,6 @@ def paginate(lines: Sequence[str], *, max_lines: int = PAGE_LINES,
         pages[-1].append(line)
         size += length
     return pages
-
-
-def chunk(lines: Sequence[str], limit: int = MAX_TEXT) -> list[str]:
-    """Join lines into as few messages as fit ``limit`` (UTF-16 units), breaking between lines."""
-    messages = ["\n".join(page) for page in paginate(lines, max_lines=10_000, max_chars=limit - 1)]
-    for message in messages:
-        if utf16_len(message) > limit:
-            raise ValueError("a single line is longer than a Telegram message")
-    return messages
 
 
 def changes_lines(now: dict[str, object], before: dict[str, object] | None) -> list[str]:

@@ -1,0 +1,126 @@
+"""The query half of a period's export: every task of the plan in the appendix's order, one row
+per owing agency with its latest report, and the roll-up behind the summary sheet. Plain values
+as stored (state codes, axis numbers); ``views.export`` labels them and writes the file.
+
+The summary's figures come from :func:`models.rollup.compute_rollup`, like /status and digests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from domain.access import Action, Actor, Scope, require
+from domain.collation import vi_key
+from domain.periods import Period
+from models.db import session_scope
+from models.rollup import AgencyLine, Rollup, agency_lines, compute_rollup, scope_agency_ids
+from models.status import Viewer, viewer
+from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    """One row of the appendix: a task, and (when it owes something in the period) one owing
+    agency's item with its latest report. ``state`` is an ItemState value ("" for none)."""
+
+    axis_number: int
+    axis_name: str
+    row: str
+    content: str
+    code: str
+    task: str
+    lead: str
+    coordinating: str
+    timeframe: str
+    period: str
+    agency: str
+    due_on: date | None
+    state: str
+    reported_on: date | None
+    note: str
+    document_number: str
+    verified_by: str
+
+
+@dataclass
+class ExportData:
+    period: Period
+    rollup: Rollup
+    rows: list[DetailRow]
+    agencies: list[AgencyLine]
+
+
+def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
+    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    query = (select(Assignment).where(col(Assignment.task_id).in_(task_ids))
+             .order_by(col(Assignment.task_id), col(Assignment.position), col(Assignment.id)))
+    for a in session.exec(query):
+        found[(a.task_id, a.role)].append(a.label)
+    return {key: "; ".join(labels) for key, labels in found.items()}
+
+
+def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: ZoneInfo) -> list[DetailRow]:
+    """Every task of the plan in the appendix's order; under it, one row per owing agency of the
+    period with its latest report (tasks owing nothing in the period keep one empty row)."""
+    tasks = list(session.exec(select(Task, Axis).join(Axis, col(Axis.id) == Task.axis_id)
+                              .where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
+                              .order_by(col(Task.position))))
+    labels = _assignments(session, [t.id for t, _a in tasks if t.id is not None])
+    latest = (select(Report.item_id, func.max(Report.version).label("version"))
+              .group_by(col(Report.item_id)).subquery())
+    reviewer = aliased(Member)
+    query = (select(Item, Agency.name, Report, reviewer.full_name)
+             .join(Agency, col(Agency.id) == Item.agency_id)
+             .outerjoin(latest, latest.c.item_id == Item.id)
+             .outerjoin(Report, and_(col(Report.item_id) == Item.id, col(Report.version) == latest.c.version))
+             .outerjoin(reviewer, col(reviewer.id) == Report.reviewed_by)
+             .where(col(Item.due_on) >= period.start, col(Item.due_on) <= period.end))
+    ids = scope_agency_ids(session, scope)
+    if ids is not None:
+        query = query.where(col(Item.agency_id).in_(ids))
+    by_task: dict[int, list[tuple[Item, str, Report | None, str | None]]] = defaultdict(list)
+    for found in session.exec(query):
+        by_task[found[0].task_id].append((found[0], found[1], found[2], found[3]))
+    # Agencies in Vietnamese alphabetical order (domain.collation), not the database's.
+    keys = {name: vi_key(name) for owed in by_task.values() for _item, name, _r, _v in owed}
+    rows = []
+    for task, axis in tasks:
+        assert task.id is not None
+        base = (axis.number, axis.name, task.row, task.content, task.code, task.task,
+                labels.get((task.id, AssignmentRole.LEAD.value), ""),
+                labels.get((task.id, AssignmentRole.COORDINATING.value), "") or task.coordination_note,
+                task.timeframe)
+        owed = sorted(by_task.get(task.id, []), key=lambda f: (keys[f[1]], f[0].due_on))
+        if not owed:
+            rows.append(DetailRow(*base, "", "", None, "", None, "", "", ""))
+        for item, agency, report, verifier in owed:
+            rows.append(DetailRow(
+                *base, item.period_key, agency, item.due_on, item.state,
+                report.created_at.astimezone(tz).date() if report else None,
+                report.note if report else "", report.document_number if report else "",
+                (verifier or "") if item.state == "verified" else ""))
+    return rows
+
+
+def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope,
+         tz: ZoneInfo) -> ExportData:
+    """What the export of ``period`` for ``scope`` holds (``dondoc export``: everything)."""
+    rollup = compute_rollup(session, plan, period, today, scope)
+    return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz),
+                      agency_lines(session, plan, period, today, scope))
+
+
+def for_actor(engine: Engine, actor: Actor, period: Period, today: date,
+              tz: ZoneInfo) -> tuple[ExportData, Viewer]:
+    """/export: leaders, coordinators and admins, for their scope."""
+    require(actor, Action.EXPORT)
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        return load(session, plan, period, today, who.scope, tz), who

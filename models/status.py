@@ -1,0 +1,122 @@
+"""/status and /chart as services: the access policy first, then the roll-up and its drill-down
+pages as plain data. Each function opens its own transaction and takes plain values (the
+:class:`~domain.access.Actor` asking, ids, the period, today); handlers run one of them.
+
+Refusals: :class:`~domain.access.NotAllowed` (not a member, or outside the presser's scope),
+:class:`Gone` (what a button points at no longer exists), :class:`~models.registry.NoPlan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from domain.access import Action, Actor, NotAllowed, Scope, may_see_agency, require, scope_of
+from domain.periods import Period
+from models.db import session_scope
+from models.registry import require_plan
+from models.rollup import AgencyLine, ItemLine, Rollup, agency_lines, compute_rollup, in_scope, item_lines
+from models.tables import Agency, Axis, Plan, Task
+
+
+class Gone(LookupError):
+    """A button points at something that is not there any more (or never was)."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whose figures a person sees: ``agency_name`` is the scope's agency ("" for everything)."""
+
+    scope: Scope
+    agency_name: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    viewer: Viewer
+    rollup: Rollup
+
+
+@dataclass(frozen=True)
+class AxisPage:
+    viewer: Viewer
+    rollup: Rollup
+    number: int
+    name: str
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    viewer: Viewer
+    period: Period
+    task_id: int
+    code: str
+    text: str
+    axis_number: int
+    agencies: list[AgencyLine]
+
+
+@dataclass(frozen=True)
+class AgencyPage:
+    viewer: Viewer
+    period: Period
+    agency_id: int
+    name: str
+    items: list[ItemLine]
+
+
+def viewer(session: Session, actor: Actor) -> tuple[Viewer, Plan]:
+    """Who may see the status, and what: members with an agency (admins: everything)."""
+    require(actor, Action.STATUS)
+    scope = scope_of(actor)
+    if scope is None:
+        raise NotAllowed("no_agency")
+    plan = require_plan(session)
+    if scope.root_id is None:
+        return Viewer(scope), plan
+    agency = session.get(Agency, scope.root_id)
+    return Viewer(scope, agency.name if agency is not None else "?"), plan
+
+
+def summary(engine: Engine, actor: Actor, period: Period, today: date) -> Summary:
+    """The period's figures for the person's scope (/status, /chart)."""
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        return Summary(who, compute_rollup(session, plan, period, today, who.scope))
+
+
+def axis_page(engine: Engine, actor: Actor, period: Period, number: int, today: date) -> AxisPage:
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        axis = session.exec(select(Axis).where(Axis.plan_id == plan.id, Axis.number == number)).first()
+        if axis is None:
+            raise Gone(f"axis {number}")
+        rollup = compute_rollup(session, plan, period, today, who.scope)
+        return AxisPage(who, rollup, number, axis.name)
+
+
+def task_page(engine: Engine, actor: Actor, period: Period, task_id: int, today: date) -> TaskPage:
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        task = session.get(Task, task_id)
+        if task is None or task.plan_id != plan.id or task.retired_at is not None:
+            raise Gone(f"task {task_id}")
+        axis = session.get(Axis, task.axis_id)
+        agencies = agency_lines(session, plan, period, today, who.scope, task_id=task_id)
+        return TaskPage(who, period, task_id, task.code, task.task, axis.number if axis else 1, agencies)
+
+
+def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, today: date) -> AgencyPage:
+    """One agency's items: only inside the person's scope (a forged id gets NotAllowed)."""
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        agency = session.get(Agency, agency_id)
+        if agency is None:
+            raise Gone(f"agency {agency_id}")
+        if not may_see_agency(who.scope, in_scope(session, who.scope, agency_id)):
+            raise NotAllowed("scope")
+        items = item_lines(session, plan, period, today, Scope(agency_id, subtree=False))
+        return AgencyPage(who, period, agency_id, agency.name, items)

@@ -1,0 +1,189 @@
+"""What /status and /chart show: the summary with its drill-down buttons (axis -> task ->
+agencies -> an agency's items), the chart, and the refusals. Views take the plain pages of
+``models.status`` and return a Screen; which buttons a page gets is decided from its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit
+
+from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
+from models.status import AgencyPage, AxisPage, Summary, TaskPage, Viewer
+from views.callbacks import (
+    BadCallbackData,
+    CallbackData,
+    StatusAgency,
+    StatusAxis,
+    StatusChart,
+    StatusSummary,
+    StatusTask,
+)
+from views.charts import chart_data, render_chart
+from views.html import clip, clip_html, esc
+from views.i18n import gettext as _
+from views.labels import axis_name
+from views.rollup import (
+    agency_state_lines,
+    item_state_lines,
+    paginate,
+    period_label,
+    summary_lines,
+    task_lines,
+)
+from views.screen import Attachment, Screen
+
+ONE_DAY = timedelta(days=1)
+T = TypeVar("T")
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data.pack())
+
+
+def scope_label(viewer: Viewer) -> str:
+    if viewer.scope.everything:
+        return _("whole province")
+    if viewer.scope.subtree:
+        return _("{agency} and the units under it").format(agency=viewer.agency_name)
+    return viewer.agency_name
+
+
+# --- the summary --------------------------------------------------------------------------
+
+def summary_screen(summary: Summary, today: date) -> Screen:
+    """The /status summary for the person's scope, with drill-down buttons."""
+    rollup = summary.rollup
+    text = clip_html("\n".join(summary_lines(rollup, clip(scope_label(summary.viewer), 300))))
+    key = rollup.period.key
+    axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number))
+            for a in rollup.axes if a.counts.owed]
+    rows = _rows(axes, 3)
+    rows += [[button("⏰ " + clip(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
+    rows.append([button(_("📈 Chart"), StatusChart(key))])
+    rows.append(_nav_row(rollup.period, today))
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def _nav_row(period: Period, today: date) -> list[InlineKeyboardButton]:
+    """‹ the period before · the other kinds around the same time · the period after ›."""
+    before = period_containing(period.kind, period.start - ONE_DAY, None)
+    after = period_containing(period.kind, period.end + ONE_DAY, None)
+    around = today if period.start <= today <= period.end else period.start
+    choices = [("‹ " + period_label(before), before.key)]
+    choices += [(label, period_containing(kind, around, None).key)
+                for kind, label in ((QUARTER, _("Quarter")), (HALF, _("Half-year")), (YEAR, _("Year")))
+                if kind != period.kind]
+    choices.append((period_label(after) + " ›", after.key))
+    row = []
+    for label, key in choices:
+        try:
+            row.append(button(label, StatusSummary(key)))
+        except BadCallbackData:  # beyond the years a period key may name
+            continue
+    return row
+
+
+# --- drill-down pages ---------------------------------------------------------------------
+
+def axis_screen(page: AxisPage, page_no: int) -> Screen:
+    """An axis's tasks (two lines each), a page of them, a button for each owed task shown."""
+    rollup, key = page.rollup, page.rollup.period.key
+    tasks = [t for t in rollup.tasks if t.axis_number == page.number]
+    pages = paginate([task_lines(t) for t in tasks], max_lines=8)
+    shown, page_no, first = _pick(pages, page_no)
+    head = [_("<b>Axis {n}. {name}</b> — {period}").format(
+        n=page.number, name=esc(clip(axis_name(page.number, page.name), 200)),
+        period=esc(period_label(rollup.period))),
+        _("Scope: {scope}").format(scope=esc(clip(scope_label(page.viewer), 300))), ""]
+    buttons = [button(clip(t.code, 20), StatusTask(key, t.task_id))
+               for t in tasks[first:first + len(shown)] if t.counts.owed]
+    rows = _rows(buttons, 4) + _page_nav(lambda n: StatusAxis(key, page.number, n), page_no, len(pages),
+                                         StatusSummary(key))
+    return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+def task_screen(page: TaskPage, page_no: int) -> Screen:
+    """A task's owing agencies and their state, a page of them, a button for each shown."""
+    key = page.period.key
+    pages = paginate(agency_state_lines(page.agencies))
+    shown, page_no, first = _pick(pages, page_no)
+    done = sum(1 for a in page.agencies if a.counts.owed and a.counts.done == a.counts.owed)
+    head = [f"<b>{esc(clip(page.code, 20))}</b> {esc(clip(page.text, 300))}",
+            _("{period} · {done}/{owed} agencies done").format(
+                period=esc(period_label(page.period)), done=done, owed=len(page.agencies)), ""]
+    if not page.agencies:
+        shown = [_("Nothing is due in this period for your scope.")]
+    buttons = [button(clip(a.name, 30), StatusAgency(key, a.agency_id))
+               for a in page.agencies[first:first + len(shown)]]
+    back = StatusAxis(key, page.axis_number)
+    rows = _rows(buttons, 2) + _page_nav(lambda n: StatusTask(key, page.task_id, n), page_no,
+                                         len(pages), back)
+    return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+def agency_screen(page: AgencyPage, page_no: int) -> Screen:
+    """An agency's items of the period: task, state, due day."""
+    key = page.period.key
+    pages = paginate(item_state_lines(page.items), max_lines=10)
+    shown, page_no, _first = _pick(pages, page_no)
+    head = [f"<b>{esc(clip(page.name, 200))}</b> — {esc(period_label(page.period))}", ""]
+    if not page.items:
+        shown = [_("Nothing is due in this period.")]
+    rows = _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
+                     StatusSummary(key))
+    return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+def _pick(pages: list[list[str]], page_no: int) -> tuple[list[str], int, int]:
+    """The page asked for (a page that no longer exists: the nearest one), its number and the
+    index of its first entry."""
+    page_no = max(0, min(page_no, len(pages) - 1))
+    return pages[page_no], page_no, sum(len(p) for p in pages[:page_no])
+
+
+def _rows(buttons: Sequence[T], width: int) -> list[list[T]]:
+    return [list(buttons[i:i + width]) for i in range(0, len(buttons), width)]
+
+
+def _page_nav(turn: Callable[[int], CallbackData], page_no: int, pages: int,
+              back: CallbackData) -> list[list[InlineKeyboardButton]]:
+    row = []
+    if page_no > 0:
+        row.append(button("‹", turn(page_no - 1)))
+    if pages > 1:
+        row.append(button(f"{page_no + 1}/{pages}", turn(page_no)))
+    if page_no + 1 < pages:
+        row.append(button("›", turn(page_no + 1)))
+    return [r for r in (row, [button(_("« Back"), back)]) if r]
+
+
+# --- the chart ----------------------------------------------------------------------------
+
+def chart_screen(summary: Summary) -> Screen:
+    """The completion chart as a photo (no message besides it)."""
+    png = render_chart(chart_data(summary.rollup))
+    caption = _("Completion by axis and by agency level — {period} ({scope})").format(
+        period=esc(period_label(summary.rollup.period)), scope=esc(clip(scope_label(summary.viewer), 300)))
+    return Screen("", files=[Attachment("photo", "status.png", png,
+                                        caption=clip_html(caption, MessageLimit.CAPTION_LENGTH))])
+
+
+# --- refusals -----------------------------------------------------------------------------
+
+def unknown_period() -> Screen:
+    return Screen(_("I do not know that period. Use e.g. 2026-Q4, 2026-H2, 2026, or quarter / half / year."))
+
+
+def members_only() -> Screen:
+    return Screen(_("Only registered members can see the plan's status. "
+                    "Ask your coordinator for an invitation."))
+
+
+def no_plan() -> Screen:
+    text = _("No plan is loaded yet.")
+    return Screen(text, toast=text)
