@@ -17,6 +17,7 @@ from models.tables import Agency, AuditLog, Broadcast, Chat, Delivery, Member
 from scheduler import clock
 from scheduler.context import BotApplication
 from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
+from tests.forged import BIG, CHANGED, admin_alerts, press_all
 from tests.stub_botapi import SentMessage, StubBotApi
 
 ADMIN = 1
@@ -208,3 +209,85 @@ async def test_restart_in_the_middle_sends_each_once(
     assert deliveries(stub) == Counter({p: 1 for p in people})
     with session_scope(engine) as s:
         assert s.get(Broadcast, broadcast_id).progress_message_id == control.message_id  # type: ignore[union-attr]
+
+
+def _state(engine: Engine) -> tuple[object, ...]:
+    """What a forged press must not change: broadcasts, groups, ledger rows, audit rows."""
+    with session_scope(engine) as s:
+        drafts = s.exec(select(Broadcast))
+        return (sorted((b.id, b.status, b.step, b.audience, b.ack_enabled) for b in drafts),
+                sorted((c.telegram_chat_id, c.purpose, c.language) for c in s.exec(select(Chat))),
+                len(s.exec(select(Delivery)).all()), len(s.exec(select(AuditLog)).all()))
+
+
+async def test_forged_broadcast_and_group_buttons_change_nothing(
+        stub: StubBotApi, bot_settings: Settings, engine: Engine) -> None:  # noqa: F811
+    people = seed(engine, 1)
+    admin = stub.user(ADMIN, "Admin", language_code="en")
+    officer = stub.user(people[0], "Officer", language_code="en")
+    group = stub.group(GROUP, "Đầu mối 916")
+    async with running_bot(bot_settings, engine):
+        stub.add_bot_to_group(admin, group)
+        await stub.await_message(GROUP, contains="dondoc")
+        stub.send_text(admin, "/group@dondoc_test_bot", group)
+        asked = await stub.await_message(GROUP, contains="What is this group for?")
+        stub.send_text(admin, "/broadcast")
+        await stub.await_message(ADMIN, contains="New announcement")
+        stub.send_text(admin, TEXT)
+        choose = await stub.await_message(ADMIN, contains="Who should receive it?")
+        broadcast_id = int(button(choose, "bc:a:").split(":")[2])
+        before = _state(engine)
+        malformed = [f"bc:ok:{BIG}", f"bc:a:{BIG}:e", f"bc:ack:{BIG}", f"bc:who:-{BIG}", "bc:ok",
+                     f"bc:ok:{broadcast_id}:1", "bc:a:1", "bc:k:x", "bc:zz:1", "bc:", "bc:no:1.5",
+                     f"bc:a:{broadcast_id}:{'e' * 41}", f"bc:a:{broadcast_id}:e f", "bc:rt:" + "9" * 30]
+        assert await press_all(stub, ADMIN, choose, malformed) == [CHANGED] * len(malformed)
+        forged_groups = [f"grp:c:{BIG}", "grp:c:abc", "grp:p", "grp:p:a:b", "grp:l:xx", "grp:l",
+                         "grp:zz:1", "grp:c:-1:2"]
+        assert await press_all(stub, ADMIN, asked, forged_groups) == [CHANGED] * len(forged_groups)
+        # Well-formed, but not the presser's to press: "not allowed" (an alert), nothing done.
+        mine = [f"bc:ok:{broadcast_id}", f"bc:a:{broadcast_id}:e", f"bc:no:{broadcast_id}"]
+        refused = await press_all(stub, people[0], choose, mine)
+        assert refused == ["Only administrators and coordinators can send announcements."] * 3
+        assert await press_all(stub, people[0], asked, ["grp:p:leaders", "grp:l:vi"]) == [
+            "Only a dondoc administrator can do this."] * 2
+        assert _state(engine) == before
+        # The draft still works for its sender.
+        stub.press_button(admin, choose, f"bc:a:{broadcast_id}:e")
+        await stub.await_message(ADMIN, contains="Announcement preview")
+    assert admin_alerts(stub) == []
+    assert officer["id"] == people[0]
+
+
+async def test_crafted_entities_are_escaped_in_the_preview_and_the_copies(
+        stub: StubBotApi, bot_settings: Settings, engine: Engine) -> None:  # noqa: F811
+    """A ``text_link`` URL and a ``pre`` language with quotes and markup in them (what a modified
+    client can send): the preview is valid HTML and keeps the link and the language as sent."""
+    seed(engine, 1)
+    admin = stub.user(ADMIN, "Admin", language_code="en")
+    text = "Họp giao ban: see the guide, then run: print(1) & bold"
+    url = 'https://example.org/a?b="><i>x</i>&c=<b>'
+    language = 'py"><script>x</script>'
+    link_at, code_at, bold_at = text.index("the guide"), text.index("print(1)"), text.index("bold")
+    entities = [{"type": "text_link", "offset": link_at, "length": 9, "url": url},
+                {"type": "pre", "offset": code_at, "length": 8, "language": language},
+                {"type": "bold", "offset": 0, "length": link_at + 3},  # overlaps the link
+                {"type": "italic", "offset": bold_at, "length": 4}]
+    async with running_bot(bot_settings, engine) as app:
+        with_jobs(app)
+        stub.send_text(admin, "/broadcast")
+        await stub.await_message(ADMIN, contains="New announcement")
+        stub.send_text(admin, text, entities=entities)
+        choose = await stub.await_message(ADMIN, contains="Who should receive it?")
+        broadcast_id = int(button(choose, "bc:a:").split(":")[2])
+        stub.press_button(admin, choose, f"bc:a:{broadcast_id}:rf")
+        control = await stub.await_message(ADMIN, contains="Announcement preview")
+        preview = next(m for m in stub.sent_messages(ADMIN) if m.text == text)
+        kinds = {e["type"]: e for e in preview.entities}
+        assert kinds["text_link"]["url"] == url and kinds["pre"]["language"] == language
+        assert "bold" in kinds and "italic" in kinds
+        stub.press_button(admin, control, f"bc:ok:{broadcast_id}")
+        await finished(stub, control)
+    copy = stub.last_message(1000)
+    assert copy is not None and copy.text == text
+    assert {e["type"]: e.get("url") for e in copy.entities}["text_link"] == url
+    assert all(c.ok for c in stub.calls() if c.method in ("sendMessage", "editMessageText"))

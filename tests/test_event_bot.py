@@ -22,6 +22,7 @@ from models.db import session_scope
 from models.tables import AuditLog, Event, EventDraft, Item, Member, MemberRole, Plan, Task
 from scheduler.deadlines import sync_items
 from tests.bot_harness import bot_settings_fixture, running_bot, stub_fixture  # noqa: F401
+from tests.forged import BIG, CHANGED, admin_alerts, press_all, translated
 from tests.stub_botapi import SentMessage, StubBotApi
 
 SO_NOI_VU, HA_LONG = 2, 21
@@ -221,3 +222,27 @@ async def test_forged_buttons_and_bad_dates_change_nothing(stub: StubBotApi, bot
         assert (await driver.text(COORD, "/cancel")).contains("Không có gì để hủy")
     assert counts(plan_engine) == (0, 0, 0)
     assert draft_of(plan_engine, COORD) is None
+
+
+async def test_out_of_range_numbers_are_answered_without_alerts(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine, cast: dict[str, Any]) -> None:
+    """Numbers past any id or date, wrong field counts: "this has changed", nothing recorded, and
+    no error reaches the admins (one is registered)."""
+    task, today = cast["4.3"], cast["today"]
+    with session_scope(plan_engine) as s:
+        s.add(Member(telegram_user_id=4001, role=MemberRole.ADMIN.value, full_name="Admin"))
+    driver = Driver(stub)
+    async with bot(bot_settings, plan_engine, driver):
+        tasks = await driver.text(COORD, "/event")
+        await driver.press(COORD, tasks, f"ev:t:{task}")
+        asked = driver.message(COORD, tasks.message_id)
+        day = f"{today:%Y%m%d}"
+        forged = [f"ev:t:{BIG}", f"ev:d:{BIG}:{day}", f"ev:d:{task}:{BIG}", f"ev:n:{task}:{day}:{BIG}",
+                  f"ev:ok:{task}:{day}:-{BIG}", f"ev:ok:{BIG}:{day}:30", "ev:d:1:99999999", "ev:d:1:00000000",
+                  f"ev:t:{task}:1", "ev:x:1", "ev:ok", "ev:t:1.0", f"ev:t:{'9' * 17}"]
+        assert await press_all(stub, COORD, asked, forged) == [translated(CHANGED, "vi")] * len(forged)
+        assert draft_of(plan_engine, COORD) == (task, None, None)
+        # A stranger's well-formed press: not allowed.
+        assert await press_all(stub, STRANGER, asked, [f"ev:t:{task}"]) == ["Không được phép."]
+    assert counts(plan_engine) == (0, 0, 0)
+    assert admin_alerts(stub) == []

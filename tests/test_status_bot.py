@@ -15,6 +15,7 @@ from bot.settings import Settings
 from models.db import session_scope
 from models.tables import Agency
 from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
+from tests.forged import BIG, CHANGED, admin_alerts, press_all
 from tests.status_data import COMMUNE_FOCAL, PROVINCE_LEADER, TODAY, Seeded, oracle, seed_status
 from tests.stub_botapi import StubBotApi, UploadedFile, utf16_len
 
@@ -118,6 +119,34 @@ async def test_export_sends_the_workbook(stub: StubBotApi, bot_settings: Setting
     summary = book["Summary"]
     total = next(row for row in summary.iter_rows(values_only=True) if row[0] == "Total")
     assert total[1] == expected["owed"] and total[9] == expected["overdue"]
+
+
+async def test_forged_and_out_of_range_buttons_are_answered(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+                                                            engine: Engine, seeded: Seeded) -> None:
+    """Malformed data, numbers past any id, periods that cannot exist: "this has changed"; an
+    agency outside the presser's scope: "not allowed"; a page past the last: the last page.
+    Nothing reaches the error handler, so no admin is alerted (an admin is registered)."""
+    focal = stub.user(COMMUNE_FOCAL, "Focal", language_code="en")
+    leader = stub.user(PROVINCE_LEADER, "Leader", language_code="en")
+    with session_scope(engine) as session:
+        other = session.exec(select(Agency.id).where(Agency.code == "MONG-CAI")).one()
+    async with running_bot(bot_settings, engine):
+        stub.send_text(focal, f"/status {Q3}")
+        summary = await stub.await_message(COMMUNE_FOCAL, contains="Plan status")
+        forged = [f"st:g:{Q3}:{BIG}:0", f"st:t:{Q3}:{BIG}:0", f"st:a:{Q3}:1:{BIG}", f"st:a:{Q3}:-{BIG}:0",
+                  f"st:a:{Q3}:1", f"st:p:{Q3}:0:0:0", "st:p:2026-Q5:0:0", "st:p:3000:0:0", "st:p:x:0:0",
+                  f"st:t:{Q3}:999999:0", f"st:a:{Q3}:99:0", f"st:g:{Q3}:999999:0", "st", "st:",
+                  "st:c:2026-H3:0:0",
+                  f"st:g:{Q3}:1.5:0", f"st:g:{Q3}:１:0"]
+        assert await press_all(stub, COMMUNE_FOCAL, summary, forged) == [CHANGED] * len(forged)
+        assert await press_all(stub, COMMUNE_FOCAL, summary, [f"st:g:{Q3}:{other}:0"]) == ["Not allowed."]
+        # A page past the last (the list got shorter since): the last page, no error.
+        stub.send_text(leader, f"/status {Q3}")
+        mine = await stub.await_message(PROVINCE_LEADER, contains="Plan status")
+        stub.press_button(leader, mine, f"st:a:{Q3}:1:999999", forged=True)
+        page = await stub.await_for(lambda: _edited(stub, mine, "Axis 1."))
+        assert page.button_datas()[-1] == f"st:p:{Q3}:0:0"
+    assert admin_alerts(stub) == []
 
 
 def _q3_bounds() -> tuple[Any, Any]:

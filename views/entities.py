@@ -10,9 +10,10 @@ without an HTML form are kept as plain text.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from telegram import MessageEntity
 
@@ -32,7 +33,7 @@ _VERBATIM = (MessageEntity.CODE, MessageEntity.PRE)  # nothing else is formatted
 
 @dataclass(frozen=True)
 class _Span:
-    start: int  # UTF-16 code units, as Telegram counts offsets
+    start: int  # characters of the text (Telegram's UTF-16 offsets converted)
     end: int
     order: int  # position in the message's entity list (ties: the earlier one is outer)
     opening: str
@@ -65,15 +66,19 @@ def entities_html(text: str | None, entities: Sequence[MessageEntity] | None) ->
     """``text`` with ``entities`` as Telegram HTML (escaped, balanced, attributes quoted)."""
     if not text:
         return ""
-    units = text.encode("utf-16-le")
-    size = len(units) // 2
+    starts = list(accumulate((2 if ord(char) > 0xFFFF else 1 for char in text), initial=0))[:-1]
+
+    def index(offset: int) -> int:
+        """The character at a UTF-16 offset (one inside a surrogate pair: the next character)."""
+        return bisect_left(starts, offset)
+
     spans = []
     for order, entity in enumerate(entities or ()):
         tags = _tags(entity)
-        start, end = max(0, entity.offset), min(size, entity.offset + entity.length)
+        start, end = index(max(0, entity.offset)), index(entity.offset + entity.length)
         if tags is not None and start < end:
             spans.append(_Span(start, end, order, *tags, entity.type in _VERBATIM))
-    cuts = sorted({0, size, *(s.start for s in spans), *(s.end for s in spans)})
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
     out: list[str] = []
     open_spans: list[_Span] = []
     for left, right in pairwise(cuts):
@@ -84,7 +89,7 @@ def entities_html(text: str | None, entities: Sequence[MessageEntity] | None) ->
         out.extend(span.closing for span in reversed(open_spans[keep:]))
         out.extend(span.opening for span in wanted[keep:])
         open_spans = wanted
-        out.append(esc(units[left * 2:right * 2].decode("utf-16-le", errors="replace")))
+        out.append(esc(text[left:right]))
     out.extend(span.closing for span in reversed(open_spans))
     return "".join(out)
 

@@ -70,7 +70,8 @@ def admins_only_list() -> Screen:
 def chosen(choice: Chosen, bot_username: str | None) -> Screen:
     """The next question after a /group button, or the registration."""
     if choice.outcome == "classes":
-        rows = [[InlineKeyboardButton(clip(name, 60), callback_data=GroupClass(class_id).pack())]
+        rows = [[InlineKeyboardButton(clip(name, 60).strip() or "…",
+                                      callback_data=GroupClass(class_id).pack())]
                 for class_id, name in choice.classes]
         return Screen(_("Which agency class?"), InlineKeyboardMarkup(rows))
     if choice.outcome == "agency_hint":

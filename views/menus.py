@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import BotCommand
 
+from domain.access import Action, Actor, allows
 from views.i18n import N_, SUPPORTED, gettext, use_locale
 
 # (command, description) in menu order; descriptions are translated when the menu is set.
@@ -26,22 +27,28 @@ MENU: tuple[tuple[str, str], ...] = (
 )
 
 
-FOCAL, COORD, LEADER, ADMIN = "focal_point", "coordinator", "leader", "admin"
-MEMBERS = frozenset({FOCAL, COORD, LEADER, ADMIN})
-# Who each command is for (/help lists only these); commands not listed are for everyone.
-AUDIENCE: dict[str, frozenset[str]] = {
-    "tasks": MEMBERS, "report": frozenset({FOCAL, ADMIN}), "review": frozenset({COORD, LEADER, ADMIN}),
-    "cancel": MEMBERS, "invite": frozenset({ADMIN}), "members": frozenset({ADMIN}),
-    "event": frozenset({COORD, ADMIN}), "status": MEMBERS, "chart": MEMBERS,
-    "export": frozenset({LEADER, COORD, ADMIN}), "broadcast": frozenset({COORD, ADMIN}),
-    "group": frozenset({ADMIN}), "groups": frozenset({ADMIN}),
+# What each command does in the access policy's terms (/help lists a command only to those the
+# policy lets do it); None: any registered member; commands not listed are for everyone.
+ACTIONS: dict[str, Action | None] = {
+    "tasks": None, "report": Action.REPORT, "review": Action.VIEW_REVIEWS, "cancel": None,
+    "invite": Action.INVITE, "members": Action.MANAGE_MEMBERS, "event": Action.RECORD_EVENT,
+    "status": Action.STATUS, "chart": Action.STATUS, "export": Action.EXPORT,
+    "broadcast": Action.BROADCAST, "group": Action.MANAGE_GROUPS, "groups": Action.MANAGE_GROUPS,
 }
 
 
 def commands_for(role: str | None) -> list[tuple[str, str]]:
     """(command, untranslated description) pairs a member with ``role`` may use."""
-    return [(name, description) for name, description in MENU
-            if name not in AUDIENCE or (role is not None and role in AUDIENCE[name])]
+    # Someone active with this role and an agency: what the policy allows by role alone.
+    member = Actor(0, member_id=0, role=role, agency_id=0, active=True) if role else None
+
+    def may(name: str) -> bool:
+        if name not in ACTIONS:
+            return True
+        action = ACTIONS[name]
+        return member is not None and (action is None or allows(member, action))
+
+    return [(name, description) for name, description in MENU if may(name)]
 
 
 def menu_for(language: str) -> list[BotCommand]:

@@ -8,7 +8,7 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from views.html import esc
+from views.html import clip, esc
 from views.i18n import format_date, ngettext, use_locale
 from views.i18n import gettext as _
 
@@ -96,10 +96,10 @@ def render_unreachable_notice(*, member_name: str, agency: str, language: str) -
     with use_locale(language):
         return _("⚠️ {name} ({agency}) can no longer be reached: they blocked the bot or left "
                  "Telegram. Reminders for their agency need another focal point.").format(
-            name=esc(member_name), agency=esc(agency))
+            name=esc(clip(member_name, 100)), agency=esc(clip(agency, 200)))
 
 
 def render_review_notice(*, code: str, agency: str, language: str) -> str:
     with use_locale(language):
         return _("📝 New report to verify: <b>{code}</b> from {agency}. Send /review to open the "
-                 "queue.").format(code=esc(code), agency=esc(agency))
+                 "queue.").format(code=esc(clip(code, 20)), agency=esc(clip(agency, 200)))

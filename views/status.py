@@ -45,6 +45,11 @@ def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data.pack())
 
 
+def label(text: str, width: int) -> str:
+    """A name as a button's text: one line, clipped, never empty (Telegram refuses that)."""
+    return clip(text, width).strip() or "…"
+
+
 def scope_label(viewer: Viewer) -> str:
     if viewer.scope.everything:
         return _("whole province")
@@ -63,7 +68,7 @@ def summary_screen(summary: Summary, today: date) -> Screen:
     axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number))
             for a in rollup.axes if a.counts.owed]
     rows = _rows(axes, 3)
-    rows += [[button("⏰ " + clip(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
+    rows += [[button("⏰ " + label(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
     rows.append([button(_("📈 Chart"), StatusChart(key))])
     rows.append(_nav_row(rollup.period, today))
     return Screen(text, InlineKeyboardMarkup(rows))
@@ -100,7 +105,7 @@ def axis_screen(page: AxisPage, page_no: int) -> Screen:
         n=page.number, name=esc(clip(axis_name(page.number, page.name), 200)),
         period=esc(period_label(rollup.period))),
         _("Scope: {scope}").format(scope=esc(clip(scope_label(page.viewer), 300))), ""]
-    buttons = [button(clip(t.code, 20), StatusTask(key, t.task_id))
+    buttons = [button(label(t.code, 20), StatusTask(key, t.task_id))
                for t in tasks[first:first + len(shown)] if t.counts.owed]
     rows = _rows(buttons, 4) + _page_nav(lambda n: StatusAxis(key, page.number, n), page_no, len(pages),
                                          StatusSummary(key))
@@ -118,7 +123,7 @@ def task_screen(page: TaskPage, page_no: int) -> Screen:
                 period=esc(period_label(page.period)), done=done, owed=len(page.agencies)), ""]
     if not page.agencies:
         shown = [_("Nothing is due in this period for your scope.")]
-    buttons = [button(clip(a.name, 30), StatusAgency(key, a.agency_id))
+    buttons = [button(label(a.name, 30), StatusAgency(key, a.agency_id))
                for a in page.agencies[first:first + len(shown)]]
     back = StatusAxis(key, page.axis_number)
     rows = _rows(buttons, 2) + _page_nav(lambda n: StatusTask(key, page.task_id, n), page_no,
@@ -167,10 +172,13 @@ def _page_nav(turn: Callable[[int], CallbackData], page_no: int, pages: int,
 def chart_screen(summary: Summary) -> Screen:
     """The completion chart as a photo (no message besides it)."""
     png = render_chart(chart_data(summary.rollup))
+    return Screen("", files=[Attachment("photo", "status.png", png, caption=chart_caption(summary))])
+
+
+def chart_caption(summary: Summary) -> str:
     caption = _("Completion by axis and by agency level — {period} ({scope})").format(
         period=esc(period_label(summary.rollup.period)), scope=esc(clip(scope_label(summary.viewer), 300)))
-    return Screen("", files=[Attachment("photo", "status.png", png,
-                                        caption=clip_html(caption, MessageLimit.CAPTION_LENGTH))])
+    return clip_html(caption, MessageLimit.CAPTION_LENGTH)
 
 
 # --- refusals -----------------------------------------------------------------------------

@@ -115,14 +115,18 @@ class UserActions(abc.ABC):
         chat: Chat | int | None = None,
         *,
         reply_to: MessageRef | None = None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The user sends ``text``; a leading ``/command`` gets a ``bot_command`` entity."""
+        """The user sends ``text``; a leading ``/command`` gets a ``bot_command`` entity.
+        ``entities``: formatting as a Telegram client sends it (Bot API MessageEntity dicts)."""
         sender, target = self._sender_and_chat(user, chat)
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0] if text.strip() else text
             length = len(command.encode("utf-16-le")) // 2
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if entities:
+            content["entities"] = [*content.get("entities", []), *entities]
         if reply_to is not None:
             content["reply_to_message"] = self._message_dict(reply_to)
         return self._queue_message(target, sender, content)
