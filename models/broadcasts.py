@@ -8,7 +8,9 @@ inserts nothing.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +42,7 @@ MAX_TEXT = 4096  # UTF-16 code units, as Telegram counts
 MAX_CAPTION = 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 OPEN = (BroadcastStatus.CONFIRMED.value, BroadcastStatus.SENDING.value)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def utf16_len(text: str) -> int:
@@ -100,9 +103,14 @@ def content_problem(text_html: str, *, has_document: bool, file_size: int | None
         if file_size is not None and file_size > MAX_DOCUMENT_BYTES:
             return "too_big"
         return "caption_too_long" if utf16_len(text_html) > MAX_CAPTION else None
-    if not text_html.strip():
+    if not _visible(text_html).strip():  # Telegram refuses a message with nothing to show
         return "empty"
     return "too_long" if utf16_len(text_html) > MAX_TEXT else None
+
+
+def _visible(text_html: str) -> str:
+    """The text a reader sees (tags dropped, entities decoded)."""
+    return html.unescape(_TAG.sub("", text_html))
 
 
 def set_content(draft: Broadcast, text_html: str, *, file_id: str | None = None,

@@ -14,6 +14,9 @@ from models.tables import Agency, Chat, Delivery, Member
 
 def test_content_limits() -> None:
     assert broadcasts.content_problem("  ", has_document=False, file_size=None) == "empty"
+    # formatting around nothing is nothing to Telegram
+    assert broadcasts.content_problem("<b> </b><i>\n</i>", has_document=False, file_size=None) == "empty"
+    assert broadcasts.content_problem("<b>&amp;</b>", has_document=False, file_size=None) is None
     assert broadcasts.content_problem("a" * 4096, has_document=False, file_size=None) is None
     assert broadcasts.content_problem("a" * 4097, has_document=False, file_size=None) == "too_long"
     # escaping counts: 1,000 "&" are 5,000 characters of HTML
