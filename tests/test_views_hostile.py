@@ -1,4 +1,6 @@
-"""Every view in views/, rendered with hostile data (names of 4,096+ characters, ``&``, ``<``,
+"""The views of views/ (status, chart captions, export, groups, broadcasts and their entities,
+/event, reminders and notices, refusals, menus; the reporting views are rewritten on another
+branch and join this file when it lands), rendered with hostile data (names of 4,096+ characters, ``&``, ``<``,
 quotes, emoji, right-to-left and zero-width characters, controls), in both languages, gives what
 Telegram accepts: HTML it parses with only its own tags (tests/stub_botapi/html_check.py), at
 most 4,096 UTF-16 units of text per message and 1,024 per caption, a non-empty text, and at most
@@ -7,7 +9,7 @@ most 4,096 UTF-16 units of text per message and 1,024 per caption, a non-empty t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, given, settings
@@ -21,17 +23,15 @@ from models import broadcasts as bc
 from models.events import Choice, EventError, Recorded, Typed
 from models.export import ExportData
 from models.groups import Chosen, GroupLine, Started
-from models.items import ItemRow
 from models.rollup import COUNT_FIELDS, AgencyLine, AxisLine, Counts, ItemLine, Rollup, TaskLine
 from models.status import AgencyPage, AxisPage, Summary, TaskPage, Viewer
-from models.tables import ItemState, Report, ReportDraft
+from models.tables import ItemState
 from tests.stub_botapi.html_check import parse_html, utf16_len
 from views import broadcasts as broadcast_views
 from views import events as event_views
 from views import export as export_views
 from views import groups as group_views
 from views import refusals
-from views import reports as report_views
 from views import status as status_views
 from views.entities import entities_html
 from views.i18n import use_locale
@@ -302,30 +302,7 @@ def test_event_screens(tasks: list[tuple[int, str, str]], choice: Choice, error:
         in_language(language, screen)
 
 
-# --- reports and reminders (views/reports.py, views/reminders.py) ---------------------------------
-
-ROWS = st.builds(ItemRow, IDS, TEXT, TEXT, st.sampled_from(["2026-Q4", "2026-H2", "2026", "ev-12"]), DAYS,
-                 STATES, st.one_of(st.none(), st.integers(0, 99)), st.integers(0, 50))
-STEPS = st.sampled_from(["state", "percent", "reason", "note", "evidence", "review", "other"])
-
-
-@HYPOTHESIS
-@given(few(ROWS, 20), ROWS, STEPS, TEXT, TEXT, TEXT, LANGUAGES)
-def test_report_screens(rows: list[ItemRow], row: ItemRow, step: str, note: str, number: str, author: str,
-                        language: str) -> None:
-    draft = ReportDraft(id=7, member_id=1, item_id=row.item_id, step=step, state="done", note=note[:2000],
-                        document_number=number[:64], updated_at=datetime(2026, 11, 16, tzinfo=UTC))
-    report = Report(id=3, item_id=row.item_id, version=2, member_id=1, state="done", note=note[:2000],
-                    document_number=number[:64], review_reason=note[:500])
-    in_language(language, lambda: report_views.pick_item_screen(rows, TODAY))
-    in_language(language, lambda: report_views.draft_screen(draft, row, TODAY))
-    in_language(language, lambda: report_views.draft_elsewhere_screen(draft, row, row.item_id + 1))
-    in_language(language, lambda: "\n".join(report_views.report_card(report, row, author, author, [], TODAY)))
-    in_language(language, lambda: report_views.returned_notice(row, note[:500])[0])
-    with use_locale(language):
-        check_markup(report_views.returned_notice(row, note)[1])
-        check_markup(report_views.review_buttons(report))
-
+# --- reminders and notices (views/reminders.py) -----------------------------------------------------
 
 REMINDER_LINES = few(st.builds(ReminderLine, IDS, TEXT, TEXT, TEXT, DAYS), 30)
 
