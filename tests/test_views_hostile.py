@@ -1,10 +1,10 @@
 """The views of views/ (status, chart captions, export, groups, broadcasts and their entities,
 /event, reminders and notices, refusals, menus; the reporting views are rewritten on another
-branch and join this file when it lands), rendered with hostile data (names of 4,096+ characters, ``&``, ``<``,
-quotes, emoji, right-to-left and zero-width characters, controls), in both languages, gives what
-Telegram accepts: HTML it parses with only its own tags (tests/stub_botapi/html_check.py), at
-most 4,096 UTF-16 units of text per message and 1,024 per caption, a non-empty text, and at most
-64 bytes of callback data per button."""
+branch and join this file when it lands), rendered with hostile data (names of 4,096+
+characters, ``&``, ``<``, quotes, emoji, right-to-left and zero-width characters, controls), in
+both languages, give what Telegram accepts: HTML it parses with only its own tags
+(tests/stub_botapi/html_check.py), at most 4,096 UTF-16 units of text per message and 1,024 per
+caption, a non-empty text, and at most 64 bytes of callback data per button."""
 
 from __future__ import annotations
 
