@@ -24,10 +24,10 @@ from telegram.ext import (
 )
 
 from domain.access import NotAllowed
-from handlers.common import answer, is_private, private_only, send, show
+from handlers.common import answer, is_private, private_only, send, show, wake_dispatcher
 from models import broadcasts
 from models.db import run_sync
-from scheduler import broadcast_progress, jobs
+from scheduler import broadcast_progress
 from scheduler.context import BotContext
 from views import broadcasts as views
 from views import refusals
@@ -173,11 +173,6 @@ async def _send(update: Update, context: BotContext, broadcast_id: int) -> None:
     await show(update, context, views.confirmed_screen(done.outcome, broadcast_id, done.recipients))
     if done.outcome == "queued":
         wake_dispatcher(context)
-
-
-def wake_dispatcher(context: BotContext) -> None:
-    if context.job_queue is not None:
-        jobs.wake_soon(context.job_queue)
 
 
 async def redirect(update: Update, context: BotContext) -> None:

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from telegram import CallbackQuery, InputFile, Message, Update
 from telegram.constants import CallbackQueryLimit, ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest
 
 from models import reports as svc
 from models.types import utcnow
+from scheduler import jobs
 from scheduler.context import BotContext
 from views import reports as report_views
 from views.html import clip
@@ -58,11 +59,16 @@ async def show(update: Update, context: BotContext, screen: Screen) -> None:
             await _edit_or_send(query, context, screen)
     elif chat is not None and screen.text:  # no text: the files were the answer
         await chat.send_message(screen.text, reply_markup=screen.markup)
-    for chat_id, text, markup in screen.notices:
-        try:
-            await context.bot.send_message(chat_id, text, reply_markup=markup)
-        except (Forbidden, BadRequest) as exc:
-            log.warning("could not notify %s: %s", chat_id, exc)
+    if screen.queued:
+        wake_dispatcher(context)
+
+
+def wake_dispatcher(context: BotContext) -> None:
+    """Rows were queued on the ledger for now (notices, a broadcast): run the dispatcher soon,
+    if this process runs one (its clock is started); otherwise the next tick sends them."""
+    queue = context.job_queue
+    if queue is not None and queue.get_jobs_by_name(jobs.TICK):
+        jobs.wake_soon(queue)
 
 
 async def send(context: BotContext, chat_id: int, screen: Screen) -> Message | None:

@@ -22,7 +22,7 @@ from models import reports as svc
 from models.db import run_sync, session_scope
 from models.items import item_row, reportable_items
 from models.members import active_member
-from models.tables import Member, ReportDraft
+from models.tables import Member, ReportDraft, ReviewState
 from models.types import utcnow
 from scheduler.context import BotContext
 from views import reports as report_views
@@ -148,7 +148,10 @@ def _submit(context: BotContext, member_id: int, draft_id: int, now: datetime,
     with session_scope(context.engine) as session:
         row = item_row(session, result.item.id or 0)
     assert row is not None
-    return report_views.sent_screen(result, row)
+    screen = report_views.sent_screen(result, row)
+    # A done report queued "new report to verify" notices for the coordinators.
+    screen.queued = result.report.review_state == ReviewState.PENDING.value
+    return screen
 
 
 def _text(context: BotContext, user_id: int, text: str) -> Screen | None:

@@ -22,7 +22,7 @@ from scheduler.context import BotContext
 from views import reports as report_views
 from views.html import esc
 from views.i18n import gettext as _
-from views.i18n import ngettext, use_locale
+from views.i18n import ngettext
 from views.reports import button
 from views.screen import Attachment, Screen
 
@@ -107,22 +107,23 @@ def _after(text: str, left: int) -> Screen:
 
 def typed_reason(session: Session, member: Member, text: str, now: datetime,
                  context: BotContext) -> Screen:
-    """The coordinator's reason after tapping Return: send the report back, tell the agency."""
+    """The coordinator's reason after tapping Return: send the report back. The agency's focal
+    points get a notice through the ledger (in their language, retried, not in quiet hours)."""
     report = svc.return_from_draft(session, member, text, now=now, timeout=timeout(context))
     row = item_row(session, report.item_id)
     item = session.get(Item, report.item_id)
     assert row is not None and item is not None
-    notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = []
-    for fp in svc.focal_points(session, item.agency_id):
-        # In the focal point's language, not the coordinator's.
-        with use_locale(fp.language or context.config.default_language):
-            notices.append((fp.telegram_user_id, *report_views.returned_notice(row, report.review_reason)))
+    told = len(svc.focal_points(session, item.agency_id))
     left = len(svc.review_queue(session, member))
     screen = _after(_("↩️ Returned: {item}. Reason: <i>{reason}</i>").format(
         item=report_views.item_heading(row), reason=esc(report.review_reason)), left)
-    screen.text += "\n" + ngettext("{n} focal point was told.", "{n} focal points were told.",
-                                   len(notices)).format(n=len(notices))
-    screen.notices = notices
+    if told:
+        screen.text += "\n" + ngettext("A notice is on its way to {n} focal point of the agency.",
+                                       "A notice is on its way to {n} focal points of the agency.",
+                                       told).format(n=told)
+    else:
+        screen.text += "\n" + _("Nobody is told: the agency has no focal point who can be reached.")
+    screen.queued = told > 0
     return screen
 
 

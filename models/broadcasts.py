@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, allows, require
+from models import ledger
 from models.db import insert_ignore, session_scope
 from models.groups import GROUP_TYPES, find_agency_or_class
 from models.tables import (
@@ -31,13 +31,12 @@ from models.tables import (
     BroadcastStatus,
     Chat,
     ChatPurpose,
-    Delivery,
     DeliveryState,
     Member,
 )
 from models.types import utcnow
 
-KIND = "broadcast"
+KIND = ledger.BROADCAST
 MAX_TEXT = 4096  # UTF-16 code units, as Telegram counts
 MAX_CAPTION = 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -243,12 +242,11 @@ def confirm(session: Session, broadcast_id: int, telegram_user_id: int, *, progr
                 progress_message_id=progress_message_id, progress_at=now, progress_shown=""))
     if flipped.rowcount != 1:  # type: ignore[attr-defined]
         return Confirmed("already", draft.recipients)
-    rows = [{"key": f"bc:{broadcast_id}:{r.chat_id}", "kind": KIND, "chat_id": r.chat_id,
-             "member_id": r.member_id, "ref_id": broadcast_id, "slot_at": now,
-             "next_attempt_at": now, "state": DeliveryState.PENDING.value, "attempts": 0,
-             "offset_days": 0, "slot_kind": "", "audience": "group" if r.member_id is None else "member",
-             "last_error": "", "created_at": now} for r in audience.recipients]
-    insert_ignore(session, Delivery, rows, ("key",))
+    ledger.plan(session, [
+        ledger.new_row(key=f"bc:{broadcast_id}:{r.chat_id}", kind=KIND, chat_id=r.chat_id,
+                       member_id=r.member_id, ref_id=broadcast_id, at=now, now=now,
+                       audience="group" if r.member_id is None else "member")
+        for r in audience.recipients])
     session.expire(draft)
     return Confirmed("queued", len(audience.recipients))
 
@@ -279,20 +277,15 @@ class Progress:
 
 
 def progress(session: Session, broadcast_id: int) -> Progress:
-    mine = (col(Delivery.kind) == KIND, col(Delivery.ref_id) == broadcast_id)
-    counts: Counter[str] = Counter(dict(session.exec(
-        select(Delivery.state, func.count()).where(*mine).group_by(col(Delivery.state))).all()))
-    reasons = session.exec(
-        select(Delivery.last_error, func.count()).where(
-            *mine, col(Delivery.state).in_((DeliveryState.FAILED.value, DeliveryState.BLOCKED.value)))
-        .group_by(col(Delivery.last_error)).order_by(func.count().desc())).all()
+    counts = ledger.states_of(session, KIND, broadcast_id)
+    reasons = ledger.failure_reasons(session, KIND, broadcast_id)
     acks = session.exec(select(func.count()).select_from(BroadcastAck)
                         .where(BroadcastAck.broadcast_id == broadcast_id)).one()
     return Progress(total=sum(counts.values()),
                     pending=counts[DeliveryState.PENDING.value] + counts[DeliveryState.SENDING.value],
                     sent=counts[DeliveryState.SENT.value], failed=counts[DeliveryState.FAILED.value],
                     blocked=counts[DeliveryState.BLOCKED.value], skipped=counts[DeliveryState.SKIPPED.value],
-                    reasons=[(r or "?", n) for r, n in reasons], acks=int(acks))
+                    reasons=reasons, acks=int(acks))
 
 
 def open_broadcasts(session: Session) -> list[Broadcast]:
@@ -314,12 +307,7 @@ def take_progress_turn(session: Session, broadcast_id: int, now: datetime, min_g
 def requeue_failed(session: Session, broadcast_id: int, now: datetime | None = None) -> int:
     """Give the failed rows another go (blocked ones stay: those people blocked the bot)."""
     now = now or utcnow()
-    result = session.execute(update(Delivery).where(
-        col(Delivery.kind) == KIND, col(Delivery.ref_id) == broadcast_id,
-        col(Delivery.state) == DeliveryState.FAILED.value)
-        .values(state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=now, last_error="",
-                claimed_by=None))
-    count = int(result.rowcount)  # type: ignore[attr-defined]
+    count = ledger.requeue_failed(session, KIND, broadcast_id, now)
     if count:
         session.execute(update(Broadcast).where(col(Broadcast.id) == broadcast_id)
                         .values(status=BroadcastStatus.SENDING.value, finished_at=None,
@@ -376,27 +364,6 @@ class Copy:
     document_file_id: str | None
     ack: bool
     language: str
-
-
-def copies(session: Session, rows: list[Delivery], default_language: str) -> list[Copy]:
-    """The copies behind claimed ledger rows: the recipient's language is the member's, else
-    the group's, else the default."""
-    broadcasts = {b.id: b for b in session.exec(
-        select(Broadcast).where(col(Broadcast.id).in_({r.ref_id for r in rows})))}
-    members = {m.id: m for m in session.exec(
-        select(Member).where(col(Member.id).in_({r.member_id for r in rows if r.member_id})))}
-    chats = {c.telegram_chat_id: c for c in session.exec(
-        select(Chat).where(col(Chat.telegram_chat_id).in_({r.chat_id for r in rows if r.chat_id < 0})))}
-    out = []
-    for row in rows:
-        broadcast = broadcasts.get(row.ref_id)
-        if broadcast is None or broadcast.id is None or row.id is None:
-            continue
-        member, chat = members.get(row.member_id), chats.get(row.chat_id)
-        language = (member.language if member else chat.language if chat else None) or default_language
-        out.append(Copy(row.chat_id, row.id, row.member_id, broadcast.id, broadcast.text,
-                        broadcast.document_file_id, broadcast.ack_enabled, language))
-    return out
 
 
 # --- services for the bot (each its own transaction; a handler runs one) --------------------

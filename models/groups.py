@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, require
 from domain.collation import vi_key
+from models import ledger
 from models.db import session_scope
 from models.tables import (
     Agency,
@@ -22,8 +23,6 @@ from models.tables import (
     AuditLog,
     Chat,
     ChatPurpose,
-    Delivery,
-    DeliveryState,
 )
 
 GROUP_TYPES = ("group", "supergroup")
@@ -88,9 +87,7 @@ def set_can_post(session: Session, chat_id: int, can_post: bool, *, reason: str,
 
 def _drop_pending(session: Session, chat_id: int, reason: str) -> None:
     """Queued messages to a chat we cannot post in would fail the same way: settle them."""
-    session.execute(update(Delivery).where(
-        col(Delivery.chat_id) == chat_id, col(Delivery.state) == DeliveryState.PENDING.value)
-        .values(state=DeliveryState.FAILED.value, last_error=reason[:500]))
+    ledger.fail_pending_for_chat(session, chat_id, reason)
 
 
 def migrate(session: Session, old_id: int, new_id: int, *, actor: str) -> Chat | None:
@@ -106,10 +103,7 @@ def migrate(session: Session, old_id: int, new_id: int, *, actor: str) -> Chat |
         session.delete(newer)
         session.flush()
     chat.telegram_chat_id, chat.type = new_id, "supergroup"
-    session.execute(update(Delivery).where(
-        col(Delivery.chat_id) == old_id,
-        col(Delivery.state).in_((DeliveryState.PENDING.value, DeliveryState.SENDING.value)))
-        .values(chat_id=new_id))
+    ledger.move_chat(session, old_id, new_id)
     audit(session, actor, "group.migrated", new_id, old_chat_id=old_id)
     session.flush()
     return chat

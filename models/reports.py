@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.ledger import queue_review_notices
+from models.ledger import queue_returned_notices, queue_review_notices
 from models.tables import (
     Evidence,
     Item,
@@ -556,7 +556,8 @@ def start_return(session: Session, member: Member, report_id: int, version: int,
 
 def return_report(session: Session, member: Member, report_id: int, version: int, reason: str, *,
                   now: datetime) -> Report:
-    """Send the report back with ``reason``; the agency's focal points must resubmit."""
+    """Send the report back with ``reason``; the agency's focal points must resubmit. Their
+    notice is queued on the ledger (sent by the dispatcher, in each one's language)."""
     reason = _check_text(reason, required=True)
     report, item = _reviewable(session, member, report_id, version)
     report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.RETURNED.value, member.id, now
@@ -564,6 +565,10 @@ def return_report(session: Session, member: Member, report_id: int, version: int
     item.state, item.state_changed_at = ItemState.RETURNED.value, now
     session.add_all([report, item])
     session.flush()
+    assert report.id is not None
+    # In the same transaction: the return and the notices to the agency stand or fall together.
+    queue_returned_notices(session, report_id=report.id, recipients=focal_points(session, item.agency_id),
+                           now=now)
     return report
 
 

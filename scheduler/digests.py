@@ -22,10 +22,11 @@ from sqlmodel import Session, col, select
 from domain.access import EVERYTHING, Scope
 from domain.periods import QUARTER, period_containing
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
+from models import ledger
 from models.db import insert_ignore, session_scope
 from models.registry import current_plan
 from models.rollup import Rollup, compute_rollup, parse_period, scope_for
-from models.tables import Agency, Chat, ChatPurpose, Delivery, DeliveryState, Digest, Member, MemberRole
+from models.tables import Agency, Chat, ChatPurpose, Digest, Member, MemberRole
 from models.types import utcnow
 from scheduler.context import BotConfig
 from views.html import esc
@@ -34,7 +35,7 @@ from views.i18n import gettext as _
 from views.labels import axis_name
 from views.rollup import bar, changes_lines, counts_lines, period_label
 
-DIGEST = "digest"
+DIGEST = ledger.DIGEST
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,7 @@ def plan_digests(session: Session, now: datetime, rules: ScheduleRules, weekday:
     people = recipients(session)
     added = 0
     for slot in slots:
-        keys = {delivery_key(slot, r.chat_id) for r in people}
-        known = set(session.exec(select(Delivery.key).where(col(Delivery.key).in_(keys))))
+        known = ledger.known_keys(session, (delivery_key(slot, r.chat_id) for r in people))
         todo = [r for r in people if delivery_key(slot, r.chat_id) not in known]
         if not todo:
             continue
@@ -123,13 +123,10 @@ def plan_digests(session: Session, now: datetime, rules: ScheduleRules, weekday:
         for scope in {r.scope for r in todo}:
             snapshot = compute_rollup(session, plan, period, today, scope).as_dict()
             digests[scope.key] = _digest_id(session, slot, scope, snapshot)
-        rows = [{"key": delivery_key(slot, r.chat_id), "kind": DIGEST, "chat_id": r.chat_id,
-                 "member_id": r.member_id, "ref_id": digests[r.scope.key], "slot_at": slot.at,
-                 "slot_kind": slot.name[:16], "offset_days": 0, "audience": "leader",
-                 "state": DeliveryState.PENDING.value, "attempts": 0, "next_attempt_at": slot.at,
-                 "last_error": "", "created_at": now} for r in todo]
-        insert_ignore(session, Delivery, rows, ("key",))
-        added += len(rows)
+        added += ledger.plan(session, [
+            ledger.new_row(key=delivery_key(slot, r.chat_id), kind=DIGEST, chat_id=r.chat_id,
+                           member_id=r.member_id, ref_id=digests[r.scope.key], at=slot.at, now=now,
+                           detail=slot.name, audience="leader") for r in todo])
     return added
 
 
@@ -150,7 +147,7 @@ def plan_digests_now(engine: Engine, config: BotConfig, now: datetime | None = N
         return plan_digests(session, now or utcnow(), config.rules, config.digest_weekday, config.digest_at)
 
 
-# --- rendering (called by the dispatcher inside its claim transaction) ---------------------
+# --- rendering (by the dispatcher once the claim is committed, no locks held) ---------------
 
 def _scope_from_key(key: str) -> Scope:
     if key == "all":
@@ -159,16 +156,9 @@ def _scope_from_key(key: str) -> Scope:
     return Scope(int(ident), subtree=kind == "tree")
 
 
-def digest_language(session: Session, row: Delivery, member: Member | None, default: str) -> str:
-    if member is not None and member.language:
-        return member.language
-    chat = session.exec(select(Chat).where(Chat.telegram_chat_id == row.chat_id)).first()
-    return chat.language if chat is not None and chat.language else default
-
-
-def render_digest(session: Session, row: Delivery, language: str, tz: tzinfo) -> str | None:
-    """The digest's text in ``language``; None if its snapshot is gone."""
-    digest = session.get(Digest, row.ref_id) if row.ref_id else None
+def render_digest(session: Session, digest_id: int | None, language: str, tz: tzinfo) -> str | None:
+    """The text of digest ``digest_id`` in ``language``; None if its snapshot is gone."""
+    digest = session.get(Digest, digest_id) if digest_id else None
     plan = current_plan(session)
     if digest is None or plan is None or digest.id is None:
         return None

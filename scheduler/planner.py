@@ -13,16 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.calendar import WorkingCalendar
 from domain.rules import ScheduleRules
 from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, Slot, plan_slots
-from models.db import insert_ignore
+from models import ledger
 from models.tables import (
     OPEN_STATES,
-    Delivery,
     DeliveryState,
     Item,
     Member,
@@ -115,9 +113,7 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
         rows += _rows_for_item(item, slots, recipients, lo, hi)
     _drop_unplanned(session, [i.id for i in items if i.id is not None], {str(r["key"]) for r in rows},
                     lo, hi)
-    if not rows:
-        return 0
-    return insert_ignore(session, Delivery, rows, ("key",))
+    return ledger.plan(session, rows)
 
 
 # Reminders move onto working days: a "14 days before" slot can land ~10 days earlier still
@@ -137,13 +133,4 @@ def _drop_unplanned(session: Session, item_ids: list[int], wanted: set[str], lo:
                     hi: datetime) -> None:
     """Pending reminders in the window that the policy no longer plans (an admin added a day off,
     a member left) are skipped, so a moved reminder is not sent at its old time too."""
-    if not item_ids:
-        return
-    query = select(Delivery.id, Delivery.key).where(
-        col(Delivery.kind) == REMINDER, col(Delivery.state) == DeliveryState.PENDING.value,
-        col(Delivery.item_id).in_(item_ids), col(Delivery.slot_at) >= lo, col(Delivery.slot_at) <= hi)
-    stale = [row_id for row_id, key in session.exec(query) if key not in wanted]
-    if stale:
-        session.execute(update(Delivery).where(col(Delivery.id).in_(stale)).values(
-            state=DeliveryState.SKIPPED.value, last_error="no longer planned"))
-
+    ledger.skip_unplanned_reminders(session, item_ids=item_ids, wanted=wanted, since=lo, until=hi)

@@ -94,10 +94,10 @@ def test_changes_since_the_last_digest(bot_settings: Settings, engine: Engine, s
     with session_scope(engine) as session:
         row = session.exec(select(Delivery).where(
             Delivery.key == f"digest:2026-Q4:w2026-48:{LEADERS_GROUP}")).one()
-        text = render_digest(session, row, "en", VN)
+        text = render_digest(session, row.ref_id, "en", VN)
         first = session.exec(select(Delivery).where(
             Delivery.key == f"digest:2026-Q4:w2026-47:{LEADERS_GROUP}")).one()
-        first_text = render_digest(session, first, "en", VN)
+        first_text = render_digest(session, first.ref_id, "en", VN)
     assert text is not None and "Done: +4" in text and "Verified: +4" in text
     assert first_text is not None and "First digest for this period." in first_text
 

@@ -14,13 +14,17 @@ import telegram
 import time_machine
 from sqlalchemy import Engine
 from sqlmodel import select
+from telegram.constants import ParseMode
+from telegram.ext import Defaults, ExtBot
 
+from models import ledger
 from models.db import make_engine, session_scope
 from models.tables import Delivery, DeliveryState, Member
-from scheduler.dispatch import DispatchStats, _release, _send_one, claim, dispatch_due, still_mine
+from scheduler.dispatch import DispatchStats, Sender, claim, dispatch_due
 from scheduler.jobs import refresh_schedule
 from tests.conftest import load_plan916
-from tests.reminder_helpers import COORD, HALONG, SYT, TZ, add_member, ledger, local, populate_world, rules
+from tests.reminder_helpers import COORD, HALONG, SYT, TZ, add_member, local, populate_world, rules
+from tests.reminder_helpers import ledger as ledger_rows
 from tests.stub_botapi import StubBotApi
 
 SEND_AT = local(2027, 3, 24, 8, 30, 5)  # 7 days before Q1 2027 ends: SYT and Hạ Long owe
@@ -34,7 +38,9 @@ def stub() -> Iterator[StubBotApi]:
 
 @pytest.fixture
 async def bot(stub: StubBotApi) -> AsyncIterator[telegram.Bot]:
-    async with telegram.Bot(stub.token, base_url=stub.url + "/bot") as b:
+    """A bot like the application's: HTML by default (bot/app.py sets the same Defaults)."""
+    async with ExtBot(stub.token, base_url=stub.url + "/bot",
+                      defaults=Defaults(parse_mode=ParseMode.HTML)) as b:
         yield b
 
 
@@ -66,7 +72,7 @@ async def test_429_waits_retry_after_and_drops_nothing(world: Engine, stub: Stub
     assert stats.retried == 2 and stats.sent == 2
     assert sent_ok(stub) == {SYT: 1, HALONG: 1}
     assert [c.response_status for c in stub.calls("sendMessage")][:2] == [429, 429]
-    assert {(r.state, r.attempts) for r in ledger(world)} == {(DeliveryState.SENT.value, 1)}
+    assert {(r.state, r.attempts) for r in ledger_rows(world)} == {(DeliveryState.SENT.value, 1)}
 
 
 async def test_5xx_is_retried_with_backoff(world: Engine, stub: StubBotApi, bot: telegram.Bot) -> None:
@@ -74,17 +80,17 @@ async def test_5xx_is_retried_with_backoff(world: Engine, stub: StubBotApi, bot:
     stub.fail("sendMessage", 500, times=1, chat_id=SYT)
     stats = await dispatch(world, bot, SEND_AT)
     assert stats.sent == 1 and stats.retried == 1 and sent_ok(stub) == {HALONG: 1}
-    (row,) = [r for r in ledger(world) if r.chat_id == SYT]
+    (row,) = [r for r in ledger_rows(world) if r.chat_id == SYT]
     assert row.state == DeliveryState.PENDING.value and "Bad Gateway" in row.last_error
     assert row.next_attempt_at == SEND_AT + timedelta(seconds=5)
     await dispatch(world, bot, SEND_AT + timedelta(seconds=3), plan=False)  # not yet
     assert sent_ok(stub) == {HALONG: 1}
     await dispatch(world, bot, SEND_AT + timedelta(seconds=6), plan=False)  # 500: backs off longer
-    (row,) = [r for r in ledger(world) if r.chat_id == SYT]
+    (row,) = [r for r in ledger_rows(world) if r.chat_id == SYT]
     assert row.attempts == 2 and row.next_attempt_at == SEND_AT + timedelta(seconds=16)
     await dispatch(world, bot, SEND_AT + timedelta(seconds=17), plan=False)
     assert sent_ok(stub) == {HALONG: 1, SYT: 1}
-    assert [r.state for r in ledger(world)] == [DeliveryState.SENT.value] * 2
+    assert [r.state for r in ledger_rows(world)] == [DeliveryState.SENT.value] * 2
 
 
 async def test_403_marks_the_member_unreachable_and_tells_coordinators_once(
@@ -104,7 +110,7 @@ async def test_403_marks_the_member_unreachable_and_tells_coordinators_once(
         await dispatch(world, bot, local(2027, 3, 24 + days, 8, 30, 5))
     assert [c.ok for c in stub.calls("sendMessage") if c.chat_id == SYT] == [False]
     assert len([m for m in stub.sent_messages() if m.contains("can no longer be reached")]) == 2
-    blocked = [r for r in ledger(world) if r.chat_id == SYT]
+    blocked = [r for r in ledger_rows(world) if r.chat_id == SYT]
     assert [r.state for r in blocked] == [DeliveryState.BLOCKED.value]
 
 
@@ -113,7 +119,7 @@ async def test_400_fails_with_the_reason_and_is_not_retried(world: Engine, stub:
     stub.fail("sendMessage", 400, description="Bad Request: chat not found", chat_id=HALONG)
     stats = await dispatch(world, bot, SEND_AT)
     assert stats.failed == 1 and stats.sent == 1
-    (row,) = [r for r in ledger(world) if r.chat_id == HALONG]
+    (row,) = [r for r in ledger_rows(world) if r.chat_id == HALONG]
     assert row.state == DeliveryState.FAILED.value and "chat not found" in row.last_error.lower()
     await dispatch(world, bot, SEND_AT + timedelta(minutes=10))
     assert len(stub.calls("sendMessage")) == 2
@@ -123,7 +129,8 @@ async def test_reminder_html_is_accepted_by_telegram(world: Engine, stub: StubBo
                                                       bot: telegram.Bot) -> None:
     await dispatch(world, bot, SEND_AT)
     (message,) = stub.sent_messages(SYT)
-    assert message.parse_mode is None or message.parse_mode == "HTML"
+    assert message.parse_mode == "HTML" and message.raw_text is not None and "<b>" in message.raw_text
+    assert message.text is not None and "<b>" not in message.text  # parsed as HTML by the stub
     assert message.reply_markup is not None and "rp:" in str(message.reply_markup)
 
 
@@ -197,10 +204,14 @@ async def test_a_lapsed_claim_sends_nothing_and_gives_back_nothing(world: Engine
     with time_machine.travel(SEND_AT + r.lease + timedelta(seconds=1), tick=False):
         second = claim(world, datetime.now(TZ), r, "two", "en")  # takes the lapsed rows over
         assert {o.chat_id for o in second} == {SYT, HALONG}
-        assert not still_mine(world, first[0], datetime.now(TZ))
-        _release(world, first, datetime.now(TZ))  # the first claim's late give-back: a no-op
-        assert {row.claimed_by for row in ledger(world)} == {"two"}
+        now = datetime.now(TZ)
+        assert ledger.advance(world, None, first[0].held, now) is ledger.Renewal.LAPSED
+        ledger.give_back(world, [o.held for o in first], now)  # the first claim's late give-back: a no-op
+        assert {(row.state, row.claimed_by) for row in ledger_rows(world)} == {("sending", "two")}
         stats = DispatchStats()
+        sender = Sender(bot, world, stats)
         for out in first + second:
-            await _send_one(bot, world, out, stats)
+            await sender.send(out)
+        await sender.flush()
     assert stats.sent == 2 and sent_ok(stub) == {SYT: 1, HALONG: 1}
+    assert {row.state for row in ledger_rows(world)} == {DeliveryState.SENT.value}

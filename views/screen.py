@@ -29,6 +29,6 @@ class Screen:
     toast: str | None = None
     alert: bool = False
     new_message: bool = False  # send a new message even when answering a button
-    # Messages for other people: each is written to the delivery ledger by the caller's
-    # transaction, never sent from the handler (kept for views that still return them).
-    notices: list[tuple[int, str, InlineKeyboardMarkup | None]] = field(default_factory=list)
+    # Messages for other people never ride on a screen: they are delivery-ledger rows written
+    # in the caller's transaction; ``queued`` says some are due now (the dispatcher is woken).
+    queued: bool = False
