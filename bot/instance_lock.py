@@ -1,7 +1,8 @@
 """One process per SQLite file: a second `dondoc run` on the same file refuses to start.
 
 SQLite cannot give two processes the row locks the dispatcher relies on; PostgreSQL can, so
-there any number of instances may run."""
+there any number of instances may run. The lock file sits next to the database's real path
+(symlinks resolved), so every name of one file shares one lock."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ class InstanceLock:
         url = make_url(database_url)
         self.path: Path | None = None
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            self.path = Path(f"{url.database}.lock")
+            # The file itself, not the way to it: a symlink, a relative path or ".." reaching
+            # the same database must find the same lock.
+            self.path = Path(f"{Path(str(url.database)).resolve()}.lock")
         self._handle: IO[str] | None = None
 
     def acquire(self) -> None:
