@@ -18,11 +18,13 @@ from sqlmodel import Session, col, select
 
 from domain.collation import vi_key
 from domain.names import clean, name_key, split_list
+from domain.text import NulCharacter, normalize
 from models.tables import Agency, AgencyClass, AgencyClassMember, AgencyLevel, AuditLog
 
 AGENCY_COLUMNS = ("name", "code", "level", "parent", "classes", "aliases")
 CLASS_COLUMNS = ("name", "code", "open_set", "aliases")
 LEVELS = tuple(level.value for level in AgencyLevel)
+MAX_LENGTHS = {"name": 255, "code": 32}  # the columns' sizes (PostgreSQL enforces them)
 
 
 class AgencyFileError(ValueError):
@@ -78,10 +80,26 @@ def _read_csv(data: bytes, expected: Sequence[str], source: str) -> list[tuple[i
         )
     rows = []
     for row in reader:
-        values = {clean(k or ""): clean(v or "") for k, v in row.items() if k is not None}
+        values = {clean(k or ""): _cell(v, f"{source}, line {reader.line_num}")
+                  for k, v in row.items() if k is not None}
         if any(values.values()):
             rows.append((reader.line_num, values))
     return rows
+
+
+def _cell(value: str | None, where: str) -> str:
+    """One cell as stored: NUL refused (naming the line), control characters removed, NFC."""
+    try:
+        return clean(normalize(value or "", single_line=True, what="the cell"))
+    except NulCharacter as exc:
+        raise AgencyFileError(f"{where}: {exc}") from None
+
+
+def _check_lengths(where: str, **values: str) -> None:
+    for column, value in values.items():
+        if len(value) > MAX_LENGTHS[column]:
+            raise AgencyFileError(f"{where}: {column} has {len(value)} characters; "
+                                  f"at most {MAX_LENGTHS[column]}")
 
 
 def parse_agency_csv(data: bytes, *, source: str = "<csv>") -> list[AgencyRow]:
@@ -95,6 +113,7 @@ def parse_agency_csv(data: bytes, *, source: str = "<csv>") -> list[AgencyRow]:
         if level not in LEVELS:
             raise AgencyFileError(f"{where}: level {values['level']!r} is not one of {', '.join(LEVELS)}")
         code = values["code"].upper()
+        _check_lengths(where, name=values["name"], code=code)
         if code in codes:
             raise AgencyFileError(f"{where}: code {code} already used on line {codes[code]}")
         codes[code] = line
@@ -109,6 +128,7 @@ def parse_class_csv(data: bytes, *, source: str = "<csv>") -> list[ClassRow]:
     for line, values in _read_csv(data, CLASS_COLUMNS, source):
         if not values["name"] or not values["code"]:
             raise AgencyFileError(f"{source}, line {line}: name and code are required")
+        _check_lengths(f"{source}, line {line}", name=values["name"], code=values["code"])
         open_set = values["open_set"].lower() in ("yes", "true", "1", "có")
         rows.append(ClassRow(line, values["name"], values["code"].upper(), open_set,
                              tuple(split_list(values["aliases"]))))

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, allows, require
+from domain.text import normalize, scrub
 from models import ledger
 from models.db import insert_ignore, session_scope
 from models.groups import GROUP_TYPES, find_agency_or_class
@@ -97,9 +98,11 @@ def own_draft(session: Session, broadcast_id: int, telegram_user_id: int) -> Bro
 
 def content_problem(text_html: str, *, has_document: bool, file_size: int | None) -> str | None:
     """Why this content cannot be sent: ``empty``, ``too_long``, ``caption_too_long``,
-    ``too_big`` (document over 50 MB); None if it can."""
+    ``too_big`` (document over 50 MB); None if it can. Limits apply to the normalised text
+    (what :func:`set_content` stores); NUL raises :class:`domain.text.NulCharacter`."""
+    text_html = normalize(text_html, what="announcement")
     if has_document:
-        if file_size is not None and file_size > MAX_DOCUMENT_BYTES:
+        if file_size is not None and not 0 <= file_size <= MAX_DOCUMENT_BYTES:
             return "too_big"
         return "caption_too_long" if utf16_len(text_html) > MAX_CAPTION else None
     if not _visible(text_html).strip():  # Telegram refuses a message with nothing to show
@@ -114,8 +117,8 @@ def _visible(text_html: str) -> str:
 
 def set_content(draft: Broadcast, text_html: str, *, file_id: str | None = None,
                 file_name: str = "", file_size: int | None = None) -> None:
-    draft.text, draft.document_file_id = text_html, file_id
-    draft.document_name, draft.document_size = file_name[:255], file_size
+    draft.text, draft.document_file_id = normalize(text_html, what="announcement"), file_id
+    draft.document_name, draft.document_size = scrub(file_name)[:255], file_size
     draft.step = "audience"
 
 

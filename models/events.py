@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, allows, require
 from domain.periods import event_due
+from domain.text import normalize
 from models.db import session_scope
 from models.obligations import owing_agencies
 from models.registry import current_plan, find_task
@@ -95,7 +96,7 @@ def check_days_allowed(days_allowed: int) -> None:
 
 
 def _check_note(note: str) -> str:
-    note = note.strip()
+    note = normalize(note, what="note").strip()
     if len(note) > MAX_NOTE:
         raise EventError(f"the note is {len(note)} characters long; at most {MAX_NOTE} are kept")
     return note
@@ -209,7 +210,7 @@ def add_milestone(session: Session, *, plan: Plan, task_code: str, due_on: date,
     if task.cadence not in MILESTONE_CADENCES:
         raise EventError(f"task {task.code} has no milestones (its timeframe is {task.timeframe!r}); "
                          "milestones apply to tasks done 'per roadmap' or 'per master plan'")
-    target = target.strip()
+    target = normalize(target, what="target").strip()
     if len(target) > MAX_NOTE:
         raise EventError(f"the target is {len(target)} characters long; at most {MAX_NOTE} are kept")
     if due_on < plan.active_from:

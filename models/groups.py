@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, require
 from domain.collation import vi_key
+from domain.text import scrub
 from models import ledger
 from models.db import session_scope
 from models.tables import (
@@ -41,11 +42,12 @@ def chat_by_telegram_id(session: Session, chat_id: int) -> Chat | None:
 def bot_joined(session: Session, *, chat_id: int, title: str, chat_type: str, can_post: bool,
                actor: str) -> Chat:
     """The bot was added to (or came back into) a group: remember it, active."""
+    title = scrub(title)[:255]  # Telegram's title: cleaned, never refused
     chat = chat_by_telegram_id(session, chat_id)
     if chat is None:
-        chat = Chat(telegram_chat_id=chat_id, title=title[:255], type=chat_type)
+        chat = Chat(telegram_chat_id=chat_id, title=title, type=chat_type)
         session.add(chat)
-    chat.title, chat.type, chat.active, chat.can_post = title[:255], chat_type, True, can_post
+    chat.title, chat.type, chat.active, chat.can_post = title, chat_type, True, can_post
     audit(session, actor, "group.added", chat_id, title=title, can_post=can_post)
     session.flush()
     return chat
@@ -55,7 +57,7 @@ def ensure_group(session: Session, *, chat_id: int, title: str, chat_type: str) 
     """The group's row (created if the bot joined before anyone saw it happen)."""
     chat = chat_by_telegram_id(session, chat_id)
     if chat is None:
-        chat = Chat(telegram_chat_id=chat_id, title=title[:255], type=chat_type)
+        chat = Chat(telegram_chat_id=chat_id, title=scrub(title)[:255], type=chat_type)
         session.add(chat)
         session.flush()
     return chat

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from domain.text import scrub
 from models.members import MemberChangeError, member_by_telegram_id, parse_role
 from models.tables import Agency, AuditLog, Invitation, Member
 from models.types import utcnow
@@ -146,7 +147,7 @@ def redeem(session: Session, *, token: str, telegram_user_id: int, full_name: st
                 session.refresh(invitation)
                 return RedeemResult(state_of(invitation, now), agency=agency)
             member = Member(telegram_user_id=telegram_user_id, agency_id=agency.id, role=invitation.role,
-                            full_name=full_name[:255], username=(username or None) and username[:64],
+                            full_name=scrub(full_name)[:255], username=scrub(username or "")[:64] or None,
                             language=language, created_at=now)
             session.add(member)
             session.flush()

@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from domain.text import normalize, scrub
 from models.db import session_scope
 from models.ledger import queue_returned_notices, queue_review_notices
 from models.tables import (
@@ -149,7 +150,7 @@ class EvidenceFile:
 
 def check_file(file: EvidenceFile) -> None:
     """Raise :class:`Invalid` unless the file is an accepted document or photo up to 20 MB."""
-    if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
+    if file.file_size is not None and not 0 <= file.file_size <= MAX_FILE_BYTES:
         raise Invalid("file_size")
     if file.kind == "photo":
         return
@@ -171,7 +172,7 @@ def _store_files(draft: ReportDraft, files: list[EvidenceFile]) -> None:
 
 def normalize_document_number(text: str) -> str:
     """``"Số 123/BC-UBND"`` -> ``"123/BC-UBND"``; raise :class:`Invalid` if it is not one."""
-    value = _NUMBER_PREFIX.sub("", " ".join(text.split()))
+    value = _NUMBER_PREFIX.sub("", " ".join(normalize(text, what="document number").split()))
     value = value.replace(" ", "")
     if not value or len(value) > MAX_DOCUMENT_NUMBER or not _DOCUMENT_NUMBER.match(value):
         raise Invalid("document_number")
@@ -316,7 +317,7 @@ def set_percent(session: Session, member: Member, draft_id: int, percent: int, *
 
 
 def _check_text(text: str, *, required: bool) -> str:
-    value = text.strip()
+    value = normalize(text, what="note").strip()  # the limit counts what is stored
     if len(value) > MAX_NOTE:
         raise Invalid("note_too_long")
     if required and not value:
@@ -343,6 +344,8 @@ def keep_note(session: Session, member: Member, draft_id: int, *, now: datetime,
 
 def add_evidence(session: Session, member: Member, draft_id: int, file: EvidenceFile, *,
                  now: datetime, timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    # Telegram's file name and type: nothing the person can fix here, so cleaned, not refused.
+    file = replace(file, file_name=scrub(file.file_name)[:255], mime_type=scrub(file.mime_type)[:128])
     check_file(file)
     draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
     files = draft_files(draft)

@@ -6,19 +6,26 @@ Vietnamese correctly). Also /export's screen.
 
 States, levels and axes are named with the one vocabulary (views.labels); headers follow the
 current language (``views.i18n.use_locale``).
+
+Whatever text is stored is written, sanitised for the format (:func:`xlsx_text`,
+:func:`csv_text`): rows written before text was normalised on the way in may still hold control
+characters, and a note that starts with ``=`` must stay a note, not become a formula.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from telegram.constants import MessageLimit
 
+from domain.text import scrub
 from models.export import DetailRow, ExportData
 from models.rollup import Counts
 from models.status import Viewer
@@ -64,6 +71,38 @@ def _summary_values(counts: Counts) -> list[object]:
             round(counts.ratio, 4)]
 
 
+# --- sanitising -----------------------------------------------------------------------------
+
+# Outside XML 1.0's characters (what openpyxl's ILLEGAL_CHARACTERS_RE misses: U+FFFE, U+FFFF,
+# surrogates); a workbook holding one cannot be opened.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+MAX_CELL = 32767  # Excel's limit on the characters of one cell
+# A CSV cell Excel would read as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def xlsx_text(value: str) -> str:
+    """Stored text as an XLSX cell can hold it: controls removed (newline and tab kept), only
+    XML characters, at most 32,767 characters."""
+    return _NOT_XML.sub("", scrub(value, single_line=False))[:MAX_CELL]
+
+
+def csv_text(value: str) -> str:
+    """Stored text as a CSV cell: controls removed, and a leading ``'`` where Excel would
+    otherwise run the cell as a formula (``=``, ``+``, ``-``, ``@``)."""
+    text = scrub(value, single_line=False)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _append(sheet: Worksheet, values: list[object]) -> None:
+    """One row; text cells are sanitised and always typed as text (a value starting with "="
+    would otherwise be written as a formula)."""
+    sheet.append([xlsx_text(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WIDTHS = (26, 6, 30, 9, 60, 30, 30, 18, 11, 34, 12, 24, 12, 40, 18, 24)
@@ -75,14 +114,14 @@ def write_xlsx(export: ExportData) -> bytes:
     detail = book.active
     assert detail is not None
     detail.title = _("Details")[:31]
-    detail.append([_("Plan status — {period}").format(period=period_label(export.period))])
+    _append(detail, [_("Plan status — {period}").format(period=period_label(export.period))])
     detail["A1"].font = Font(bold=True, size=13)
-    detail.append(headers())
+    _append(detail, list(headers()))
     for cell in detail[2]:
         cell.font, cell.fill = _BOLD, _HEAD_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in export.rows:
-        detail.append(_values(row))
+        _append(detail, _values(row))
     for index, width in enumerate(_WIDTHS, start=1):
         detail.column_dimensions[get_column_letter(index)].width = width
     for row_cells in detail.iter_rows(min_row=3):
@@ -100,40 +139,34 @@ def write_xlsx(export: ExportData) -> bytes:
 
 def _summary_sheet(book: Workbook, export: ExportData) -> None:
     sheet = book.create_sheet(_("Summary")[:31])
-    sheet.append([_("Plan status — {period}").format(period=period_label(export.period))])
+    _append(sheet, [_("Plan status — {period}").format(period=period_label(export.period))])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([])
-    sheet.append([_("By axis"), *summary_headers()])
+    _append(sheet, [_("By axis"), *summary_headers()])
     _bold_row(sheet)
     for axis in export.rollup.axes:
-        sheet.append([f"{axis.number}. {axis_name(axis.number, axis.name)}", *_summary_values(axis.counts)])
+        _append(sheet, [f"{axis.number}. {axis_name(axis.number, axis.name)}", *_summary_values(axis.counts)])
         _percent(sheet)
-    sheet.append([_("Total"), *_summary_values(export.rollup.totals)])
+    _append(sheet, [_("Total"), *_summary_values(export.rollup.totals)])
     _bold_row(sheet)
     _percent(sheet)
     sheet.append([])
-    sheet.append([_("By agency"), *summary_headers(), _("Level")])
+    _append(sheet, [_("By agency"), *summary_headers(), _("Level")])
     _bold_row(sheet)
     for agency in export.agencies:
-        sheet.append([agency.name, *_summary_values(agency.counts), level_name(agency.level)])
+        _append(sheet, [agency.name, *_summary_values(agency.counts), level_name(agency.level)])
         _percent(sheet)
     sheet.column_dimensions["A"].width = 44
     for index in range(2, len(summary_headers()) + 3):
         sheet.column_dimensions[get_column_letter(index)].width = 14
 
 
-def _bold_row(sheet: object) -> None:
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    assert isinstance(sheet, Worksheet)
+def _bold_row(sheet: Worksheet) -> None:
     for cell in sheet[sheet.max_row]:
         cell.font, cell.fill = _BOLD, _HEAD_FILL
 
 
-def _percent(sheet: object) -> None:
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    assert isinstance(sheet, Worksheet)
+def _percent(sheet: Worksheet) -> None:
     sheet.cell(row=sheet.max_row, column=len(summary_headers()) + 1).number_format = "0%"
 
 
@@ -143,8 +176,8 @@ def write_csv(export: ExportData) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers())
     for row in export.rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v
-                         for v in _values(row)])
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date)
+                         else csv_text(v) if isinstance(v, str) else v for v in _values(row)])
     return buffer.getvalue().encode("utf-8-sig")
 
 
