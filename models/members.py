@@ -105,7 +105,9 @@ def find_member(session: Session, ref: str) -> Member | None:
     """A member by Telegram user id (digits) or @username (case-insensitive)."""
     ref = ref.strip()
     if ref.lstrip("-").isdigit():
-        return member_by_telegram_id(session, int(ref))
+        user_id = int(ref)
+        # Beyond a BIGINT no one can be; asking the database would overflow instead of saying so.
+        return member_by_telegram_id(session, user_id) if -(2**63) <= user_id < 2**63 else None
     name = ref.removeprefix("@").lower()
     if not name:
         return None
