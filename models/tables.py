@@ -385,6 +385,19 @@ class AppState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
+class ErrorAlert(SQLModel, table=True):
+    """One row per kind of unhandled error: when the admins were last told and how many of that
+    kind were not told since. In the database, so that one alert per kind per interval holds
+    across restarts and between instances (models/alerts.py)."""
+
+    __tablename__ = "error_alert"
+    kind: str = Field(primary_key=True, max_length=128)
+    last_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    suppressed: int = 0  # errors of this kind since the last alert, not told separately
+    reported: int = 0  # the count the last alert carried (set in the same UPDATE that claims it)
+    last_seen_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
 # --- broadcasts ---------------------------------------------------------------------------
 
 class BroadcastStatus(StrEnum):
