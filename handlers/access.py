@@ -14,12 +14,13 @@ from handlers.common import reply
 from models.db import run_sync
 from models.members import is_admin
 from models.tables import Agency, MemberRole
+from models.types import MAX_ROW_ID
 from scheduler.context import BotContext
 from views.i18n import N_
 from views.i18n import gettext as _
 
 PAGE_SIZE = 8
-MAX_ID = 2**53  # callback data ids beyond this are forged
+MAX_ID = MAX_ROW_ID  # callback data ids beyond this are forged
 
 ROLE_LABELS = {
     MemberRole.FOCAL_POINT.value: N_("focal point"),
@@ -73,7 +74,7 @@ def parse_data(data: str | None, prefix: str, shape: str) -> list[str]:
     if len(parts) != len(shape) + 1 or parts[0] != prefix:
         raise Refused(NOT_ALLOWED)
     for kind, part in zip(shape, parts[1:], strict=True):
-        ok = (part.isascii() and part.isdigit() and int(part) < MAX_ID) if kind == "i" else \
+        ok = (part.isascii() and part.isdigit() and int(part) <= MAX_ID) if kind == "i" else \
             (part.isascii() and part.replace("_", "").isalpha() and len(part) <= 16)
         if not ok:
             raise Refused(NOT_ALLOWED)

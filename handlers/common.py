@@ -10,7 +10,7 @@ from telegram.constants import CallbackQueryLimit, ChatType
 from telegram.error import BadRequest
 
 from models import reports as svc
-from models.types import utcnow
+from models.types import MAX_ROW_ID, utcnow
 from scheduler import jobs
 from scheduler.context import BotContext
 from views import reports as report_views
@@ -142,6 +142,6 @@ def ints(parts: list[str]) -> list[int] | None:
         values = [int(p) for p in parts]
     except ValueError:
         return None
-    return values if all(0 <= v < 2**62 for v in values) else None
+    return values if all(0 <= v <= MAX_ROW_ID for v in values) else None
 
 

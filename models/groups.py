@@ -25,6 +25,7 @@ from models.tables import (
     Chat,
     ChatPurpose,
 )
+from models.types import MAX_ROW_ID
 
 GROUP_TYPES = ("group", "supergroup")
 PURPOSES = tuple(p.value for p in ChatPurpose)
@@ -111,6 +112,11 @@ def migrate(session: Session, old_id: int, new_id: int, *, actor: str) -> Chat |
     return chat
 
 
+def _row_id(value: int | None) -> bool:
+    """An id a row can have (a forged button's number may be beyond what the column holds)."""
+    return value is not None and 0 < value <= MAX_ROW_ID
+
+
 def register(session: Session, chat_id: int, *, purpose: str, agency_id: int | None = None,
              class_id: int | None = None, actor: str) -> Chat:
     """Set what a group is for. Raises ValueError on an unknown chat/purpose/agency/class."""
@@ -119,10 +125,11 @@ def register(session: Session, chat_id: int, *, purpose: str, agency_id: int | N
         raise ValueError("unknown chat")
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
-    if purpose == ChatPurpose.AGENCY.value and (agency_id is None or session.get(Agency, agency_id) is None):
+    if purpose == ChatPurpose.AGENCY.value and (
+            not _row_id(agency_id) or session.get(Agency, agency_id) is None):
         raise ValueError("unknown agency")
     if purpose == ChatPurpose.AGENCY_CLASS.value and (
-            class_id is None or session.get(AgencyClass, class_id) is None):
+            not _row_id(class_id) or session.get(AgencyClass, class_id) is None):
         raise ValueError("unknown agency class")
     chat.purpose = purpose
     chat.agency_id = agency_id if purpose == ChatPurpose.AGENCY.value else None

@@ -39,3 +39,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# The largest id of an INTEGER primary key (PostgreSQL's int4). A number beyond it in callback
+# data is forged: it must be refused where it is parsed, since asking the database would raise
+# (OverflowError on SQLite past 2**63, "integer out of range" on PostgreSQL past 2**31).
+MAX_ROW_ID = 2**31 - 1

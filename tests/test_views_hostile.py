@@ -48,7 +48,7 @@ PIECES = ["&", "<", ">", "&amp;", "&lt", "<b>", "</i>", "<a href=\"x\">", '"', "
           "\t", "\x0b", "\x1b"]
 HEAVY = st.sampled_from(PIECES).map(lambda piece: piece * (4100 // len(piece) + 1))
 TEXT = st.one_of(st.text(max_size=60), st.lists(st.sampled_from(PIECES), max_size=40).map("".join), HEAVY)
-IDS = st.integers(min_value=1, max_value=2**53)
+IDS = st.integers(min_value=1, max_value=2**31 - 1)  # any id an INTEGER column can hold
 SMALL = st.integers(min_value=0, max_value=10**6)
 STATES = st.sampled_from([s.value for s in ItemState])
 LANGUAGES = st.sampled_from(["vi", "en"])

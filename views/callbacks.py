@@ -2,8 +2,9 @@
 
 Wire format: ``<prefix>:<field>:<field>…`` (the prefixes are those the bot has always sent, so
 buttons already in people's chats keep working). Field types: ``int`` (an optional ``-`` and at
-most 16 digits, |value| ≤ 2**53: a forged 2**63 never reaches the database) and ``str`` (ASCII
-letters, digits, ``_``, ``-`` and ``.``, at most 40 characters).
+most 16 digits, |value| ≤ 2**31 - 1, the largest INTEGER id: a forged 2**63 would overflow
+SQLite and anything past 2**31 is "out of range" on PostgreSQL, so neither reaches the
+database) and ``str`` (ASCII letters, digits, ``_``, ``-`` and ``.``, at most 40 characters).
 
 ``pack`` raises :class:`CallbackTooLong` beyond Telegram's limit (a programming error, raised in
 every build, never an ``assert``); ``unpack``/``decode`` raise :class:`BadCallbackData` for
@@ -19,8 +20,10 @@ from typing import Any, ClassVar, Self, get_type_hints
 
 from telegram.constants import InlineKeyboardButtonLimit
 
+from models.types import MAX_ROW_ID
+
 SEP = ":"
-MAX_INT = 2**53
+MAX_INT = MAX_ROW_ID  # every int field is a row id, a page, a count or a YYYYMMDD day
 _INT = re.compile(r"-?[0-9]{1,16}")
 _STR = re.compile(r"[A-Za-z0-9_.\-]{0,40}")
 
