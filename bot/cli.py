@@ -129,6 +129,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     settings.require_token()
     with existing_session(settings.database_url):
         pass  # refuse to start on a missing or outdated schema
+    ops.require_bot_api(settings)  # unreachable, or the token refused: one line, exit 1
     from bot.app import run_bot
 
     run_bot(settings, webhook_url=getattr(args, "webhook", None))

@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from contextlib import AbstractContextManager
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -46,6 +47,11 @@ def _member(session: Session, ref: str) -> Member:
     return member
 
 
+def _local(settings: Settings, moment: datetime) -> str:
+    """An instant as the operator reads it: local time in DONDOC_TIMEZONE, the zone named."""
+    return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
+
+
 def invite_link(username: str | None, token: str) -> str | None:
     return f"https://t.me/{username}?start={token}" if username else None
 
@@ -62,7 +68,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> None:
             expires_days=args.expires, created_by=ACTOR)
         link = invite_link(app_state.bot_username(session), invitation.token)
     uses = "1 use" if invitation.max_uses == 1 else f"{invitation.max_uses} uses"
-    expires = (f"expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC" if invitation.expires_at
+    expires = (f"expires {_local(settings, invitation.expires_at)}" if invitation.expires_at
                else "never expires")
     _echo(f"Invitation to {agency.name} as {invitation.role}: {uses}, {expires}.")
     _echo(f"Token: {invitation.token}")
@@ -77,10 +83,12 @@ def cmd_invitations_list(settings: Settings, args: argparse.Namespace) -> None:
     with _session(settings) as session:
         views = invitations.list_invitations(session, include_inactive=args.all)
     if args.format == "json":
-        _echo(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
+        rows = [{**v.to_json(), "expires_at": v.expires_at.astimezone(settings.tz).isoformat()
+                 if v.expires_at else None} for v in views]
+        _echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for v in views:
-        expires = f"{v.expires_at:%Y-%m-%d}" if v.expires_at else "never"
+        expires = _local(settings, v.expires_at) if v.expires_at else "never"
         _echo(f"{v.token}  {v.role:<11} {v.uses}/{v.max_uses} uses  expires {expires}  "
               f"{v.state:<8} {v.agency or '-'}")
     _echo(f"{len(views)} invitations.")

@@ -156,6 +156,14 @@ def _bot_api_check(settings: Settings) -> Check:
     return Check("bot api", True, f"@{answer['result'].get('username')} at {settings.bot_api_url}")
 
 
+def require_bot_api(settings: Settings) -> None:
+    """Before `dondoc run` starts: the Bot API answers and accepts the token, or one line
+    (what `dondoc doctor` says) and exit 1, instead of PTB's retry loop and its tracebacks."""
+    check = _bot_api_check(settings)
+    if not check.ok:
+        raise OpsError(f"{check.name}: {check.detail}")
+
+
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
     """Copy the database to a file."""
     _echo(f"Backup written to {backup(settings, Path(args.output) if args.output else None)}")

@@ -7,7 +7,8 @@ errors into one readable line per bad value, so an operator never has to read a 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+import re
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.periods import DueRules
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
-from domain.slots import ReminderPolicy
+from domain.slots import ReminderPolicy, is_quiet
 from scheduler.context import BotConfig
 
 SUPPORTED_LANGUAGES = ("vi", "en")
+_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,128}")
 
 
 class SettingsError(ValueError):
@@ -91,8 +93,9 @@ class Settings(BaseSettings):
         if value is None or value.strip() == "":
             return None
         value = value.strip()
-        head, sep, tail = value.partition(":")
-        if not sep or not head.isdigit() or len(tail) < 1:
+        # The bot's id, a colon, the secret: what goes into every Bot API URL, so anything else
+        # (a space, a slash, a quote, a second line) would only fail later with a traceback.
+        if not _TOKEN.fullmatch(value):
             raise ValueError(
                 "does not look like a bot token (expected '<digits>:<secret>', as given by @BotFather)"
             )
@@ -216,9 +219,10 @@ class Settings(BaseSettings):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    field = ".".join(str(p) for p in error.get("loc", ())) or "settings"
+    field = ".".join(str(p) for p in error.get("loc", ()))
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"DONDOC_{field.upper()}: {message}"
+    # Checks across settings (model validators) name their settings themselves.
+    return f"DONDOC_{field.upper()}: {message}" if field else message
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -257,9 +261,21 @@ def _policy(settings: Settings) -> ReminderPolicy:
         raise ValueError(f"reminder policy (DONDOC_REMIND_*/QUIET_*/ESCALATE_*): {exc}") from None
 
 
+def _outside_quiet_hours(settings: Settings, policy: ReminderPolicy) -> None:
+    """A send time inside quiet hours would be held to the next morning (a due-day reminder of
+    31/12 at 22:00 arrives on 01/01, after the deadline), so it is refused."""
+    for name, value in (("REMIND_AT", settings.remind_at), ("DIGEST_AT", settings.digest_at)):
+        moment = datetime.combine(date(2026, 1, 1), parse_hhmm(value), tzinfo=settings.tz)
+        if is_quiet(moment, policy):
+            raise ValueError(
+                f"DONDOC_{name}={value} is inside the quiet hours (DONDOC_QUIET_START="
+                f"{settings.quiet_start} to DONDOC_QUIET_END={settings.quiet_end}), when nothing is "
+                "sent; choose a time outside them or change the quiet hours")
+
+
 def check_schedule_settings(settings: Settings) -> None:
     _due_rules(settings)
-    _policy(settings)
+    _outside_quiet_hours(settings, _policy(settings))
 
 
 def schedule_rules(settings: Settings) -> ScheduleRules:
