@@ -19,11 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.health import ledger_health
 from bot.instance_lock import InstanceLock, InstanceLockError
-from bot.settings import Settings
+from bot.settings import Settings, schedule_rules
 from models.db import alembic_config, current_revision, make_engine, session_scope
 from models.divisions import empty_classes, warnings_for_empty_classes
-from models.ledger import backlog
 from models.types import utcnow
 
 
@@ -114,7 +114,10 @@ def doctor_checks(settings: Settings) -> list[Check]:
     checks = [Check("settings", True, f"database {make_url(settings.database_url).get_backend_name()}, "
                                       f"time zone {settings.timezone}, language {settings.default_language}")]
     checks += _database_checks(settings)
-    checks.append(_bot_api_check(settings))
+    api = _bot_api_check(settings)
+    checks.append(api)
+    if api.ok:
+        checks.append(_updates_check(settings))
     return checks
 
 
@@ -130,14 +133,17 @@ def _database_checks(settings: Settings) -> list[Check]:
     if revision != head:
         return [Check("database", True, "reachable"),
                 Check("schema", False, f"at {revision or 'nothing'}, newest is {head}: run `dondoc init`")]
+    ledger = ledger_health(engine, utcnow(), schedule_rules(settings))
     with session_scope(engine) as session:
-        stats = backlog(session, utcnow())
         empty = empty_classes(session)
     engine.dispose()
-    ledger_ok = stats.stuck == 0
+    stats, waited = ledger.backlog, ledger.oldest_due_seconds
+    ledger_ok = stats.stuck == 0 and (waited is None or waited <= settings.health_max_due_seconds)
+    oldest = "-" if waited is None else f"{waited:.0f} s"
     detail = (f"pending {stats.pending} (due now {stats.due}), sending {stats.sending} "
               f"(stuck {stats.stuck}), failed in 7 days {stats.failed_recent}, "
-              f"blocked in 7 days {stats.blocked_recent}")
+              f"blocked in 7 days {stats.blocked_recent}, oldest due waited {oldest} "
+              f"(limit {settings.health_max_due_seconds:.0f} s)")
     return [Check("database", True, "reachable"), Check("schema", True, f"at {revision}"),
             Check("deliveries", ledger_ok, detail),
             *(Check("agencies", True, line, warning=True) for line in warnings_for_empty_classes(empty))]
@@ -154,6 +160,20 @@ def _bot_api_check(settings: Settings) -> Check:
     if not answer.get("ok"):
         return Check("bot api", False, f"{settings.bot_api_url}: {answer.get('description', 'error')}")
     return Check("bot api", True, f"@{answer['result'].get('username')} at {settings.bot_api_url}")
+
+
+def _updates_check(settings: Settings) -> Check:
+    """Telegram's backlog of updates for this bot (getWebhookInfo counts for polling too)."""
+    url = f"{settings.bot_api_url}/bot{settings.bot_token}/getWebhookInfo"
+    try:
+        info = httpx.get(url, timeout=10).json().get("result") or {}
+    except (httpx.HTTPError, ValueError) as exc:
+        return Check("updates", False, f"getWebhookInfo failed: {exc.__class__.__name__}")
+    pending = int(info.get("pending_update_count") or 0)
+    mode = "webhook" if info.get("url") else "long polling"
+    limit = settings.health_max_pending_updates
+    error = f", last webhook error: {info['last_error_message']}" if info.get("last_error_message") else ""
+    return Check("updates", pending <= limit, f"{pending} waiting at Telegram ({mode}; limit {limit}){error}")
 
 
 def require_bot_api(settings: Settings) -> None:

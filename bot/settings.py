@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # Leaders' digests: weekday (mon..sun) and local time of the weekly one; period ends too.
     digest_weekday: str = "mon"
     digest_at: str = "08:00"
+    # Health (GET /healthz in webhook mode, `dondoc doctor`): stuck beyond these.
+    health_max_pending_updates: int = Field(default=1000, ge=0)
+    health_max_due_seconds: float = Field(default=900, gt=0)
 
     @field_validator("bot_token")
     @classmethod

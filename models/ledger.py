@@ -559,3 +559,17 @@ def backlog(session: Session, now: datetime, lease: timedelta = timedelta(minute
         failed_recent=count(state == DeliveryState.FAILED.value, col(Delivery.created_at) >= week_ago),
         blocked_recent=count(state == DeliveryState.BLOCKED.value, col(Delivery.created_at) >= week_ago),
     )
+
+
+def oldest_due(session: Session, now: datetime, *, only: Sequence[str] | None = None,
+               besides: Sequence[str] = ()) -> datetime | None:
+    """When the longest-waiting pending row became due (its ``next_attempt_at``), among the kinds
+    ``only`` (or all but ``besides``); None if nothing pending is due by ``now``. For health."""
+    query = select(func.min(Delivery.next_attempt_at)).where(
+        col(Delivery.state) == DeliveryState.PENDING.value, col(Delivery.next_attempt_at) <= now)
+    if only is not None:
+        query = query.where(col(Delivery.kind).in_(only))
+    if besides:
+        query = query.where(col(Delivery.kind).not_in(besides))
+    found: datetime | None = session.exec(query).one()
+    return found
