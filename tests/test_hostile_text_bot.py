@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlmodel import SQLModel, col
 
@@ -122,3 +127,54 @@ async def test_group_title_with_controls_is_stored_clean(stub: StubBotApi, bot_s
     with session_scope(plan_engine) as s:
         chat = s.exec(select(Chat).where(col(Chat.telegram_chat_id) == -4242)).scalars().one()
         assert chat.title == "Nhóm đầu mối Hạ Long"
+
+
+@pytest.fixture
+def bot_at_note_step(stub: StubBotApi, bot_settings: Settings, plan_engine: Engine,
+                     cast: dict[str, Any]) -> Iterator[None]:  # noqa: F811
+    """The bot running in a thread of its own (so that a synchronous hypothesis test can talk to
+    it through the stand-in), with FP1's report draft waiting for its note."""
+    ready, stop, failed = threading.Event(), threading.Event(), []
+
+    async def serve() -> None:
+        driver = Driver(stub)
+        async with bot(bot_settings, plan_engine, driver):
+            listing = await driver.text(FP1, "/report")
+            await driver.press(FP1, listing, f"rp:{cast['item']}")
+            prompt = driver.message(FP1, listing.message_id)
+            await driver.press(FP1, prompt, data_with(prompt, "d:", ":state:done"))
+            ready.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.05)
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failed.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(60) and not failed, failed
+    yield
+    stop.set()
+    thread.join(30)
+    assert not failed, failed
+
+
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=200)
+
+
+@settings(max_examples=int(os.environ.get("DONDOC_HOSTILE_EXAMPLES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=ANY_TEXT, after=ANY_TEXT)
+def test_any_text_with_a_nul_changes_nothing(stub: StubBotApi, plan_engine: Engine,
+                                             bot_at_note_step: None, before: str, after: str) -> None:
+    """Arbitrary Unicode (every control character possible) around a NUL, as a report's note."""
+    state = snapshot(plan_engine)
+    answers = len([m for m in stub.sent_messages(FP1) if m.contains(NUL_ANSWER)])
+    stub.send_text(FP1, f"{before}\x00{after}")
+    stub.wait_for_message(FP1, contains=NUL_ANSWER, count=answers + 1, timeout=20)
+    assert snapshot(plan_engine) == state
+    assert not [m for m in stub.sent_messages(FP1) if m.contains(APOLOGY)]
