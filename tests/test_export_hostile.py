@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlmodel import col, select
 
+from domain.access import EVERYTHING
 from domain.periods import DueRules
 from models.db import session_scope
 from models.registry import current_plan
-from models.rollup import EVERYTHING, parse_period
+from models.rollup import parse_period
 from models.tables import Agency, Axis, Item, Member, MemberRole, Plan, Report, Task
 from scheduler.deadlines import sync_items
 from views.export import HEADERS, build_export, csv_text, write_csv, write_xlsx, xlsx_text

@@ -71,11 +71,17 @@ def test_schedule_is_only_on_working_days_at_civil_hours(cli: str,
     assert syt[0]["focal_points"] == 0  # nobody registered yet: the preview still shows the plan
 
 
-def test_schedule_with_late_send_time_stays_out_of_quiet_hours(cli: str, capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedule_with_late_send_time_is_refused(cli: str, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A send time inside quiet hours would move every reminder to the next morning (a due-day
+    reminder after its deadline): refused in one line naming both settings."""
     monkeypatch.setenv("DONDOC_REMIND_AT", "22:30")
+    code, out, err = run(capsys, "schedule", "--from", "2026-12-01", "--to", "2027-01-31")
+    assert code == 1 and not out and err.count("\n") == 1
+    assert "DONDOC_REMIND_AT=22:30 is inside the quiet hours" in err and "DONDOC_QUIET_START=21:00" in err
+    monkeypatch.setenv("DONDOC_QUIET_START", "23:00")  # move the quiet hours instead: accepted
     entries = schedule(capsys)
-    assert entries and {e["at"][11:16] for e in entries} == {"07:00"}  # type: ignore[index]
+    assert entries and {e["at"][11:16] for e in entries} == {"22:30"}  # type: ignore[index]
     vn = holidays.country_holidays("VN", years=[2026, 2027])
     assert all(datetime.fromisoformat(str(e["at"])).date() not in vn for e in entries)
 
