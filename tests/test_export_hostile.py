@@ -25,11 +25,12 @@ from sqlmodel import col, select
 from domain.access import EVERYTHING
 from domain.periods import DueRules
 from models.db import session_scope
+from models.export import load
 from models.registry import current_plan
 from models.rollup import parse_period
 from models.tables import Agency, Axis, Item, Member, MemberRole, Plan, Report, Task
 from scheduler.deadlines import sync_items
-from views.export import HEADERS, build_export, csv_text, write_csv, write_xlsx, xlsx_text
+from views.export import HEADERS, csv_text, write_csv, write_xlsx, xlsx_text
 from views.i18n import use_locale
 from views.rollup import state_name
 
@@ -105,7 +106,7 @@ def store(engine: Engine, where: Target, value: str) -> None:
 def export(engine: Engine) -> tuple[bytes, bytes]:
     with session_scope(engine) as s:
         plan = s.exec(select(Plan)).one()
-        data = build_export(s, plan, parse_period(PERIOD), TODAY, EVERYTHING, TZ)
+        data = load(s, plan, parse_period(PERIOD), TODAY, EVERYTHING, TZ)
         return write_xlsx(data), write_csv(data)
 
 
