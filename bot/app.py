@@ -53,7 +53,7 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    # Strict pacing (scheduler/pacing.py); ``rate_limiter=None`` turns it off (benchmarks).
+    # Strict pacing, replies before bulk (scheduler/pacing.py); ``rate_limiter=None`` turns it off.
     limiter = overrides["rate_limiter"] if "rate_limiter" in overrides else pacing.rate_limiter()
     if limiter is not None:
         builder = builder.rate_limiter(limiter)

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 import socket
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +29,6 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
 from domain.rules import ScheduleRules
 from domain.slots import is_quiet, shift_out_of_quiet
@@ -40,6 +38,7 @@ from models.groups import migrate_by_id, note_send_error
 from models.ledger import Held, Renewal, Sent
 from models.types import utcnow
 from scheduler.outgoing import Outgoing, RenderCache, render
+from scheduler.pacing import bulk_args, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +85,6 @@ def next_due(engine: Engine, now: datetime | None = None,
 
 # --- sending ------------------------------------------------------------------------------
 
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _retry_after(exc: RetryAfter) -> float:
-    """Seconds Telegram asked us to wait (read without PTB 22's int/timedelta transition warning)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        return _seconds(exc.retry_after)
-
-
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
@@ -119,6 +107,7 @@ class Sender:
     def __init__(self, bot: Bot, engine: Engine, stats: DispatchStats) -> None:
         self.bot, self.engine, self.stats = bot, engine, stats
         self.unrecorded: Sent | None = None
+        self.lane = bulk_args(bot)  # behind replies to people (scheduler/pacing.py)
 
     async def flush(self) -> None:
         if self.unrecorded is not None:
@@ -143,10 +132,12 @@ class Sender:
             if out.document:
                 message = await self.bot.send_document(out.chat_id, out.document, caption=out.text or None,
                                                        reply_markup=out.markup,
-                                                       disable_notification=out.silent or None)
+                                                       disable_notification=out.silent or None,
+                                                       **self.lane)
             else:
                 message = await self.bot.send_message(out.chat_id, out.text, reply_markup=out.markup,
-                                                      disable_notification=out.silent or None)
+                                                      disable_notification=out.silent or None,
+                                                      **self.lane)
         except TelegramError as exc:
             _log_outcome(out, exc)
             return await self._refused(out, exc)
@@ -163,7 +154,7 @@ class Sender:
             await run_sync(ledger.retry, engine, out.held, utcnow(), str(exc), counts=False)
             stats.retried += 1
         elif isinstance(exc, RetryAfter):  # not an attempt: Telegram asked us to slow down
-            delay = _retry_after(exc)
+            delay = retry_after(exc)
             await run_sync(ledger.retry, engine, out.held, utcnow() + timedelta(seconds=delay), str(exc),
                            counts=False)
             stats.retried += 1

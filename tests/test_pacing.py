@@ -1,0 +1,153 @@
+"""The pacing limiter (scheduler/pacing.py): beats, lanes, groups, 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from scheduler.pacing import BULK, Pacer
+
+Sent = list[tuple[str, float]]
+
+
+def recorder(sent: Sent) -> Callable[[str], Callable[[], Coroutine[Any, Any, bool]]]:
+    def make(name: str) -> Callable[[], Coroutine[Any, Any, bool]]:
+        async def call() -> bool:
+            sent.append((name, asyncio.get_running_loop().time()))
+            return True
+        return call
+    return make
+
+
+async def request(pacer: Pacer, call: Callable[[], Coroutine[Any, Any, Any]], chat: int | None,
+                  lane: str | None = None) -> Any:
+    data = {"chat_id": chat} if chat is not None else {}
+    return await pacer.process_request(call, (), {}, "sendMessage", data,
+                                       {"lane": lane} if lane else None)
+
+
+def peak(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_never_more_than_30_in_any_second() -> None:
+    pacer, sent = Pacer(), []  # the production figures
+    make = recorder(sent)
+    await asyncio.gather(*(request(pacer, make(f"m{i}"), 100 + i % 7, BULK if i % 2 else None)
+                           for i in range(75)))
+    times = [t for _, t in sent]
+    assert len(times) == 75
+    assert peak(times, 1.0) <= 30
+    assert times[-1] - times[0] >= 74 / 30  # evenly spaced, not in bursts
+
+
+async def test_replies_go_before_waiting_bulk_and_take_turns_between_chats() -> None:
+    pacer, sent = Pacer(messages_per_second=20), []
+    make = recorder(sent)
+    bulk = [asyncio.create_task(request(pacer, make(f"bulk{i}"), 500 + i, BULK)) for i in range(10)]
+    await asyncio.sleep(0.12)  # a couple of bulk sends are out; the rest wait for beats
+    chatty = [asyncio.create_task(request(pacer, make(f"chatty{i}"), 1)) for i in range(4)]
+    await asyncio.sleep(0)
+    other = asyncio.create_task(request(pacer, make("other"), 2))
+    await asyncio.gather(*bulk, *chatty, other)
+    order = [name for name, _ in sent]
+    first_reply = min(order.index(n) for n in ("chatty0", "other"))
+    assert all(n.startswith("bulk") for n in order[:first_reply])
+    assert first_reply <= 4  # at most a beat or two of bulk after the replies arrived
+    # Every reply before any of the bulk still waiting; the other person's answer second, not fifth.
+    replies = order[first_reply:first_reply + 5]
+    assert sorted(replies) == sorted(["chatty0", "chatty1", "chatty2", "chatty3", "other"])
+    assert replies.index("other") == 1
+    assert order[first_reply + 5:] == [f"bulk{i}" for i in range(10) if f"bulk{i}" not in order[:first_reply]]
+
+
+async def test_a_reply_arriving_while_the_pump_sleeps_is_served_at_the_next_beat() -> None:
+    """The limiter holds no lock while it waits for a beat: one second apart, a reply that
+    arrives in the middle goes at the very next beat, ahead of the bulk queued before it."""
+    pacer, sent = Pacer(messages_per_second=2), []
+    make = recorder(sent)
+    bulk = [asyncio.create_task(request(pacer, make(f"bulk{i}"), 500 + i, BULK)) for i in range(3)]
+    await asyncio.sleep(0.2)
+    reply = asyncio.create_task(request(pacer, make("reply"), 7))
+    await asyncio.gather(*bulk, reply)
+    assert [name for name, _ in sent] == ["bulk0", "reply", "bulk1", "bulk2"]
+    assert sent[1][1] - sent[0][1] == pytest.approx(0.5, abs=0.05)
+
+
+async def test_a_group_waits_its_spacing_while_others_go_on() -> None:
+    pacer, sent = Pacer(messages_per_second=50, group_spacing=0.3), []
+    make = recorder(sent)
+    await asyncio.gather(*(request(pacer, make(f"g{i}"), -42) for i in range(3)),
+                         *(request(pacer, make(f"p{i}"), 10 + i) for i in range(5)))
+    group = [t for name, t in sent if name.startswith("g")]
+    assert [round(b - a, 1) for a, b in itertools.pairwise(group)] == [0.3, 0.3]
+    people = [t for name, t in sent if name.startswith("p")]
+    assert max(people) < group[1]  # the people were not held behind the group's wait
+
+
+async def test_requests_without_a_chat_are_not_paced() -> None:
+    pacer, sent = Pacer(messages_per_second=1), []
+    make = recorder(sent)
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(*(request(pacer, make(f"a{i}"), None) for i in range(5)))
+    assert asyncio.get_running_loop().time() - started < 0.2
+
+
+async def test_a_429_stops_every_lane_and_a_reply_is_tried_again() -> None:
+    pacer, sent = Pacer(messages_per_second=50), []
+    make = recorder(sent)
+    refused: list[float] = []
+
+    async def once_refused() -> bool:
+        if not refused:
+            refused.append(asyncio.get_running_loop().time())
+            raise RetryAfter(1)
+        return await make("reply")()
+
+    reply = asyncio.create_task(request(pacer, once_refused, 7))
+    await asyncio.sleep(0.05)
+    bulk = asyncio.create_task(request(pacer, make("bulk"), 8, BULK))
+    assert await reply is True
+    await bulk
+    assert [name for name, _ in sent] == ["reply", "bulk"]
+    assert min(t for _, t in sent) - refused[0] >= 1.0
+
+
+async def test_a_429_on_a_bulk_send_goes_back_to_the_dispatcher() -> None:
+    pacer = Pacer(messages_per_second=50)
+    calls: list[int] = []
+
+    async def refused() -> bool:
+        calls.append(1)
+        raise RetryAfter(2)
+
+    with pytest.raises(RetryAfter):
+        await request(pacer, refused, 8, BULK)
+    assert calls == [1]  # not retried: the ledger row is given back for after the pause
+
+
+async def test_a_cancelled_waiter_leaves_the_queue() -> None:
+    pacer, sent = Pacer(messages_per_second=5), []
+    make = recorder(sent)
+    first = asyncio.create_task(request(pacer, make("first"), 1))
+    doomed = asyncio.create_task(request(pacer, make("doomed"), 2))
+    await asyncio.sleep(0.05)
+    doomed.cancel()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await doomed
+    await request(pacer, make("later"), 3)
+    assert [name for name, _ in sent] == ["first", "later"]
+    assert pacer.waiting() == 0
+    await pacer.shutdown()
