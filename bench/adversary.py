@@ -135,7 +135,8 @@ def seed_hostile(url: str, *, nul: bool) -> int:
             note = (f"ghi{controls[n % len(controls)]}chú {HOSTILE[: 40 + n % 200]}" if n % 3 else
                     HOSTILE[:5000])
             conn.execute(text("UPDATE report SET note = :note, document_number = :number WHERE id = :id"),
-                         {"note": note, "number": f"1{controls[n % len(controls)]}2/BC-<b>&", "id": report_id})
+                         {"note": note, "number": f"1{controls[n % len(controls)]}2/BC-<b>&",
+                          "id": report_id})
         conn.execute(text("UPDATE agency SET name = :name WHERE code = 'XA-HONG-GAI'"),
                      {"name": ("UBND phường <Hồng> & Gai \u202e" + HOSTILE)[:250]})
         conn.execute(text("UPDATE member SET full_name = :name WHERE telegram_user_id = :uid"),
@@ -299,8 +300,8 @@ def screens(figures: Figures, stub: StubBotApi) -> None:
         print(f"  refused: {call.method} to {call.chat_id}: {call.description} "
               f"({len(shown)} chars) {shown[:100]!r}", flush=True)
     figures.add(f"messages the Bot API refused ({presses} buttons pressed, "
-                f"{len(stub.sent_messages())} sent)", f"{len(refused)}" + (f" {dict(kinds)}" if kinds else ""),
-                not refused)
+                f"{len(stub.sent_messages())} sent)",
+                f"{len(refused)}" + (f" {dict(kinds)}" if kinds else ""), not refused)
 
 
 # --------------------------------------------------------------------------- 4. flood
@@ -372,7 +373,8 @@ def forged(figures: Figures, stub: StubBotApi) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer import variants and latency rounds")
     parser.add_argument("--only", choices=("imports", "exports", "bot"))
     args = parser.parse_args()
