@@ -27,6 +27,8 @@ from views.callbacks import (
     StatusAgency,
     StatusAxis,
     StatusChart,
+    StatusOverdue,
+    StatusOverdueAgency,
     StatusSummary,
     StatusTask,
     decode,
@@ -87,7 +89,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     await show(update, context, screen)
 
 
-StatusButton = StatusSummary | StatusChart | StatusAxis | StatusTask | StatusAgency
+StatusButton = (StatusSummary | StatusChart | StatusAxis | StatusTask | StatusAgency | StatusOverdue
+                | StatusOverdueAgency)
 
 
 async def _press(context: BotContext, button: CallbackData) -> Screen:
@@ -101,6 +104,12 @@ async def _press(context: BotContext, button: CallbackData) -> Screen:
     if isinstance(button, StatusTask):
         task = await run_sync(status.task_page, engine, actor, period, button.task_id, day)
         return views.task_screen(task, button.page)
+    if isinstance(button, StatusOverdue):
+        overdue = await run_sync(status.overdue_page, engine, actor, period, day)
+        return views.overdue_screen(overdue, button.page)
+    if isinstance(button, StatusOverdueAgency):
+        late = await run_sync(status.overdue_agency_page, engine, actor, period, button.agency_id, day)
+        return views.overdue_agency_screen(late, button.page)
     if isinstance(button, StatusAgency):
         agency = await run_sync(status.agency_page, engine, actor, period, button.agency_id, day)
         return views.agency_screen(agency, button.page)

@@ -243,11 +243,17 @@ def _due_one_instance(session: Session, now: datetime, quiet: bool, limit: int) 
     """SQLite: one instance per file, so a plain read is a claim."""
     query = _due_query(now, quiet).order_by(col(Delivery.chat_id), col(Delivery.next_attempt_at))
     rows = list(session.exec(query.limit(limit)))
-    if len(rows) == limit and rows[0].chat_id != rows[-1].chat_id:
+    if len(rows) < limit:
+        return rows
+    last = rows[-1].chat_id
+    if rows[0].chat_id != last:
         # The limit may have cut the last person's rows in two: leave theirs for the next round,
         # so that they get one message, not two.
-        rows = [r for r in rows if r.chat_id != rows[-1].chat_id]
-    return rows
+        return [r for r in rows if r.chat_id != last]
+    # One person's rows fill the whole claim (a coordinator's escalation of hundreds of items):
+    # all of them, so that they make one message, never chunks that each claim a total.
+    return list(session.exec(_due_query(now, quiet).where(col(Delivery.chat_id) == last)
+                             .order_by(col(Delivery.next_attempt_at))))
 
 
 def _due_shared(session: Session, now: datetime, quiet: bool, chats: int) -> list[Delivery]:

@@ -500,6 +500,7 @@ class ItemLine:
     due_on: date
     state: str
     overdue: bool
+    reason: str = ""  # a blocked item's reason (its current report's note), where asked for
 
 
 def item_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,

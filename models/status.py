@@ -17,9 +17,19 @@ from sqlmodel import Session, select
 from domain.access import Action, Actor, NotAllowed, Scope, may_see_agency, require, scope_of
 from domain.periods import Period
 from models.db import session_scope
+from models.overdue import (
+    Backlog,
+    OverdueAgency,
+    backlog,
+    overdue_by_agency,
+    overdue_items,
+    with_reasons,
+)
 from models.registry import require_plan
 from models.rollup import AgencyLine, ItemLine, Rollup, agency_lines, compute_rollup, in_scope, item_lines
 from models.tables import Agency, Axis, Plan, Task
+
+NO_BACKLOG = Backlog(0, 0)
 
 
 class Gone(LookupError):
@@ -38,6 +48,32 @@ class Viewer:
 class Summary:
     viewer: Viewer
     rollup: Rollup
+    # Overdue items of earlier periods (due before this period began), in the same scope.
+    backlog: Backlog = NO_BACKLOG
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """Every overdue item in the person's scope, whatever its period, per agency worst first;
+    ``period`` is the period to go back to."""
+
+    viewer: Viewer
+    period: Period
+    today: date
+    agencies: list[OverdueAgency]
+
+    @property
+    def items(self) -> int:
+        return sum(a.overdue for a in self.agencies)
+
+
+@dataclass(frozen=True)
+class OverdueAgencyPage:
+    viewer: Viewer
+    period: Period
+    agency_id: int
+    name: str
+    items: list[ItemLine]
 
 
 @dataclass(frozen=True)
@@ -85,7 +121,29 @@ def summary(engine: Engine, actor: Actor, period: Period, today: date) -> Summar
     """The period's figures for the person's scope (/status, /chart)."""
     with session_scope(engine) as session:
         who, plan = viewer(session, actor)
-        return Summary(who, compute_rollup(session, plan, period, today, who.scope))
+        return Summary(who, compute_rollup(session, plan, period, today, who.scope),
+                       backlog(session, plan, today, who.scope, period.start))
+
+
+def overdue_page(engine: Engine, actor: Actor, period: Period, today: date) -> OverduePage:
+    """The overdue drill-down: agencies of the person's scope with overdue items, worst first."""
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        return OverduePage(who, period, today, overdue_by_agency(session, plan, today, who.scope))
+
+
+def overdue_agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int,
+                        today: date) -> OverdueAgencyPage:
+    """One agency's overdue items (any period): only inside the person's scope."""
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        agency = session.get(Agency, agency_id)
+        if agency is None:
+            raise Gone(f"agency {agency_id}")
+        if not may_see_agency(who.scope, in_scope(session, who.scope, agency_id)):
+            raise NotAllowed("scope")
+        items = overdue_items(session, plan, today, agency_id)
+        return OverdueAgencyPage(who, period, agency_id, agency.name, with_reasons(session, items))
 
 
 def axis_page(engine: Engine, actor: Actor, period: Period, number: int, today: date) -> AxisPage:
@@ -119,4 +177,4 @@ def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, to
         if not may_see_agency(who.scope, in_scope(session, who.scope, agency_id)):
             raise NotAllowed("scope")
         items = item_lines(session, plan, period, today, Scope(agency_id, subtree=False))
-        return AgencyPage(who, period, agency_id, agency.name, items)
+        return AgencyPage(who, period, agency_id, agency.name, with_reasons(session, items))

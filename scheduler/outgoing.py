@@ -15,19 +15,23 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 from telegram import InlineKeyboardMarkup
 
+from domain.periods import QUARTER
 from domain.rules import ScheduleRules
-from domain.slots import is_quiet
+from domain.slots import COORDINATOR, is_quiet
 from models import ledger
 from models.broadcasts import Copy
 from models.items import item_row
 from models.ledger import Check, Claim, Claimed, Held
+from models.overdue import named_agencies
+from models.rollup import current_period
 from models.tables import Agency, Broadcast, Chat, Item, Member, Report, Task
 from scheduler.digests import render_digest
 from views import reports as report_views
 from views.broadcasts import broadcast_messages
+from views.escalations import EscalatedAgency, render_escalation
 from views.i18n import use_locale
 from views.reminders import (
     ReminderLine,
@@ -132,8 +136,26 @@ class _Renderer:
             return None
         unique = list({ln.item_id: ln for ln in found}.values())
         first = rows[0]
+        if first.audience == COORDINATOR:
+            return self.escalation(rows, [ln.item_id for ln in unique])
         message = render_reminder(unique, audience=first.audience, language=self.language(first),
                                   today=self.now.astimezone(self.rules.tz).date())
+        return self.message(rows, message.text, message.markup)
+
+    def escalation(self, rows: list[Claimed], item_ids: list[int]) -> Outgoing:
+        """A coordinator's overdue items as one message: per agency the count, worst first."""
+        counts: dict[int, int] = defaultdict(int)
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start:start + 500]
+            for agency_id, n in self.session.exec(select(Item.agency_id, func.count())
+                                                  .where(col(Item.id).in_(chunk))
+                                                  .group_by(col(Item.agency_id))):
+                counts[int(agency_id)] += int(n)
+        agencies = [EscalatedAgency(a.name, a.code, a.overdue, a.staffed)
+                    for a in named_agencies(self.session, dict(counts))]
+        today = self.now.astimezone(self.rules.tz).date()
+        message = render_escalation(agencies, language=self.language(rows[0]),
+                                    period_key=current_period(QUARTER, today, self.rules.due).key)
         return self.message(rows, message.text, message.markup)
 
     def notice(self, row: Claimed) -> Outgoing | None:

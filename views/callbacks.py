@@ -251,6 +251,33 @@ class StatusAgency(CallbackData):
 
 
 @dataclasses.dataclass(frozen=True)
+class StatusOverdue(CallbackData):
+    """Every overdue item of the scope, whatever its period: agencies worst first, a page of
+    them (``period``: where « Back goes)."""
+
+    PREFIX: ClassVar[str] = "st:o"
+    period: str
+    ident: int = 0
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusOverdueAgency(CallbackData):
+    """One agency's overdue items, whatever their period."""
+
+    PREFIX: ClassVar[str] = "st:og"
+    period: str
+    agency_id: int
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
 class StatusChart(CallbackData):
     """The completion chart of a period (a PNG)."""
 

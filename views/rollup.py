@@ -129,9 +129,11 @@ def item_state_lines(items: Sequence[ItemLine]) -> list[str]:
     lines = []
     for item in items:
         late = " · " + _("⏰ overdue") if item.overdue else ""
+        reason = ("\n   " + _("Reason: {reason}").format(reason=esc(clip(item.reason, 200)))
+                  if item.reason else "")
         lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(clip(item.task_code, 20))}</b> "
                      f"{esc(clip(item.task_text, 70))}\n   {esc(state_name(item.state))} · "
-                     + _("due {date}").format(date=format_date(item.due_on, "short")) + late)
+                     + _("due {date}").format(date=format_date(item.due_on, "short")) + late + reason)
     return lines
 
 

@@ -13,18 +13,29 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
-from models.status import AgencyPage, AxisPage, Summary, TaskPage, Viewer
+from models.status import (
+    AgencyPage,
+    AxisPage,
+    OverdueAgencyPage,
+    OverduePage,
+    Summary,
+    TaskPage,
+    Viewer,
+)
 from views.callbacks import (
     BadCallbackData,
     CallbackData,
     StatusAgency,
     StatusAxis,
     StatusChart,
+    StatusOverdue,
+    StatusOverdueAgency,
     StatusSummary,
     StatusTask,
 )
 from views.charts import chart_data, render_chart
 from views.html import clip, clip_html, esc
+from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
 from views.labels import axis_name
 from views.rollup import (
@@ -63,15 +74,42 @@ def scope_label(viewer: Viewer) -> str:
 def summary_screen(summary: Summary, today: date) -> Screen:
     """The /status summary for the person's scope, with drill-down buttons."""
     rollup = summary.rollup
-    text = clip_html("\n".join(summary_lines(rollup, clip(scope_label(summary.viewer), 300))))
+    lines = summary_lines(rollup, clip(scope_label(summary.viewer), 300))
+    if summary.backlog.items:
+        # Right under the period's own figures: what earlier periods still owe.
+        lines.insert(_after_overdue(lines), backlog_line(summary.backlog.items, summary.backlog.agencies))
+    text = clip_html("\n".join(lines))
     key = rollup.period.key
     axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number))
             for a in rollup.axes if a.counts.owed]
-    rows = _rows(axes, 3)
+    rows = []
+    if summary.backlog.items or rollup.totals.overdue:
+        rows.append([button(_("⏰ All overdue items ({n})").format(
+            n=format_number(summary.backlog.items + rollup.totals.overdue)), StatusOverdue(key))])
+    rows += _rows(axes, 3)
     rows += [[button("⏰ " + label(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
     rows.append([button(_("📈 Chart"), StatusChart(key))])
     rows.append(_nav_row(rollup.period, today))
     return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def backlog_line(items: int, agencies: int) -> str:
+    return ngettext("⏳ Earlier periods: <b>{n}</b> item still overdue ({agencies})",
+                    "⏳ Earlier periods: <b>{n}</b> items still overdue ({agencies})", items).format(
+        n=format_number(items), agencies=ngettext("{n} agency", "{n} agencies", agencies).format(
+            n=format_number(agencies)))
+
+
+def _after_overdue(lines: list[str]) -> int:
+    """Where the backlog line goes: after the period's "Overdue" figure (the first blank line
+    after the counts), else at the end."""
+    seen_counts = False
+    for index, line in enumerate(lines):
+        if line.startswith("⏰"):
+            seen_counts = True
+        elif seen_counts and not line:
+            return index
+    return len(lines)
 
 
 def _nav_row(period: Period, today: date) -> list[InlineKeyboardButton]:
@@ -141,6 +179,52 @@ def agency_screen(page: AgencyPage, page_no: int) -> Screen:
         shown = [_("Nothing is due in this period.")]
     rows = _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
                      StatusSummary(key))
+    return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+# --- the overdue backlog (every period) ------------------------------------------------------
+
+def overdue_lines(page: OverduePage) -> list[str]:
+    lines = []
+    for a in page.agencies:
+        mark = "" if a.staffed else " · " + _("nobody registered")
+        lines.append(ngettext("• {agency}: {n} overdue item{mark}", "• {agency}: {n} overdue items{mark}",
+                              a.overdue).format(agency=esc(clip(a.name, 200)), n=format_number(a.overdue),
+                                                mark=mark))
+    return lines
+
+
+def overdue_screen(page: OverduePage, page_no: int) -> Screen:
+    """The agencies of the scope with overdue items, worst first, a button for each shown."""
+    key = page.period.key
+    pages = paginate(overdue_lines(page), max_lines=10)
+    shown, page_no, first = _pick(pages, page_no)
+    head = [_("⏰ <b>Overdue items, every period</b> — as of {date}").format(date=format_date(page.today)),
+            _("Scope: {scope}").format(scope=esc(clip(scope_label(page.viewer), 300))),
+            ngettext("{n} item overdue", "{n} items overdue", page.items).format(n=format_number(page.items))
+            + " · " + ngettext("{n} agency", "{n} agencies", len(page.agencies)).format(
+                n=format_number(len(page.agencies))), ""]
+    if not page.agencies:
+        shown = [_("Nothing is overdue in your scope.")]
+    buttons = [button(label(f"{a.overdue} · {a.name}", 40), StatusOverdueAgency(key, a.agency_id))
+               for a in page.agencies[first:first + len(shown)]]
+    rows = _rows(buttons, 1) + _page_nav(lambda n: StatusOverdue(key, 0, n), page_no, len(pages),
+                                         StatusSummary(key))
+    return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+def overdue_agency_screen(page: OverdueAgencyPage, page_no: int) -> Screen:
+    """One agency's overdue items, oldest due day first."""
+    key = page.period.key
+    pages = paginate(item_state_lines(page.items), max_lines=10)
+    shown, page_no, _first = _pick(pages, page_no)
+    count = ngettext("{n} overdue item", "{n} overdue items", len(page.items)).format(
+        n=format_number(len(page.items)))
+    head = [f"⏰ <b>{esc(clip(page.name, 200))}</b> — {count}", ""]
+    if not page.items:
+        shown = [_("Nothing is overdue any more.")]
+    rows = _page_nav(lambda n: StatusOverdueAgency(key, page.agency_id, n), page_no, len(pages),
+                     StatusOverdue(key))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
