@@ -24,18 +24,21 @@ from domain.periods import QUARTER, period_containing
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
 from models import ledger
 from models.db import insert_ignore, session_scope
+from models.overdue import backlog, overdue_by_agency
 from models.registry import current_plan
 from models.rollup import Rollup, compute_rollup, parse_period, scope_for
 from models.tables import Agency, Chat, ChatPurpose, Digest, Member, MemberRole
 from models.types import utcnow
 from scheduler.context import BotConfig
-from views.html import esc
+from views.html import clip, esc
 from views.i18n import format_date, format_number, ngettext, use_locale
 from views.i18n import gettext as _
 from views.labels import axis_name
 from views.rollup import bar, changes_lines, counts_lines, period_label
+from views.status import backlog_line
 
 DIGEST = ledger.DIGEST
+LAGGING = 5  # agencies named in a digest, most overdue first
 
 
 @dataclass(frozen=True)
@@ -187,11 +190,20 @@ def digest_lines(session: Session, rollup: Rollup, digest: Digest, previous: Dig
              "", *counts_lines(rollup.totals), "", _("<b>Completion by axis</b>")]
     lines += [f"{a.number}. {esc(axis_name(a.number, a.name))}: <code>{bar(a.counts.ratio)}</code>"
               for a in rollup.axes]
-    if rollup.most_overdue:
-        lines += ["", _("<b>Most overdue agencies</b>")]
+    plan = current_plan(session)
+    late = overdue_by_agency(session, plan, rollup.today, scope) if plan is not None else []
+    earlier = backlog(session, plan, rollup.today, scope, rollup.period.start) if plan is not None else None
+    if earlier is not None and earlier.items:
+        lines += ["", backlog_line(earlier.items, earlier.agencies)]
+    if late:
+        # The lagging agencies by name: most overdue items first, whatever their period.
+        lines += ["", _("<b>Lagging agencies</b> (overdue items, every period)")]
         lines += [ngettext("• {agency}: {n} overdue item", "• {agency}: {n} overdue items",
-                           a.counts.overdue).format(agency=esc(a.name), n=format_number(a.counts.overdue))
-                  for a in rollup.most_overdue]
+                           a.overdue).format(agency=esc(clip(a.name, 200)), n=format_number(a.overdue))
+                  for a in late[:LAGGING]]
+        if len(late) > LAGGING:
+            lines.append(ngettext("…and {n} more agency", "…and {n} more agencies", len(late) - LAGGING)
+                         .format(n=format_number(len(late) - LAGGING)))
     lines += ["", *changes_lines(json.loads(digest.snapshot),
                                  json.loads(previous.snapshot) if previous else None)]
     lines += ["", _("Details: /status")]
