@@ -8,18 +8,17 @@ loses nothing. Flow::
                                                    |  "one agency…" -> [agency] --name--^
     preview: toggle "received" button, change audience, cancel
 
-A message reaches the draft through :func:`take_text` (True when this sender's draft took it).
+A message reaches the draft through ``handlers.router`` and :func:`take_text` (True when this
+sender's draft took it).
 """
 
 from __future__ import annotations
 
 from telegram import Message, Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    MessageHandler,
     filters,
 )
 
@@ -85,13 +84,6 @@ async def take_text(update: Update, context: BotContext) -> bool:
         return False
     await _show_all(update, context, views.step_screens(step))
     return True
-
-
-async def compose_message(update: Update, context: BotContext) -> None:
-    """Registered in ``handlers.order.BROADCAST_DRAFT``: stops the later groups only when the
-    draft took the message."""
-    if await take_text(update, context):
-        raise ApplicationHandlerStop
 
 
 async def _show_all(update: Update, context: BotContext, screens: list[Screen]) -> None:
@@ -187,8 +179,3 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CallbackQueryHandler(button, pattern=family("bc")),
     ]
 
-
-def compose_handler() -> BaseHandler[Update, BotContext, None]:
-    """Register in ``handlers.order.BROADCAST_DRAFT``: it stops later groups only when it took the message."""
-    return MessageHandler(PRIVATE & ((filters.TEXT & ~filters.COMMAND) | filters.Document.ALL),
-                          compose_message)

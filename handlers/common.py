@@ -10,6 +10,7 @@ from telegram.constants import CallbackQueryLimit, ChatType
 from telegram.error import BadRequest
 
 from models import reports as svc
+from models.reporting import Clock
 from models.types import MAX_ROW_ID, utcnow
 from scheduler import jobs
 from scheduler.context import BotContext
@@ -34,6 +35,12 @@ def today(context: BotContext) -> date:
 
 def timeout(context: BotContext) -> timedelta:
     return timedelta(minutes=context.config.draft_timeout_minutes)
+
+
+def clock(context: BotContext) -> Clock:
+    """Now, today and the drafts' timeout, as the reporting services take them."""
+    now = utcnow()
+    return Clock(now, now.astimezone(context.config.tz).date(), timeout(context))
 
 
 def fail(error: svc.ReportError, context: BotContext) -> Screen:

@@ -12,7 +12,8 @@ and is checked again on the server (who presses, the task, the date, the days) b
 ``models.events``. The user's ``event_draft`` row holds the same choices, so that a typed date or
 number of days finds its question after a restart or on another instance, and so that the
 confirm button works once: recording deletes the matching draft in the same transaction. Typed
-text reaches the draft through :func:`take_text` (True when this user's draft waited for it).
+text reaches the draft through ``handlers.router`` and :func:`take_text` (True when this user's
+draft waited for it).
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from datetime import timedelta
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    MessageHandler,
     filters,
 )
 
@@ -137,18 +136,12 @@ async def take_text(update: Update, context: BotContext) -> bool:
     return True
 
 
-async def on_text(update: Update, context: BotContext) -> None:
-    """Registered in ``handlers.order.EVENT_DRAFT``: stops later groups only when a draft took it."""
-    if await take_text(update, context):
-        raise ApplicationHandlerStop
-
-
-async def on_cancel(update: Update, context: BotContext) -> None:
-    """/cancel while recording an event: forget it; otherwise the other flows' /cancel answers."""
+async def cancel(update: Update, context: BotContext) -> bool:
+    """/cancel while recording an event (the router asks): forget it. False: no draft waited."""
     if not await run_sync(events.cancel_typed, context.engine, context.actor, _clock(context)):
-        return
+        return False
     await show(update, context, views.cancelled())
-    raise ApplicationHandlerStop
+    return True
 
 
 async def redirect(update: Update, context: BotContext) -> None:
@@ -162,8 +155,3 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
             CommandHandler("event", redirect, filters=~PRIVATE),
             CallbackQueryHandler(on_button, pattern=family("ev"))]
 
-
-def typed_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Register in ``handlers.order.EVENT_DRAFT``: they stop later groups only when a draft took it."""
-    return [CommandHandler("cancel", on_cancel, filters=PRIVATE),
-            MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text)]

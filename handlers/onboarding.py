@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.access import (
     CHANGED,
@@ -203,15 +203,9 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
 
 # --- strangers ----------------------------------------------------------------------------
 
-def _is_registered(context: BotContext, user_id: int) -> bool:
-    with session_scope(context.engine) as session:
-        return members.active_member(session, user_id) is not None
-
-
 async def stranger_text(update: Update, context: BotContext) -> None:
     """Text from someone not registered: say how to get invited (members get no answer here)."""
-    user = update.effective_user
-    if user is None or await run_sync(_is_registered, context, user.id):
+    if context.actor.is_member:
         return
     await reply(update, _("I can only help registered members. Ask the Department of Home Affairs "
                           "(your coordinator) for an invitation link, then open it here."))
@@ -225,7 +219,3 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CallbackQueryHandler(on_invite_button, pattern=r"^iv:"),
     ]
 
-
-def fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Register last in group 0, so that any other text handler is tried first."""
-    return [MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, stranger_text)]

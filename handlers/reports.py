@@ -1,269 +1,88 @@
-"""The reporting conversation (see reports.mmd): /report, the rp: buttons of reminders and /tasks,
-the draft's buttons, and the typed text and files that fill it.
+"""The reporting conversation (see reports.mmd): /report, the rp:/rn: buttons of reminders and
+/tasks, the draft's buttons, /cancel, and the typed text and files that fill a draft (which
+reach it through ``handlers.router``).
 
 No conversation state in memory: every step reads the member's draft from the database, so a
-restart or another instance continues where the user was. Each handler: read the update, call
-models.reports in one transaction, show the resulting Screen.
+restart or another instance continues where the user was. Each handler: decode the update, call
+one ``models.reporting`` function (one transaction), render one ``views.reports`` screen, show it.
+Every button is checked again on the server (who presses it, the draft's step, the item's agency).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from typing import Any
 
-from sqlmodel import Session
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import Forbidden
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from handlers import onboarding, review
-from handlers.common import answer, fail, ints, is_private, private_only, show, timeout, today
+from domain.access import Action, NotAllowed, allows
+from handlers.common import answer, clock, is_private, private_only, show
+from models import reporting
 from models import reports as svc
-from models.db import run_sync, session_scope
-from models.items import item_row, reportable_items
-from models.members import active_member
-from models.tables import Member, ReportDraft, ReviewState
-from models.types import utcnow
+from models.db import run_sync
 from scheduler.context import BotContext
-from views import reports as report_views
-from views.i18n import gettext as _
+from views import refusals
+from views import reports as views
+from views.callbacks import BadCallbackData, DraftStep, ReportAnew, ReportItem, any_of, decode
 from views.screen import Screen
 
 log = logging.getLogger(__name__)
 
-PRIVATE = filters.ChatType.PRIVATE
-# Everything a user may send that is not a document, a photo or text.
-UNSUPPORTED = (filters.Sticker.ALL | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.ANIMATION
-               | filters.VIDEO_NOTE | filters.LOCATION | filters.CONTACT | filters.POLL | filters.Dice.ALL
-               | filters.VENUE | filters.GAME | filters.STORY)
 
-
-# --------------------------------------------------------------------------- work (threads)
-
-
-def _screen_for_draft(session: Session, draft: ReportDraft, context: BotContext) -> Screen:
-    row = item_row(session, draft.item_id)
-    if row is None:
-        return Screen(_("This has changed since the button was shown. Nothing was done."))
-    return report_views.draft_screen(draft, row, today(context))
-
-
-def _begin(context: BotContext, user_id: int, item_id: int, *, force: bool) -> Screen:
-    """rp:/rn: buttons: start a report on ``item_id`` (or offer to keep the one in progress)."""
-    now = utcnow()
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None:
-            return Screen(report_views.not_registered_text(), toast=report_views.not_registered_text())
-        try:
-            draft, _expired = svc.active_draft(session, member, now=now, timeout=timeout(context))
-            if draft is not None and draft.step != svc.STEP_RETURN and not force:
-                row = item_row(session, draft.item_id)
-                if draft.item_id == item_id:
-                    return _screen_for_draft(session, draft, context)
-                if row is not None:
-                    return report_views.draft_elsewhere_screen(draft, row, item_id)
-            draft = svc.start_draft(session, member, item_id, now=now)
-            return _screen_for_draft(session, draft, context)
-        except svc.ReportError as error:
-            session.rollback()
-            return fail(error, context)
-
-
-def _report_command(context: BotContext, user_id: int) -> Screen:
-    now = utcnow()
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None:
-            return Screen(report_views.not_registered_text())
-        draft, expired = svc.active_draft(session, member, now=now, timeout=timeout(context))
-        if draft is not None and draft.step != svc.STEP_RETURN:
-            row = item_row(session, draft.item_id)
-            if row is not None:
-                return report_views.draft_elsewhere_screen(draft, row, None)
-        if member.role not in svc.REPORTER_ROLES or member.agency_id is None:
-            return Screen(_("Only the focal points of an agency report on its tasks."))
-        screen = report_views.pick_item_screen(reportable_items(session, member.agency_id, today(context)),
-                                        today(context))
-        if expired:
-            expired_note = report_views.expired_text(context.config.draft_timeout_minutes)
-            screen.text = expired_note + "\n\n" + screen.text
-        return screen
-
-
-def _draft_button(context: BotContext, user_id: int, draft_id: int, step: str, action: str) -> Screen:
-    """A button of the draft's prompt; the step in its data must be the draft's step."""
-    now, limit = utcnow(), timeout(context)
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None:
-            return fail(svc.NotAllowed("member"), context)
-        try:
-            draft = svc.draft_for(session, member, draft_id, now=now, timeout=limit)
-            if action == "cancel":
-                svc.cancel_draft(session, member, draft_id)
-                return Screen(_("Cancelled: nothing was sent. Send /report to start again."),
-                              toast=_("Cancelled"))
-            if action == "show":
-                return _screen_for_draft(session, draft, context)
-            if draft.step != step or step == svc.STEP_RETURN:
-                raise svc.Changed("step")
-            if action == "ok":
-                member_id = member.id
-            else:
-                draft = _apply(session, member, draft, action, now, limit)
-                return _screen_for_draft(session, draft, context)
-        except svc.ReportError as error:
-            session.rollback()
-            return fail(error, context)
-    assert member_id is not None
-    return _submit(context, member_id, draft_id, now, limit)
-
-
-def _apply(session: Session, member: Member, draft: ReportDraft, action: str, now: datetime,
-           limit: timedelta) -> ReportDraft:
-    assert draft.id is not None
-    states = {"done": "done", "prog": "in_progress", "blk": "blocked"}
-    if draft.step == svc.STEP_STATE and action in states:
-        return svc.set_state(session, member, draft.id, states[action], now=now, timeout=limit)
-    if draft.step == svc.STEP_PERCENT and action.isdigit():
-        return svc.set_percent(session, member, draft.id, int(action), now=now, timeout=limit)
-    if action == "keep":
-        return svc.keep_note(session, member, draft.id, now=now, timeout=limit)
-    if action == "next":
-        return svc.finish_evidence(session, member, draft.id, now=now, timeout=limit)
-    if action == "clear":
-        return svc.clear_evidence(session, member, draft.id, now=now, timeout=limit)
-    if action == "edit":
-        return svc.restart_draft(session, member, draft.id, now=now, timeout=limit)
-    raise svc.Changed("action")
-
-
-def _submit(context: BotContext, member_id: int, draft_id: int, now: datetime,
-            limit: timedelta) -> Screen:
+async def outcome(context: BotContext, work: Callable[..., Any], *args: Any, invite: bool = True,
+                  **kwargs: Any) -> Screen:
+    """Run one reporting service off the event loop and render what it came to; refusals of
+    the access policy and of the draft's rules are screens too (``invite``: strangers are told
+    how to join; otherwise "not allowed")."""
+    minutes = context.config.draft_timeout_minutes
     try:
-        result = svc.submit_report(context.engine, member_id, draft_id, now=now, timeout=limit)
+        result = await run_sync(work, *args, **kwargs)
+    except NotAllowed as error:
+        return views.not_allowed_screen(error) if invite else views.refused_screen(error, minutes)
     except svc.ReportError as error:
-        return fail(error, context)
-    with session_scope(context.engine) as session:
-        row = item_row(session, result.item.id or 0)
-    assert row is not None
-    screen = report_views.sent_screen(result, row)
-    # A done report queued "new report to verify" notices for the coordinators.
-    screen.queued = result.report.review_state == ReviewState.PENDING.value
-    return screen
-
-
-def _text(context: BotContext, user_id: int, text: str) -> Screen | None:
-    """Typed text: it fills the step the draft is at (None: not a member)."""
-    now, limit = utcnow(), timeout(context)
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None:
-            return None
-        draft, expired = svc.active_draft(session, member, now=now, timeout=limit)
-        if draft is None:
-            if expired:
-                return Screen(report_views.expired_text(context.config.draft_timeout_minutes))
-            return Screen(_("Send /tasks to see your agency's tasks, or /report to report on one."))
-        draft_id = draft.id
-        assert draft_id is not None
-        try:
-            if draft.step == svc.STEP_RETURN:
-                return _typed_return(session, member, text, now, context)
-            if draft.step == svc.STEP_PERCENT:
-                draft = svc.set_percent(session, member, draft_id, svc.parse_percent(text), now=now,
-                                        timeout=limit)
-            elif draft.step in (svc.STEP_NOTE, svc.STEP_REASON):
-                draft = svc.set_note(session, member, draft_id, text, now=now, timeout=limit)
-            elif draft.step == svc.STEP_EVIDENCE:
-                draft = svc.set_document_number(session, member, draft_id, text, now=now,
-                                                timeout=limit)
-            else:
-                screen = _screen_for_draft(session, draft, context)
-                screen.text = _("Please use the buttons below.") + "\n\n" + screen.text
-                return screen
-        except svc.Invalid as error:
-            session.rollback()
-            return Screen(report_views.invalid_text(error.detail, len(text.strip())))
-        except svc.ReportError as error:
-            session.rollback()
-            return fail(error, context)
-        return _screen_for_draft(session, draft, context)
-
-
-def _typed_return(session: Session, member: Member, text: str, now: datetime,
-                  context: BotContext) -> Screen:
-    return review.typed_reason(session, member, text, now, context)
-
-
-def _file(context: BotContext, user_id: int, file: svc.EvidenceFile) -> Screen | None:
-    now, limit = utcnow(), timeout(context)
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None:
-            return None
-        draft, expired = svc.active_draft(session, member, now=now, timeout=limit)
-        if draft is None:
-            if expired:
-                return Screen(report_views.expired_text(context.config.draft_timeout_minutes))
-            return Screen(_("Files are evidence for a report: send /report first."))
-        if draft.step != svc.STEP_EVIDENCE:
-            return Screen(_("Files are taken at the evidence step of a report; first answer the "
-                            "question above."))
-        assert draft.id is not None
-        try:
-            draft = svc.add_evidence(session, member, draft.id, file, now=now, timeout=limit)
-        except svc.ReportError as error:
-            session.rollback()
-            return fail(error, context)
-        return _screen_for_draft(session, draft, context)
-
-
-def _cancel(context: BotContext, user_id: int) -> Screen:
-    with session_scope(context.engine) as session:
-        member = active_member(session, user_id)
-        if member is None:
-            return Screen(report_views.not_registered_text())
-        if svc.cancel_draft(session, member):
-            return Screen(_("Cancelled: nothing was sent. Send /report to start again."))
-        return Screen(_("There is nothing to cancel."))
-
-
-def _is_registered(context: BotContext, user_id: int) -> bool:
-    with session_scope(context.engine) as session:
-        return active_member(session, user_id) is not None
-
-
-# --------------------------------------------------------------------------- handlers
+        return views.refused_screen(error, minutes)
+    return views.outcome_screen(result, clock(context).today, minutes)
 
 
 async def report_command(update: Update, context: BotContext) -> None:
     """/report: continue the report in progress, or pick one of the agency's open items."""
-    user = update.effective_user
-    if user is None or await private_only(update, context):
+    if await private_only(update, context):
         return
-    await show(update, context, await run_sync(_report_command, context, user.id))
+    if context.actor.is_member and not allows(context.actor, Action.REPORT):
+        await show(update, context, views.reporters_only())
+        return
+    screen = await outcome(context, reporting.report_menu, context.engine, context.actor, clock(context))
+    screen.toast = None
+    await show(update, context, screen)
 
 
 async def cancel_command(update: Update, context: BotContext) -> None:
-    """/cancel: discard the report in progress."""
-    user = update.effective_user
-    if user is None or await private_only(update, context):
+    """/cancel (through ``handlers.router``): discard the report in progress."""
+    if await private_only(update, context):
         return
-    await show(update, context, await run_sync(_cancel, context, user.id))
+    screen = await outcome(context, reporting.cancel, context.engine, context.actor)
+    screen.toast = None
+    await show(update, context, screen)
 
 
 async def report_button(update: Update, context: BotContext) -> None:
     """rp:<item> / rn:<item>: start (or continue) a report; from a group, in the private chat."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    kind, _sep, rest = query.data.partition(":")
-    ids = ints([rest])
-    if ids is None:
-        await answer(query, report_views.error_text(svc.NotAllowed()))
+    if query is None:
         return
-    screen = await run_sync(_begin, context, query.from_user.id, ids[0], force=kind == "rn")
+    try:
+        pressed = decode(query.data)
+    except BadCallbackData:
+        await show(update, context, refusals.changed())
+        return
+    if not isinstance(pressed, ReportItem | ReportAnew):
+        await show(update, context, refusals.changed())
+        return
+    screen = await outcome(context, reporting.begin, context.engine, context.actor, pressed.item_id,
+                           clock(context), force=isinstance(pressed, ReportAnew))
     if is_private(update):
         await show(update, context, screen)
         return
@@ -273,94 +92,68 @@ async def report_button(update: Update, context: BotContext) -> None:
     try:
         await context.bot.send_message(query.from_user.id, screen.text, reply_markup=screen.markup)
     except Forbidden:
-        await answer(query, report_views.private_only_text(context.bot.username))
+        await answer(query, views.private_only_text(context.bot.username))
         return
-    await answer(query, _("I have written to you in our private chat."))
+    await answer(query, views.opened_in_private())
 
 
 async def draft_button(update: Update, context: BotContext) -> None:
-    """d:<draft>:<step>:<action>: one of the draft's buttons."""
+    """d:<draft>:<step>:<action>: one of the draft's buttons (private chat only)."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    ids = ints(parts[1:2]) if len(parts) == 4 else None
-    if ids is None or not is_private(update):
-        await answer(query, report_views.error_text(svc.NotAllowed()))
+    if query is None:
         return
-    await show(update, context, await run_sync(_draft_button, context, query.from_user.id, ids[0],
-                                               parts[2], parts[3]))
-
-
-async def _show_or_stranger(update: Update, context: BotContext, screen: Screen | None) -> None:
-    """Members get the screen; others the onboarding's "ask for an invitation"."""
-    if screen is None:
-        await onboarding.stranger_text(update, context)
-    else:
-        await show(update, context, screen)
-
-
-async def on_text(update: Update, context: BotContext) -> None:
-    """Text in the private chat: the answer to the draft's current question."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None or message.text is None:
+    try:
+        pressed = decode(query.data)
+    except BadCallbackData:
+        await show(update, context, refusals.changed())
         return
-    await _show_or_stranger(update, context, await run_sync(_text, context, user.id, message.text))
-
-
-async def on_file(update: Update, context: BotContext) -> None:
-    """A document or photo in the private chat: evidence for the draft."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    if not isinstance(pressed, DraftStep) or not is_private(update):
+        await show(update, context, views.refused_screen(NotAllowed(), 0))
         return
+    await show(update, context, await outcome(context, reporting.press, context.engine, context.actor,
+                                              pressed.draft_id, pressed.step, pressed.action,
+                                              clock(context), invite=False))
+
+
+async def take_text(update: Update, context: BotContext, message: Message) -> None:
+    """Typed text for the member's report draft (the router found one)."""
+    assert message.text is not None
+    await show(update, context, await outcome(context, reporting.take_text, context.engine, context.actor,
+                                              message.text, clock(context)))
+
+
+async def take_file(update: Update, context: BotContext, file: svc.EvidenceFile) -> None:
+    """A document or photo: evidence for the member's draft."""
+    await show(update, context, await outcome(context, reporting.take_file, context.engine, context.actor,
+                                              file, clock(context)))
+
+
+def evidence_file(message: Message) -> svc.EvidenceFile | None:
     if message.document is not None:
         doc = message.document
-        file = svc.EvidenceFile("document", doc.file_id, doc.file_unique_id, doc.file_name or "",
+        return svc.EvidenceFile("document", doc.file_id, doc.file_unique_id, doc.file_name or "",
                                 doc.mime_type or "", doc.file_size)
-    elif message.photo:
+    if message.photo:
         photo = message.photo[-1]
-        file = svc.EvidenceFile("photo", photo.file_id, photo.file_unique_id, "", "image/jpeg",
+        return svc.EvidenceFile("photo", photo.file_id, photo.file_unique_id, "", "image/jpeg",
                                 photo.file_size)
-    else:
-        return
-    await _show_or_stranger(update, context, await run_sync(_file, context, user.id, file))
-
-
-async def on_unsupported(update: Update, context: BotContext) -> None:
-    """Stickers, voice, video…: say what is accepted."""
-    user = update.effective_user
-    if user is None:
-        return
-    if not await run_sync(_is_registered, context, user.id):
-        await onboarding.stranger_text(update, context)
-        return
-    await show(update, context, Screen(_(
-        "I cannot use this kind of message. For a report, send documents (pdf, doc, docx, xls, xlsx, "
-        "odt, jpg, png, zip; up to 20 MB) or photos, and type text.")))
-
-
-def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Commands and buttons; the catch-all message handlers come from :func:`message_handlers`."""
-    return [
-        CommandHandler("report", report_command),
-        CommandHandler("cancel", cancel_command),
-        CallbackQueryHandler(report_button, pattern=r"^r[pn]:"),
-        CallbackQueryHandler(draft_button, pattern=r"^d:"),
-    ]
+    return None
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button no handler knows (an old version's, or forged): say so, change nothing."""
-    query = update.callback_query
-    if query is not None:
-        await answer(query, _("This has changed since the button was shown. Nothing was done."))
+    await show(update, context, refusals.changed())
 
 
-def message_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Private-chat messages that fill a draft, and buttons nobody else took; register these
-    last (they catch all text and all callback data)."""
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """Commands and buttons; typed text and files come through ``handlers.router``."""
     return [
-        CallbackQueryHandler(unknown_button),
-        MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text),
-        MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO), on_file),
-        MessageHandler(PRIVATE & UNSUPPORTED, on_unsupported),
+        CommandHandler("report", report_command),
+        CallbackQueryHandler(report_button, pattern=any_of(ReportItem, ReportAnew)),
+        CallbackQueryHandler(draft_button, pattern=any_of(DraftStep)),
     ]
+
+
+def fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """Buttons nobody else took; register last (it catches all callback data)."""
+    return [CallbackQueryHandler(unknown_button)]

@@ -23,9 +23,13 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from domain.access import Action, Actor, NotAllowed, Scope, allows, require, scope_of
+from domain.docnumber import find_document_numbers
 from domain.text import normalize, scrub
 from models.db import session_scope
 from models.ledger import queue_returned_notices, queue_review_notices
+from models.members import actor_of
+from models.rollup import in_scope, scope_agency_ids
 from models.tables import (
     Evidence,
     Item,
@@ -87,8 +91,9 @@ class ReportError(Exception):
         self.detail = detail
 
 
-class NotAllowed(ReportError):
-    code = "not_allowed"
+# Refusals of who may do what are the access policy's one exception, domain.access.NotAllowed
+# (re-exported here: ``reports.NotAllowed``).
+
 
 
 class Changed(ReportError):
@@ -112,27 +117,32 @@ class Invalid(ReportError):
 
 
 # --------------------------------------------------------------------------- who may do what
-
-REPORTER_ROLES = (MemberRole.FOCAL_POINT.value, MemberRole.ADMIN.value)
-REVIEWER_ROLES = (MemberRole.COORDINATOR.value, MemberRole.ADMIN.value)
+# Every question is the access policy's (domain.access); these name the item-level checks.
 
 
-def may_report(member: Member | None, item: Item | None) -> bool:
-    """Active focal points (and admins) of the agency that owes the item."""
-    return (member is not None and item is not None and member.active
-            and member.role in REPORTER_ROLES and member.agency_id is not None
-            and member.agency_id == item.agency_id)
+def actor(session: Session, member: Member) -> Actor:
+    """The policy's view of ``member`` (its agency's standing looked up once)."""
+    return actor_of(session, member)
 
 
-def may_review(member: Member | None) -> bool:
-    return member is not None and member.active and member.role in REVIEWER_ROLES
+def may_report(who: Actor, item: Item | None) -> bool:
+    """Focal points (and admins) of the agency that owes the item."""
+    return (item is not None and allows(who, Action.REPORT) and who.agency_id is not None
+            and who.agency_id == item.agency_id)
 
 
-def may_view(member: Member | None, item: Item | None) -> bool:
-    """Reviewers see everything; an agency's own members see its items."""
-    if member is None or item is None or not member.active:
+def may_review(who: Actor) -> bool:
+    return allows(who, Action.REVIEW)
+
+
+def may_view(session: Session, who: Actor, item: Item | None) -> bool:
+    """An item is seen by its agency's members and by anyone whose scope holds its agency."""
+    if item is None or (not who.is_member and not who.is_admin):
         return False
-    return may_review(member) or (member.agency_id is not None and member.agency_id == item.agency_id)
+    if who.agency_id is not None and who.agency_id == item.agency_id:
+        return True
+    scope = scope_of(who)
+    return scope is not None and in_scope(session, scope, item.agency_id)
 
 
 # --------------------------------------------------------------------------- evidence
@@ -171,10 +181,17 @@ def _store_files(draft: ReportDraft, files: list[EvidenceFile]) -> None:
 
 
 def normalize_document_number(text: str) -> str:
-    """``"Số 123/BC-UBND"`` -> ``"123/BC-UBND"``; raise :class:`Invalid` if it is not one."""
-    value = _NUMBER_PREFIX.sub("", " ".join(normalize(text, what="document number").split()))
-    value = value.replace(" ", "")
-    if not value or len(value) > MAX_DOCUMENT_NUMBER or not _DOCUMENT_NUMBER.match(value):
+    """The document number cited in ``text``: found inside a sentence by the pattern of Decree
+    30/2020 (``"Số 125/BC-SYT ngày 20/12/2026"`` -> ``"125/BC-SYT"``: the date after it is the
+    document's, never glued into the number); else a bare number in the looser shape people
+    type (``"Số 123 / 2026"`` -> ``"123/2026"``). Raise :class:`Invalid` if there is none."""
+    clean = normalize(text, what="document number")
+    found = find_document_numbers(clean)
+    if found:
+        return found[0].number
+    value = _NUMBER_PREFIX.sub("", " ".join(clean.split()))
+    value = re.sub(r"\s*/\s*", "/", value)
+    if not value or " " in value or len(value) > MAX_DOCUMENT_NUMBER or not _DOCUMENT_NUMBER.match(value):
         raise Invalid("document_number")
     return value
 
@@ -243,7 +260,7 @@ def _load(session: Session, member: Member, draft_id: int, steps: tuple[str, ...
 
 def _item_for(session: Session, member: Member, item_id: int) -> Item:
     item = session.get(Item, item_id)
-    if not may_report(member, item):
+    if not may_report(actor(session, member), item):
         raise NotAllowed("item")
     assert item is not None
     if item.state == ItemState.VERIFIED.value:
@@ -436,7 +453,7 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
         raise AlreadySent()
     assert draft.state is not None
     item = _lock_item(session, draft.item_id)
-    if not may_report(member, item):
+    if not may_report(actor(session, member), item):
         raise NotAllowed("item")
     if item.state == ItemState.VERIFIED.value:
         raise AlreadyVerified()
@@ -498,8 +515,17 @@ def submit_report(engine: Engine, member_id: int, draft_id: int, *, now: datetim
 
 
 def review_queue(session: Session, member: Member) -> list[Report]:
-    """Done reports waiting for verification, oldest first: every agency's for coordinators,
-    their own agency's (to look at only) for leaders. Only current versions count."""
+    """:func:`review_queue_for` the member."""
+    return review_queue_for(session, actor(session, member))
+
+
+def review_queue_for(session: Session, who: Actor) -> list[Report]:
+    """Done reports waiting for verification in ``who``'s scope (domain.access.scope_of),
+    oldest first: coordinators verify them, leaders look at them. Only current versions count."""
+    require(who, Action.VIEW_REVIEWS)
+    scope = scope_of(who)
+    if scope is None:
+        raise NotAllowed("no_agency")
     latest = (select(Report.item_id, func.max(Report.version).label("version"))
               .group_by(col(Report.item_id)).subquery())
     query = (select(Report)
@@ -508,20 +534,26 @@ def review_queue(session: Session, member: Member) -> list[Report]:
              .where(Report.review_state == ReviewState.PENDING.value,
                     Item.state == ItemState.REPORTED.value)
              .order_by(col(Report.created_at), col(Report.id)))
-    if may_review(member):
-        return list(session.exec(query))
-    if member.active and member.role == MemberRole.LEADER.value and member.agency_id is not None:
-        return list(session.exec(query.where(Item.agency_id == member.agency_id)))
-    raise NotAllowed("review")
+    ids = scope_agency_ids(session, scope)
+    if ids is not None:
+        query = query.where(col(Item.agency_id).in_(ids))
+    return list(session.exec(query))
 
 
-def _reviewable(session: Session, member: Member, report_id: int, version: int) -> tuple[Report, Item]:
-    if not may_review(member):
+def _check_scope(session: Session, who: Actor, item: Item) -> None:
+    scope: Scope | None = scope_of(who)
+    if scope is None or not in_scope(session, scope, item.agency_id):
+        raise NotAllowed("scope")
+
+
+def _reviewable(session: Session, who: Actor, report_id: int, version: int) -> tuple[Report, Item]:
+    if not may_review(who):
         raise NotAllowed("review")
     report = session.get(Report, report_id)
     if report is None or report.version != version:
         raise Changed("report")
     item = _lock_item(session, report.item_id)
+    _check_scope(session, who, item)
     session.refresh(report)
     if report.review_state != ReviewState.PENDING.value or item.state != ItemState.REPORTED.value:
         raise Changed("reviewed")
@@ -531,9 +563,9 @@ def _reviewable(session: Session, member: Member, report_id: int, version: int) 
 
 
 def approve(session: Session, member: Member, report_id: int, version: int, *,
-            now: datetime) -> Report:
+            now: datetime, who: Actor | None = None) -> Report:
     """Verify the report: the item is done for good."""
-    report, item = _reviewable(session, member, report_id, version)
+    report, item = _reviewable(session, who or actor(session, member), report_id, version)
     report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.APPROVED.value, member.id, now
     item.state, item.state_changed_at = ItemState.VERIFIED.value, now
     session.add_all([report, item])
@@ -542,9 +574,9 @@ def approve(session: Session, member: Member, report_id: int, version: int, *,
 
 
 def start_return(session: Session, member: Member, report_id: int, version: int, *,
-                 now: datetime) -> ReportDraft:
+                 now: datetime, who: Actor | None = None) -> ReportDraft:
     """The coordinator will type a reason: remember which report in their draft row."""
-    report, _item = _reviewable(session, member, report_id, version)
+    report, _item = _reviewable(session, who or actor(session, member), report_id, version)
     old = session.exec(select(ReportDraft).where(ReportDraft.member_id == member.id)).first()
     if old is not None:
         session.delete(old)
@@ -562,7 +594,7 @@ def return_report(session: Session, member: Member, report_id: int, version: int
     """Send the report back with ``reason``; the agency's focal points must resubmit. Their
     notice is queued on the ledger (sent by the dispatcher, in each one's language)."""
     reason = _check_text(reason, required=True)
-    report, item = _reviewable(session, member, report_id, version)
+    report, item = _reviewable(session, actor(session, member), report_id, version)
     report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.RETURNED.value, member.id, now
     report.review_reason = reason
     item.state, item.state_changed_at = ItemState.RETURNED.value, now

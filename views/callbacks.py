@@ -125,6 +125,14 @@ def family(prefix: str) -> Any:
     return matches
 
 
+def any_of(*kinds: type[CallbackData]) -> Any:
+    """A ``CallbackQueryHandler`` pattern for exactly these kinds (malformed data of theirs too:
+    the handler answers it with "this has changed")."""
+    def matches(data: object) -> bool:
+        return any(kind.owns(data) for kind in kinds)
+    return matches
+
+
 # --- reporting: reminders, /tasks, /report, /review ----------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +187,14 @@ class ReviewAction(CallbackData):
 @dataclasses.dataclass(frozen=True)
 class ReviewNext(CallbackData):
     PREFIX: ClassVar[str] = "rq"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewPage(CallbackData):
+    """A page of the waiting reports (for those who look but do not verify)."""
+
+    PREFIX: ClassVar[str] = "rl"
+    page: int
 
 
 # --- members and invitations (admins) ---------------------------------------------------------

@@ -6,28 +6,48 @@ from __future__ import annotations
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit
 
+from domain.access import NotAllowed
 from models import reports as svc
 from models.items import ItemRow
-from models.tables import Evidence, Report, ReportDraft, ReportState
-from views.html import clip, esc
+from models.reporting import (
+    Cancelled,
+    Card,
+    Decided,
+    DraftView,
+    Elsewhere,
+    Form,
+    Menu,
+    NoDraft,
+    Refused,
+    Returned,
+    ReviewScreen,
+    Sent,
+    TaskCard,
+    TasksList,
+)
+from models.tables import Evidence, Report, ReportState
+from views.callbacks import (
+    CallbackData,
+    DraftStep,
+    ReportAnew,
+    ReportItem,
+    ReviewAction,
+    ReviewNext,
+    ReviewPage,
+    TaskItem,
+    TasksPage,
+)
+from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
-from views.labels import report_name, state_label
-from views.screen import Screen
+from views.labels import report_name, state_icon, state_label
+from views.screen import Attachment, Screen
 
-# Callback data (all well under Telegram's 64 bytes). Each carries what the button assumes,
-# so the server can tell a stale or forged one.
-REPORT = "rp:{item_id}"  # start (or continue) a report on an item; also sent by reminders
-REPORT_NEW = "rn:{item_id}"  # start over on this item, discarding another draft
-TASKS_PAGE = "tk:{page}"
-TASK_ITEM = "ti:{item_id}:{page}"
-DRAFT = "d:{draft_id}:{step}:{action}"
-REVIEW = "rv:{report_id}:{version}:{action}"  # action: a(pprove) | r(eturn)
-REVIEW_NEXT = "rq"
 
-def button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=data)
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(clip(text, 60).strip() or "…", callback_data=data.pack())
 
 
 def when(due_on: date, today: date) -> str:
@@ -49,9 +69,9 @@ def item_heading(row: ItemRow) -> str:
 # --------------------------------------------------------------------------- messages
 
 
-def error_text(error: svc.ReportError, *, timeout_minutes: int = 120) -> str:
+def error_text(error: svc.ReportError | NotAllowed, *, timeout_minutes: int = 120) -> str:
     """The answer to a refused action."""
-    if isinstance(error, svc.NotAllowed):
+    if isinstance(error, NotAllowed):
         return _("Not allowed: this is not yours to do.")
     if isinstance(error, svc.AlreadySent):
         return _("Already sent: this report was submitted before.")
@@ -106,15 +126,15 @@ def private_only_text(username: str | None) -> str:
 # --------------------------------------------------------------------------- the draft
 
 
-def _cancel(draft: ReportDraft) -> InlineKeyboardButton:
-    return button(_("✖ Cancel"), DRAFT.format(draft_id=draft.id, step=draft.step, action="cancel"))
+def _cancel(draft: DraftView) -> InlineKeyboardButton:
+    return button(_("✖ Cancel"), DraftStep(draft.draft_id, draft.step, "cancel"))
 
 
-def _action(draft: ReportDraft, text: str, action: str) -> InlineKeyboardButton:
-    return button(text, DRAFT.format(draft_id=draft.id, step=draft.step, action=action))
+def _action(draft: DraftView, text: str, action: str) -> InlineKeyboardButton:
+    return button(text, DraftStep(draft.draft_id, draft.step, action))
 
 
-def draft_summary(draft: ReportDraft) -> list[str]:
+def draft_summary(draft: DraftView) -> list[str]:
     lines = []
     if draft.state:
         label = report_name(draft.state)
@@ -124,7 +144,7 @@ def draft_summary(draft: ReportDraft) -> list[str]:
     if draft.note:
         title = _("Reason") if draft.state == ReportState.BLOCKED.value else _("Note")
         lines.append(f"{title}: <i>{esc(draft.note)}</i>")
-    files = svc.draft_files(draft)
+    files = draft.files
     if files:
         names = ", ".join(esc(clip(f.file_name or _("photo"), 40)) for f in files)
         lines.append(ngettext("{n} file: {names}", "{n} files: {names}", len(files)).format(
@@ -134,7 +154,7 @@ def draft_summary(draft: ReportDraft) -> list[str]:
     return lines
 
 
-def draft_screen(draft: ReportDraft, row: ItemRow, today: date) -> Screen:
+def draft_screen(draft: DraftView, row: ItemRow, today: date) -> Screen:
     """The prompt of the draft's current step, with its buttons."""
     head = [_("📝 <b>Report</b> on {item}").format(item=item_heading(row)),
             f"<i>{esc(clip(row.task, 300))}</i>", when(row.due_on, today)]
@@ -171,7 +191,7 @@ def draft_screen(draft: ReportDraft, row: ItemRow, today: date) -> Screen:
         summary = draft_summary(draft)
         ask += "\n\n" + ("\n".join(summary[1:]) if len(summary) > 1 else _("Nothing attached yet."))
         rows = [[_action(draft, _("Continue ➡️"), "next")]]
-        if draft.document_number or svc.draft_files(draft):
+        if draft.document_number or draft.files:
             rows.append([_action(draft, _("Remove files and number"), "clear")])
         rows.append([cancel])
     elif step == svc.STEP_REVIEW:
@@ -184,28 +204,28 @@ def draft_screen(draft: ReportDraft, row: ItemRow, today: date) -> Screen:
     return Screen(text, InlineKeyboardMarkup(rows) if rows else None)
 
 
-def draft_elsewhere_screen(draft: ReportDraft, row: ItemRow, wanted_item: int | None) -> Screen:
+def draft_elsewhere_screen(draft: DraftView, row: ItemRow, wanted_item: int | None) -> Screen:
     """/report (or another item's button) while a report is in progress."""
     text = _("You have a report in progress on {item}. Continue it, or discard it?").format(
         item=item_heading(row))
     rows = [[_action(draft, _("Continue"), "show")], [_action(draft, _("Discard it"), "cancel")]]
     if wanted_item is not None and wanted_item != draft.item_id:
         rows.append([button(_("Discard it and report on the other item"),
-                            REPORT_NEW.format(item_id=wanted_item))])
+                            ReportAnew(wanted_item))])
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
-def sent_screen(result: svc.SubmitResult, row: ItemRow) -> Screen:
+def sent_screen(sent: Sent) -> Screen:
     lines = [_("✅ Sent: version {n} of the report on {item}.").format(
-        n=result.report.version, item=item_heading(row)),
-        _("State: {state}").format(state=state_label(result.item.state, result.report.percent))]
-    if result.report.state == ReportState.DONE.value:
+        n=sent.version, item=item_heading(sent.row)),
+        _("State: {state}").format(state=state_label(sent.item_state, sent.percent))]
+    if sent.report_state == ReportState.DONE.value:
         lines.append(_("The Department of Home Affairs will verify it; you will hear if it is "
                        "returned."))
-    if result.overtook:
+    if sent.overtook:
         lines.append(_("Someone else from your agency sent a report on this item meanwhile. Both are "
                        "kept; yours, the latest, is now the current one."))
-    return Screen("\n".join(lines))
+    return Screen("\n".join(lines), queued=sent.queued)
 
 
 def pick_item_screen(rows: list[ItemRow], today: date, limit: int = 10) -> Screen:
@@ -217,7 +237,7 @@ def pick_item_screen(rows: list[ItemRow], today: date, limit: int = 10) -> Scree
         lines.append(f"{index}. {item_heading(row)}: {esc(clip(row.task, 90))}\n"
                      f"   <i>{when(row.due_on, today)} — {state_label(row.state, row.percent)}</i>")
         buttons.append([button(f"{index}. {clip(row.code, 20)} · {clip(row.period_key, 12)}",
-                               REPORT.format(item_id=row.item_id))])
+                               ReportItem(row.item_id))])
     if len(rows) > limit:
         more = len(rows) - limit
         lines.append(ngettext("…and {n} more: see /tasks.", "…and {n} more: see /tasks.",
@@ -250,8 +270,8 @@ def report_card(report: Report, row: ItemRow, agency: str, author: str,
 
 def review_buttons(report: Report) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        button(_("✅ Approve"), REVIEW.format(report_id=report.id, version=report.version, action="a")),
-        button(_("↩️ Return"), REVIEW.format(report_id=report.id, version=report.version, action="r")),
+        button(_("✅ Approve"), ReviewAction(report.id or 0, report.version, "a")),
+        button(_("↩️ Return"), ReviewAction(report.id or 0, report.version, "r")),
     ]])
 
 
@@ -259,4 +279,205 @@ def returned_notice(row: ItemRow, reason: str) -> tuple[str, InlineKeyboardMarku
     text = _("↩️ The report on {item} was returned by the Department of Home Affairs.\n"
              "Reason: <i>{reason}</i>\n\nPlease correct it and send it again.").format(
         item=item_heading(row), reason=esc(reason))
-    return text, InlineKeyboardMarkup([[button(_("📝 Resubmit"), REPORT.format(item_id=row.item_id))]])
+    return text, InlineKeyboardMarkup([[button(_("📝 Resubmit"), ReportItem(row.item_id))]])
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def not_allowed_screen(error: NotAllowed) -> Screen:
+    """A refusal by the access policy: strangers are told how to join; others "not allowed"."""
+    if error.reason in ("not_member", "inactive"):
+        return Screen(not_registered_text(), toast=not_registered_text())
+    if error.reason == "no_agency":
+        text = _("You are not attached to an agency, so there is no task list for you.")
+        return Screen(text, toast=text)
+    text = error_text(error)
+    return Screen(text, toast=text)
+
+
+def reporters_only() -> Screen:
+    return Screen(_("Only the focal points of an agency report on its tasks."))
+
+
+def refused_screen(error: svc.ReportError | NotAllowed, timeout_minutes: int) -> Screen:
+    text = error_text(error, timeout_minutes=timeout_minutes)
+    return Screen(text, toast=text)
+
+
+def menu_screen(menu: Menu, today: date, timeout_minutes: int) -> Screen:
+    screen = pick_item_screen(menu.rows, today)
+    if menu.expired:
+        screen.text = expired_text(timeout_minutes) + "\n\n" + screen.text
+    return screen
+
+
+def outcome_screen(outcome: object, today: date, timeout_minutes: int) -> Screen:
+    """The screen for what a reporting step came to (models.reporting)."""
+    if isinstance(outcome, Form):
+        screen = draft_screen(outcome.draft, outcome.row, today)
+        if outcome.hint == "use_buttons":
+            screen.text = _("Please use the buttons below.") + "\n\n" + screen.text
+        return screen
+    if isinstance(outcome, Elsewhere):
+        return draft_elsewhere_screen(outcome.draft, outcome.row, outcome.wanted_item)
+    if isinstance(outcome, Menu):
+        return menu_screen(outcome, today, timeout_minutes)
+    if isinstance(outcome, Sent):
+        return sent_screen(outcome)
+    if isinstance(outcome, Cancelled):
+        if outcome.button:
+            return Screen(_("Cancelled: nothing was sent. Send /report to start again."),
+                          toast=_("Cancelled"))
+        if outcome.done:
+            return Screen(_("Cancelled: nothing was sent. Send /report to start again."))
+        return Screen(_("There is nothing to cancel."))
+    if isinstance(outcome, Refused):
+        if isinstance(outcome.error, svc.Invalid):
+            return Screen(invalid_text(outcome.error.detail, outcome.length))
+        return refused_screen(outcome.error, timeout_minutes)
+    if isinstance(outcome, NoDraft):
+        return no_draft_screen(outcome, timeout_minutes)
+    if isinstance(outcome, Returned):
+        return returned_screen(outcome)
+    raise TypeError(outcome)
+
+
+def no_draft_screen(outcome: NoDraft, timeout_minutes: int) -> Screen:
+    if outcome.expired:
+        return Screen(expired_text(timeout_minutes))
+    if outcome.wrong_step:
+        return Screen(_("Files are taken at the evidence step of a report; first answer the "
+                        "question above."))
+    if outcome.file:
+        return Screen(_("Files are evidence for a report: send /report first."))
+    return Screen(_("Send /tasks to see your agency's tasks, or /report to report on one."))
+
+
+def unsupported_screen() -> Screen:
+    return Screen(_("I cannot use this kind of message. For a report, send documents (pdf, doc, docx, "
+                    "xls, xlsx, odt, jpg, png, zip; up to 20 MB) or photos, and type text."))
+
+
+def opened_in_private() -> str:
+    return _("I have written to you in our private chat.")
+
+
+# --------------------------------------------------------------------------- /tasks
+
+
+def tasks_screen(listing: TasksList, today: date) -> Screen:
+    """A page of the agency's list, a button per item; ‹ › turn the page in place."""
+    found, agency = listing.page, esc(clip(listing.agency, 200))
+    if not found.total:
+        return Screen(_("📋 <b>{agency}</b> has no open tasks right now.").format(agency=agency))
+    lines = [_("📋 <b>Tasks of {agency}</b> ({total}), page {page} of {pages}").format(
+        agency=agency, total=found.total, page=found.page + 1, pages=found.pages)]
+    buttons = []
+    for index, row in enumerate(found.rows, start=found.page * listing.page_size + 1):
+        lines.append(f"{index}. {item_heading(row)}: {esc(clip(row.task, 120))}\n"
+                     f"   {state_icon(row.state)} <i>{when(row.due_on, today)} — "
+                     f"{state_label(row.state, row.percent)}</i>")
+        buttons.append([button(f"{index}. {clip(row.code, 20)} · {clip(row.period_key, 12)}",
+                               TaskItem(row.item_id, found.page))])
+    paging = []
+    if found.page > 0:
+        paging.append(button("‹", TasksPage(found.page - 1)))
+    if found.page + 1 < found.pages:
+        paging.append(button("›", TasksPage(found.page + 1)))
+    if paging:
+        buttons.append(paging)
+    return Screen(clip_html("\n\n".join(lines)), InlineKeyboardMarkup(buttons))
+
+
+def task_card_screen(task: TaskCard, today: date) -> Screen:
+    """One item with its current report, a button to report (its agency's focal points)."""
+    row = task.row
+    lines = [_("{item} — {agency}").format(item=item_heading(row), agency=esc(clip(task.agency, 200))),
+             f"<i>{esc(clip(row.task, 800))}</i>", when(row.due_on, today),
+             _("State: {state}").format(state=state_label(row.state, row.percent))]
+    if task.card is not None:
+        lines += ["", *card_lines(task.card, today)[3:]]
+    else:
+        lines.append(_("No report yet."))
+    buttons = []
+    if task.can_report:
+        label = _("📝 Report") if task.card is None else _("📝 Update the report")
+        buttons.append([button(label, ReportItem(row.item_id))])
+    buttons.append([button(_("‹ Back to the list"), TasksPage(task.page))])
+    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(buttons))
+
+
+# --------------------------------------------------------------------------- /review
+
+
+def card_lines(card: Card, today: date) -> list[str]:
+    return report_card(card.report, card.row, card.agency, card.author, card.evidence, today)
+
+
+def review_screen(review: ReviewScreen, today: date) -> Screen:
+    """A verifier: the oldest waiting card with its files and buttons. Someone who looks only:
+    a page of the waiting cards in their scope (‹ › in place)."""
+    if not review.total:
+        return Screen(_("✅ Nothing is waiting for verification."), new_message=True)
+    if review.verifier:
+        card = review.cards[0]
+        head = ngettext("🔎 <b>To verify</b> ({n} waiting, oldest first)",
+                        "🔎 <b>To verify</b> ({n} waiting, oldest first)",
+                        review.total).format(n=review.total)
+        files = [Attachment(e.kind, filename=e.file_name, file_id=e.file_id) for e in card.evidence]
+        text = clip_html(head + "\n\n" + "\n".join(card_lines(card, today)))
+        return Screen(text, review_buttons(card.report), files=files, new_message=True)
+    head = ngettext("{n} report of your agency is waiting for verification (you can see it, "
+                    "the Department of Home Affairs verifies it):",
+                    "{n} reports of your agency are waiting for verification (you can see "
+                    "them, the Department of Home Affairs verifies them):",
+                    review.total).format(n=review.total)
+    # Each card is finished HTML, clipped on its own (never sliced) so a page of them fits.
+    budget = (MessageLimit.MAX_TEXT_LENGTH - 400) // max(len(review.cards), 1)
+    cards = [clip_html("\n".join(card_lines(c, today)), budget) for c in review.cards]
+    text = clip_html("\n\n".join([head, *cards]))
+    rows = []
+    if review.pages > 1:
+        nav = []
+        if review.page > 0:
+            nav.append(button("‹", ReviewPage(review.page - 1)))
+        nav.append(button(f"{review.page + 1}/{review.pages}", ReviewPage(review.page)))
+        if review.page + 1 < review.pages:
+            nav.append(button("›", ReviewPage(review.page + 1)))
+        rows.append(nav)
+    return Screen(text, InlineKeyboardMarkup(rows) if rows else None, new_message=not rows)
+
+
+def _after(text: str, left: int) -> Screen:
+    if not left:
+        return Screen(text + "\n" + _("Nothing else is waiting."))
+    more = ngettext("{n} more is waiting.", "{n} more are waiting.", left).format(n=left)
+    return Screen(text + "\n" + more, InlineKeyboardMarkup([[button(_("Next ▶"), ReviewNext())]]))
+
+
+def decided_screen(decided: Decided) -> Screen:
+    if decided.action == "asking":
+        return Screen(_("↩️ Why is it returned? Type the reason for the agency (up to {limit} "
+                        "characters), or send /cancel.").format(limit=format_number(svc.MAX_NOTE)))
+    assert decided.row is not None
+    return _after(_("✅ Verified: {item}, version {n}.").format(
+        item=item_heading(decided.row), n=decided.version), decided.left)
+
+
+def returned_screen(returned: Returned) -> Screen:
+    screen = _after(_("↩️ Returned: {item}. Reason: <i>{reason}</i>").format(
+        item=item_heading(returned.row), reason=esc(returned.reason)), returned.left)
+    if returned.told:
+        screen.text += "\n" + ngettext("A notice is on its way to {n} focal point of the agency.",
+                                       "A notice is on its way to {n} focal points of the agency.",
+                                       returned.told).format(n=returned.told)
+    else:
+        screen.text += "\n" + _("Nobody is told: the agency has no focal point who can be reached.")
+    screen.queued = returned.told > 0
+    return screen
+
+
+def verifiers_only() -> Screen:
+    text = _("Only coordinators verify reports.")
+    return Screen(text, toast=text)

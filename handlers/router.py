@@ -1,0 +1,88 @@
+"""The one router for what people type or send in the private chat: text, documents, photos and
+the kinds of message the bot cannot use, and /cancel.
+
+It asks ``models.drafts`` which open draft the message belongs to (one query over the three
+draft tables) and hands the message to that flow: a broadcast waiting for its text or document,
+an /event waiting for a date or a number of days, a report draft (or a coordinator's reason for
+returning a report). With no draft, a member's text is a report in their own words
+(``handlers.reports``); a stranger gets the "ask for an invitation" answer. A typed report step
+costs two thread hops: this question, then the step.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+
+from handlers import broadcast, event, onboarding
+from handlers import reports as report_handlers
+from handlers.common import is_private, show, timeout
+from models.db import run_sync
+from models.drafts import Draft, waiting
+from models.types import utcnow
+from scheduler.context import BotContext
+from views import reports as report_views
+
+PRIVATE = filters.ChatType.PRIVATE
+# Everything a user may send that is not a document, a photo or text.
+UNSUPPORTED = (filters.Sticker.ALL | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.ANIMATION
+               | filters.VIDEO_NOTE | filters.LOCATION | filters.CONTACT | filters.POLL | filters.Dice.ALL
+               | filters.VENUE | filters.GAME | filters.STORY)
+TEXT = filters.TEXT & ~filters.COMMAND
+FILES = filters.Document.ALL | filters.PHOTO
+
+
+async def _waiting(context: BotContext, *, cancelling: bool = False) -> Draft | None:
+    return await run_sync(waiting, context.engine, context.actor, now=utcnow(), timeout=timeout(context),
+                          cancelling=cancelling)
+
+
+async def on_message(update: Update, context: BotContext) -> None:
+    """Private text or a file: to the draft that waits for it, else the report in words / help."""
+    message = update.effective_message
+    if message is None:
+        return
+    actor = context.actor
+    if not actor.is_member and not actor.is_admin:
+        if message.text is not None:
+            await onboarding.stranger_text(update, context)
+        return
+    draft = await _waiting(context)
+    if draft is Draft.BROADCAST and await broadcast.take_text(update, context):
+        return
+    if draft is Draft.EVENT and message.text is not None and await event.take_text(update, context):
+        return
+    if not actor.is_member:  # a configured admin with no member row: nothing to report
+        return
+    if message.text is not None:
+        await report_handlers.take_text(update, context, message)
+        return
+    file = report_handlers.evidence_file(message)
+    if file is not None:
+        await report_handlers.take_file(update, context, file)
+
+
+async def on_unsupported(update: Update, context: BotContext) -> None:
+    """Stickers, voice, video…: members are told what is accepted; strangers how to join."""
+    if not context.actor.is_member:
+        await onboarding.stranger_text(update, context)
+        return
+    await show(update, context, report_views.unsupported_screen())
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    """/cancel: an open /event draft first (as before); else the report's
+    (in a group: the link to the private chat)."""
+    if is_private(update) and await _waiting(context, cancelling=True) is Draft.EVENT \
+            and await event.cancel(update, context):
+        return
+    await report_handlers.cancel_command(update, context)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """Register after every command and button handler of group 0 (they take what is theirs)."""
+    return [
+        CommandHandler("cancel", on_cancel),
+        MessageHandler(PRIVATE & (TEXT | FILES), on_message),
+        MessageHandler(PRIVATE & UNSUPPORTED, on_unsupported),
+    ]

@@ -1,0 +1,72 @@
+"""Which open draft a person's typed message belongs to: a broadcast waiting for its text (or the
+agency's name), an /event waiting for a date or a number of days, or a report (or a coordinator's
+reason for returning one). All drafts are rows; one query reads the three.
+
+The order is the one people meet: a broadcast being written takes its text first; an /event draft
+waiting for typed text takes it unless a report draft was touched after it; a report draft takes
+everything else. None: no draft (the message is a report in the officer's words, or help).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, func, literal, union_all
+from sqlalchemy import select as core_select
+from sqlmodel import col
+
+from domain.access import Action, Actor, allows
+from models.db import session_scope
+from models.tables import Broadcast, BroadcastStatus, EventDraft, ReportDraft
+
+
+class Draft(StrEnum):
+    BROADCAST = "broadcast"
+    EVENT = "event"
+    REPORT = "report"
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def waiting(engine: Engine, actor: Actor, *, now: datetime, timeout: timedelta,
+            cancelling: bool = False) -> Draft | None:
+    """The draft the actor's next typed message goes to (None: none waits for text).
+    ``cancelling`` (/cancel): any open /event draft comes first, whatever step it is at."""
+    parts: list[Any] = []
+    user = actor.telegram_user_id
+    if allows(actor, Action.BROADCAST):
+        latest = (core_select(func.max(col(Broadcast.id)))
+                  .where(col(Broadcast.sender_user_id) == user,
+                         col(Broadcast.status) == BroadcastStatus.DRAFT.value)
+                  .scalar_subquery())
+        parts.append(core_select(literal(Draft.BROADCAST.value).label("kind"),
+                                 col(Broadcast.step).label("step"), col(Broadcast.created_at).label("at"))
+                     .where(col(Broadcast.id) == latest))
+    if allows(actor, Action.RECORD_EVENT):
+        parts.append(core_select(literal(Draft.EVENT.value).label("kind"),
+                                 literal("").label("step"), col(EventDraft.updated_at).label("at"))
+                     .where(col(EventDraft.telegram_user_id) == user,
+                            col(EventDraft.days).is_(None) | literal(cancelling)))
+    if actor.member_id is not None:
+        parts.append(core_select(literal(Draft.REPORT.value).label("kind"),
+                                 col(ReportDraft.step).label("step"), col(ReportDraft.updated_at).label("at"))
+                     .where(col(ReportDraft.member_id) == actor.member_id))
+    if not parts:
+        return None
+    query: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    with session_scope(engine) as session:
+        rows = {kind: (step, at) for kind, step, at in session.execute(query)}
+    if Draft.BROADCAST.value in rows and rows[Draft.BROADCAST.value][0] in ("text", "agency"):
+        return Draft.BROADCAST
+    report = rows.get(Draft.REPORT.value)
+    if report is not None and report[0] == "sent":
+        report = None
+    event = rows.get(Draft.EVENT.value)
+    fresh = event is not None and _utc(event[1]) >= now - timeout
+    if event is not None and fresh and (cancelling or report is None or _utc(report[1]) <= _utc(event[1])):
+        return Draft.EVENT
+    return Draft.REPORT if report is not None else None
