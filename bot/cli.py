@@ -14,7 +14,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_divisions, cli_export, cli_members, ops
+from bot import cli_audit, cli_divisions, cli_export, cli_members, ops
 from bot import cli_schedule as schedule_commands
 from bot.settings import Settings, SettingsError, load_settings
 from domain.plan_parser import PlanFormatError, parse_plan
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_parsers(sub)  # backup, restore, doctor
     cli_members.add_parsers(sub)  # invite, invitations, members
     cli_export.add_parsers(sub)  # export
+    cli_audit.add_parsers(sub)  # audit
     return parser
 
 

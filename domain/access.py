@@ -34,6 +34,8 @@ class Action(StrEnum):
     INVITE = "invite"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_GROUPS = "manage_groups"
+    HISTORY = "history"  # an item's report versions (within the person's scope)
+    AUDIT = "audit"  # the audit log
 
 
 # Roles that may do each thing; admins may do everything.
@@ -48,6 +50,8 @@ _RULES: dict[Action, frozenset[str]] = {
     Action.INVITE: frozenset(),
     Action.MANAGE_MEMBERS: frozenset(),
     Action.MANAGE_GROUPS: frozenset(),
+    Action.HISTORY: frozenset({FOCAL_POINT, COORDINATOR, LEADER}),
+    Action.AUDIT: frozenset(),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers import broadcast, errors, event, groups, identity, onboarding, order, router, start
 from handlers import export as export_handlers
+from handlers import history as history_handlers
 from handlers import members as members_handlers
 from handlers import reports as report_handlers
 from handlers import review as review_handlers
@@ -24,7 +25,9 @@ def register(app: BotApplication) -> None:
     for event_handler in event.handlers():  # /event: coordinators record approvals and elections
         app.add_handler(event_handler)
     # /status, /chart, /export: where the plan stands
-    for status_handler in [*status_handlers.handlers(), *export_handlers.handlers()]:
+    # /status, /chart, /export, a task's history and /audit (admins)
+    for status_handler in [*status_handlers.handlers(), *export_handlers.handlers(),
+                           *history_handlers.handlers()]:
         app.add_handler(status_handler)
     # Groups (/group, /groups, joins, removals, migrations) and /broadcast
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:

@@ -56,6 +56,10 @@ QUIET_KINDS = (REMINDER, NOTICE, DIGEST)
 UNREACHABLE_NOTICE = ""  # a member blocked the bot (ref: the member); "" in rows of older versions
 REVIEW_NOTICE = "review"  # a done report waits for a coordinator (ref: the report)
 RETURNED_NOTICE = "returned"  # a report was sent back to its agency (ref: the report)
+BLOCKED_NOTICE = "blocked"  # a report says the work is blocked, with the reason (ref: the report)
+VERIFIED_NOTICE = "verified"  # a report was verified (ref: the report)
+# Notices about one report version: checked against the current version right before sending.
+REPORT_NOTICES = (REVIEW_NOTICE, RETURNED_NOTICE, BLOCKED_NOTICE, VERIFIED_NOTICE)
 
 STALE = "stale: "  # prefix of ``last_error`` of notices dropped because they went stale
 
@@ -128,6 +132,24 @@ def queue_returned_notices(session: Session, *, report_id: int, recipients: Iter
     """Tell the agency's focal points that its report was returned (once per report version);
     returns how many will be told."""
     return queue_notices(session, key=f"returned:{report_id}", detail=RETURNED_NOTICE,
+                         subject_id=report_id, recipients=recipients, now=now)
+
+
+def queue_blocked_notices(session: Session, *, report_id: int, agency_id: int, now: datetime) -> int:
+    """Tell the coordinators and the agency's leaders that its work on an item is blocked, and
+    why (once per report version); returns how many will be told."""
+    leaders = select(Member).where(col(Member.agency_id) == agency_id, col(Member.active),
+                                   col(Member.role) == MemberRole.LEADER.value,
+                                   col(Member.unreachable_at).is_(None))
+    people = {m.id: m for m in [*reachable_coordinators(session), *session.exec(leaders)]}
+    return queue_notices(session, key=f"blocked:{report_id}", detail=BLOCKED_NOTICE,
+                         subject_id=report_id, recipients=people.values(), now=now)
+
+
+def queue_verified_notices(session: Session, *, report_id: int, recipients: Iterable[Member],
+                           now: datetime) -> int:
+    """Tell the agency's focal points that its report was verified (once per report version)."""
+    return queue_notices(session, key=f"verified:{report_id}", detail=VERIFIED_NOTICE,
                          subject_id=report_id, recipients=recipients, now=now)
 
 
@@ -355,7 +377,7 @@ def _record_sent(conn: Connection, sent: Sent) -> None:
 
 def stale_reason(conn: Connection, check: Check) -> str | None:
     """Why a notice no longer applies (checked against the current report version), or None."""
-    if check.detail not in (REVIEW_NOTICE, RETURNED_NOTICE):
+    if check.detail not in REPORT_NOTICES:
         return None
     version = aliased(Report)
     newest = (select(func.max(version.version)).where(col(version.item_id) == col(Report.item_id))
@@ -371,6 +393,8 @@ def stale_reason(conn: Connection, check: Check) -> str | None:
         return f"the report was {review_state or 'withdrawn'} meanwhile"
     if check.detail == RETURNED_NOTICE and review_state != ReviewState.RETURNED.value:
         return "the report is no longer returned"
+    if check.detail == VERIFIED_NOTICE and review_state != ReviewState.APPROVED.value:
+        return "the report is no longer verified"
     return None
 
 

@@ -27,10 +27,16 @@ from domain.access import Action, Actor, NotAllowed, Scope, allows, require, sco
 from domain.docnumber import find_document_numbers
 from domain.text import normalize, scrub
 from models.db import session_scope
-from models.ledger import queue_returned_notices, queue_review_notices
+from models.ledger import (
+    queue_blocked_notices,
+    queue_returned_notices,
+    queue_review_notices,
+    queue_verified_notices,
+)
 from models.members import actor_of
 from models.rollup import in_scope, scope_agency_ids
 from models.tables import (
+    AuditLog,
     Evidence,
     Item,
     ItemState,
@@ -477,6 +483,9 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
     session.flush()
     if report.review_state == ReviewState.PENDING.value:
         queue_review_notices(session, report_id=report.id, now=now)
+    if report.state == ReportState.BLOCKED.value:
+        queue_blocked_notices(session, report_id=report.id, agency_id=item.agency_id, now=now)
+    _audit(session, member, "report.submit", report, now, state=report.state)
     return SubmitResult(report, item, overtook=previous != draft.base_version)
 
 
@@ -570,7 +579,20 @@ def approve(session: Session, member: Member, report_id: int, version: int, *,
     item.state, item.state_changed_at = ItemState.VERIFIED.value, now
     session.add_all([report, item])
     session.flush()
+    assert report.id is not None
+    queue_verified_notices(session, report_id=report.id, recipients=focal_points(session, item.agency_id),
+                           now=now)
+    _audit(session, member, "report.approve", report, now)
     return report
+
+
+def _audit(session: Session, member: Member, action: str, report: Report, now: datetime,
+           **details: object) -> None:
+    """Who sent, verified or returned which version (``dondoc audit``, /audit)."""
+    session.add(AuditLog(at=now, actor=f"member:{member.id}", action=action, entity="report",
+                         entity_id=str(report.id), details=json.dumps(
+                             {"item_id": report.item_id, "version": report.version, **details},
+                             ensure_ascii=False)))
 
 
 def start_return(session: Session, member: Member, report_id: int, version: int, *,
@@ -604,6 +626,7 @@ def return_report(session: Session, member: Member, report_id: int, version: int
     # In the same transaction: the return and the notices to the agency stand or fall together.
     queue_returned_notices(session, report_id=report.id, recipients=focal_points(session, item.agency_id),
                            now=now)
+    _audit(session, member, "report.return", report, now, reason=reason)
     return report
 
 

@@ -33,6 +33,7 @@ from views import reports as report_views
 from views.broadcasts import broadcast_messages
 from views.escalations import EscalatedAgency, render_escalation
 from views.i18n import use_locale
+from views.notices import blocked_notice, verified_notice
 from views.reminders import (
     ReminderLine,
     render_reminder,
@@ -164,8 +165,7 @@ class _Renderer:
                                   lambda: self._notice_text(row, language))
         if rendered is None:
             return None
-        check = Check(row.detail, row.ref_id) if row.detail in (ledger.REVIEW_NOTICE,
-                                                                 ledger.RETURNED_NOTICE) else None
+        check = Check(row.detail, row.ref_id) if row.detail in ledger.REPORT_NOTICES else None
         return self.message([row], *rendered, check=check)
 
     def _notice_text(self, row: Claimed, language: str) -> tuple[str, InlineKeyboardMarkup | None] | None:
@@ -179,6 +179,8 @@ class _Renderer:
             if found is None:
                 return None
             return render_review_notice(code=found[0], agency=found[1], language=language), None
+        if row.detail in (ledger.BLOCKED_NOTICE, ledger.VERIFIED_NOTICE):
+            return self._report_notice(row, language)
         if row.detail == ledger.RETURNED_NOTICE:
             report = session.get(Report, row.ref_id) if row.ref_id else None
             item = item_row(session, report.item_id) if report is not None else None
@@ -190,6 +192,23 @@ class _Renderer:
         agency = session.get(Agency, subject.agency_id) if subject and subject.agency_id else None
         return render_unreachable_notice(member_name=subject.full_name if subject else "?",
                                          agency=agency.name if agency else "-", language=language), None
+
+    def _report_notice(self, row: Claimed, language: str) -> tuple[str, InlineKeyboardMarkup | None] | None:
+        found = self.session.exec(select(Report, Task.code, Agency.name, Item.period_key).select_from(Report)
+                                  .join(Item, col(Item.id) == Report.item_id)
+                                  .join(Task, col(Task.id) == Item.task_id)
+                                  .join(Agency, col(Agency.id) == Item.agency_id)
+                                  .where(col(Report.id) == row.ref_id)).first()
+        if found is None:
+            return None
+        report, code, agency, period = found
+        if row.detail == ledger.BLOCKED_NOTICE:
+            sender = self.session.get(Member, report.member_id)
+            return blocked_notice(code=code, agency=agency, reason=report.note, item_id=report.item_id,
+                                  sender=sender.full_name if sender else "?", language=language)
+        reviewer = self.session.get(Member, report.reviewed_by) if report.reviewed_by else None
+        return verified_notice(code=code, period=period, reviewer=reviewer.full_name if reviewer else "?",
+                               version=report.version, item_id=report.item_id, language=language)
 
     def digest(self, row: Claimed) -> Outgoing | None:
         language = self.language(row)

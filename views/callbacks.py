@@ -197,7 +197,32 @@ class ReviewPage(CallbackData):
     page: int
 
 
+@dataclasses.dataclass(frozen=True)
+class HistoryPage(CallbackData):
+    """An item's report versions, newest first, a page of them."""
+
+    PREFIX: ClassVar[str] = "hi"
+    item_id: int
+    page: int = 0
+
+
 # --- members and invitations (admins) ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditLogPage(CallbackData):
+    """/audit: a page of the audit log, newest first (admins)."""
+
+    PREFIX: ClassVar[str] = "au"
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageChoice(CallbackData):
+    """/language: the language a member chose (``vi`` or ``en``)."""
+
+    PREFIX: ClassVar[str] = "lg"
+    language: str
 
 
 # --- /status, /chart, /export ---------------------------------------------------------------

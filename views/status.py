@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
+from models.rollup import ItemLine
 from models.status import (
     AgencyPage,
     AxisPage,
@@ -25,6 +26,7 @@ from models.status import (
 from views.callbacks import (
     BadCallbackData,
     CallbackData,
+    HistoryPage,
     StatusAgency,
     StatusAxis,
     StatusChart,
@@ -177,8 +179,9 @@ def agency_screen(page: AgencyPage, page_no: int) -> Screen:
     head = [f"<b>{esc(clip(page.name, 200))}</b> — {esc(period_label(page.period))}", ""]
     if not page.items:
         shown = [_("Nothing is due in this period.")]
-    rows = _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
-                     StatusSummary(key))
+    rows = _history_rows(page.items[_first:_first + len(shown)])
+    rows += _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
+                      StatusSummary(key))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
@@ -223,9 +226,15 @@ def overdue_agency_screen(page: OverdueAgencyPage, page_no: int) -> Screen:
     head = [f"⏰ <b>{esc(clip(page.name, 200))}</b> — {count}", ""]
     if not page.items:
         shown = [_("Nothing is overdue any more.")]
-    rows = _page_nav(lambda n: StatusOverdueAgency(key, page.agency_id, n), page_no, len(pages),
+    rows = _history_rows(page.items[_first:_first + len(shown)])
+    rows += _page_nav(lambda n: StatusOverdueAgency(key, page.agency_id, n), page_no, len(pages),
                      StatusOverdue(key))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+def _history_rows(items: Sequence[ItemLine]) -> list[list[InlineKeyboardButton]]:
+    """A 📜 button per item shown: its report versions (who sent, verified, returned, why)."""
+    return _rows([button("📜 " + label(i.task_code, 20), HistoryPage(i.item_id)) for i in items], 4)
 
 
 def _pick(pages: list[list[str]], page_no: int) -> tuple[list[str], int, int]:
