@@ -78,6 +78,15 @@ async def test_history_of_a_task(stub: StubBotApi, bot_settings: Settings, plan_
         assert "Lịch sử của 1.1" in leader and "Phiên bản 2" in leader and "Trả lại bởi Hoa (SNV)" in leader
         focal = await open_history(driver, FP_VI, world)
         assert "Xác nhận bởi Hoa (SNV)" in focal
+        # From the task view of /tasks too: the history comes as a new message, the card stays.
+        listing = await driver.text(FP_EN, "/tasks")
+        await driver.press(FP_EN, listing, f"ti:{world.item}:0", forged=True)
+        card = driver.message(FP_EN, listing.message_id)
+        await driver.press(FP_EN, card, data_with(card, "hi:"))
+        history = stub.last_message(FP_EN)
+        assert history is not None and history.message_id != card.message_id
+        assert history.contains("History of 1.1") and history.contains("Version 3")
+        assert driver.message(FP_EN, card.message_id).contains("1.1")
 
         # Another agency's focal point: not allowed, even with a forged button.
         other = await driver.text(OTHER_FP, "/status 2026-Q4")

@@ -39,6 +39,7 @@ from views.callbacks import (
     TaskItem,
     TasksPage,
 )
+from views.history import history_button
 from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
@@ -404,6 +405,8 @@ def task_card_screen(task: TaskCard, today: date) -> Screen:
     if task.can_report:
         label = _("📝 Report") if task.card is None else _("📝 Update the report")
         buttons.append([button(label, ReportItem(row.item_id))])
+    if task.card is not None:  # every version, who verified or returned it, why
+        buttons.append([history_button(row.item_id)])
     buttons.append([button(_("‹ Back to the list"), TasksPage(task.page))])
     return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(buttons))
 
