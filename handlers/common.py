@@ -62,7 +62,8 @@ async def show(update: Update, context: BotContext, screen: Screen) -> None:
             await _send_file(context, target, attachment)
     if query is not None:
         await answer(query, screen.toast, alert=screen.alert)
-        if screen.text and (screen.toast is None or screen.markup is not None or screen.new_message):
+        if screen.text and (screen.toast is None or screen.markup is not None or screen.new_message
+                            or screen.edit):
             await _edit_or_send(query, context, screen)
     elif chat is not None and screen.text:  # no text: the files were the answer
         await chat.send_message(screen.text, reply_markup=screen.markup)

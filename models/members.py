@@ -80,14 +80,6 @@ def agency_of(session: Session, member: Member) -> Agency | None:
     return session.get(Agency, member.agency_id) if member.agency_id else None
 
 
-def is_admin(session: Session, telegram_user_id: int, configured: frozenset[int] = frozenset()) -> bool:
-    """Admins are active members with the admin role, or ids configured in DONDOC_ADMIN_IDS."""
-    if telegram_user_id in configured:
-        return True
-    member = active_member(session, telegram_user_id)
-    return member is not None and member.role == MemberRole.ADMIN.value
-
-
 def actor_for(session: Session, telegram_user_id: int) -> str:
     """How the audit log names someone acting through Telegram."""
     member = member_by_telegram_id(session, telegram_user_id)

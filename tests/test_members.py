@@ -116,11 +116,11 @@ def test_refused_changes_change_nothing(plan_engine: Engine, change: dict[str, o
 def test_deactivated_member_is_not_admin(plan_engine: Engine) -> None:
     mid = add_member(plan_engine, 77, role="admin")
     with session_scope(plan_engine) as s:
-        assert members.is_admin(s, 77)
+        assert members.load_actor(s, 77, frozenset()).is_admin
         members.deactivate(s, member_id=mid, actor="cli")
-        assert not members.is_admin(s, 77)
-        assert members.is_admin(s, 5, frozenset({5}))
-        assert not members.is_admin(s, 6, frozenset({5}))
+        assert not members.load_actor(s, 77, frozenset()).is_admin
+        assert members.load_actor(s, 5, frozenset({5})).is_admin
+        assert not members.load_actor(s, 6, frozenset({5})).is_admin
 
 
 def test_find_member_by_id_or_username(plan_engine: Engine) -> None:

@@ -207,6 +207,120 @@ class HistoryPage(CallbackData):
 
 
 # --- members and invitations (admins) ---------------------------------------------------------
+# The shapes buttons in chats carry: ``iv:a:<agency>``, ``mb:mo:<member>:<agency seen>:<new>``…
+# Each carries what the admin saw; models.admin checks it again.
+
+
+@dataclasses.dataclass(frozen=True)
+class InvitePage(CallbackData):
+    PREFIX: ClassVar[str] = "iv:p"
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class InviteAgency(CallbackData):
+    PREFIX: ClassVar[str] = "iv:a"
+    agency_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class InviteRole(CallbackData):
+    PREFIX: ClassVar[str] = "iv:r"
+    agency_id: int
+    role: str
+
+
+@dataclasses.dataclass(frozen=True)
+class InviteUses(CallbackData):
+    PREFIX: ClassVar[str] = "iv:u"
+    agency_id: int
+    role: str
+    uses: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MembersList(CallbackData):
+    PREFIX: ClassVar[str] = "mb:p"
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberShow(CallbackData):
+    PREFIX: ClassVar[str] = "mb:v"
+    member_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberMove(CallbackData):
+    """The agency picker for a move (``page`` of it)."""
+
+    PREFIX: ClassVar[str] = "mb:m"
+    member_id: int
+    current: int
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberMoveTo(CallbackData):
+    PREFIX: ClassVar[str] = "mb:ma"
+    member_id: int
+    current: int
+    target: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberMoveConfirm(CallbackData):
+    PREFIX: ClassVar[str] = "mb:mo"
+    member_id: int
+    current: int
+    target: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberRole(CallbackData):
+    PREFIX: ClassVar[str] = "mb:r"
+    member_id: int
+    current: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberRoleTo(CallbackData):
+    PREFIX: ClassVar[str] = "mb:ra"
+    member_id: int
+    current: str
+    new: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberRoleConfirm(CallbackData):
+    PREFIX: ClassVar[str] = "mb:ro"
+    member_id: int
+    current: str
+    new: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberDeactivate(CallbackData):
+    PREFIX: ClassVar[str] = "mb:d"
+    member_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberDeactivateConfirm(CallbackData):
+    PREFIX: ClassVar[str] = "mb:do"
+    member_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberReactivate(CallbackData):
+    PREFIX: ClassVar[str] = "mb:e"
+    member_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberReactivateConfirm(CallbackData):
+    PREFIX: ClassVar[str] = "mb:eo"
+    member_id: int
 
 
 @dataclasses.dataclass(frozen=True)

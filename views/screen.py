@@ -29,6 +29,7 @@ class Screen:
     toast: str | None = None
     alert: bool = False
     new_message: bool = False  # send a new message even when answering a button
+    edit: bool = False  # answering a button: put the text in its message even with a toast
     # Messages for other people never ride on a screen: they are delivery-ledger rows written
     # in the caller's transaction; ``queued`` says some are due now (the dispatcher is woken).
     queued: bool = False
