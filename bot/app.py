@@ -6,18 +6,20 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 import handlers
-from bot import logs, webhook
+from bot import logs, web, webhook
 from bot.instance_lock import InstanceLock, InstanceLockError
 from bot.settings import Settings, SettingsError, bot_config
 from models.app_state import record_bot_username
 from models.db import make_engine, run_sync
 from scheduler import clock, pacing
 from scheduler.context import BotApplication, BotContext, BotData
+from views import dashboard
+from views.i18n import use_locale
 from views.menus import menus
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,21 @@ async def _post_init(app: BotApplication) -> None:
     for language, commands in all_menus.items():
         await app.bot.set_my_commands(commands, language_code=language)
     await run_sync(record_bot_username, app.bot_data.engine, app.bot.username)  # for `dondoc invite`
+    if app.bot_data.config.web_base_url:
+        await set_menu_button(app)
     if app.bot_data.start_jobs:
         clock.start(app)
+
+
+async def set_menu_button(app: BotApplication) -> None:
+    """The chat's menu button opens the dashboard (Telegram takes only https Mini Apps; a local
+    http URL keeps the command menu)."""
+    url = dashboard.dashboard_url(app.bot_data.config.web_base_url or "")
+    if not dashboard.web_app_allowed(url):
+        return
+    with use_locale(app.bot_data.config.default_language):
+        button = MenuButtonWebApp(dashboard.menu_button_text(), WebAppInfo(url))
+    await app.bot.set_chat_menu_button(menu_button=button)
 
 
 async def _post_shutdown(app: BotApplication) -> None:
@@ -83,6 +98,8 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
         if webhook_url:
             asyncio.run(webhook.serve(app, settings, webhook_url))
         else:
+            if settings.web_base_url:
+                web.serve_beside_polling(app, settings)
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     finally:
         lock.release()

@@ -24,6 +24,7 @@ from domain.slots import ReminderPolicy, is_quiet
 from scheduler.context import BotConfig
 
 SUPPORTED_LANGUAGES = ("vi", "en")
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 _TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,128}")
 
 
@@ -89,6 +90,14 @@ class Settings(BaseSettings):
     # Health (GET /healthz in webhook mode, `dondoc doctor`): stuck beyond these.
     health_max_pending_updates: int = Field(default=1000, ge=0)
     health_max_due_seconds: float = Field(default=900, gt=0)
+    # The dashboard (a Telegram Mini App at /app/) and calendar feeds (/ical/): the public URL
+    # they are reached at (https; http only for 127.0.0.1 / localhost). Unset: neither is offered.
+    # Webhook mode serves them on the webhook server, polling mode on WEB_LISTEN:WEB_PORT.
+    web_base_url: str | None = None
+    web_listen: str = "0.0.0.0"
+    web_port: int = Field(default=8081, ge=1, le=65535)
+    # Launch data Telegram signed longer ago than this is refused (401).
+    web_auth_max_age_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
 
     @field_validator("bot_token")
     @classmethod
@@ -111,6 +120,20 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
         return value.strip().rstrip("/")
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        local = parts.hostname in LOCAL_HOSTS
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("must be an https:// URL (plain http only for 127.0.0.1 or localhost)")
+        if not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("must be a URL such as https://dondoc.example.gov.vn, without ? or #")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -295,4 +318,5 @@ def bot_config(settings: Settings) -> BotConfig:
                      event_max_past_days=settings.event_max_past_days,
                      event_max_future_days=settings.event_max_future_days,
                      dispatch_interval=settings.dispatch_interval,
-                     digest_weekday=settings.digest_weekday, digest_at=settings.digest_at)
+                     digest_weekday=settings.digest_weekday, digest_at=settings.digest_at,
+                     web_base_url=settings.web_base_url)

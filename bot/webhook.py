@@ -27,6 +27,7 @@ from tornado.web import RequestHandler
 
 from bot.health import Limits, health_limits, safe_ledger_health, verdict
 from bot.settings import Settings
+from bot.web import web_routes
 from models.db import run_sync
 from models.types import utcnow
 from scheduler.context import BotApplication
@@ -148,6 +149,8 @@ def make_server(app: BotApplication, settings: Settings) -> HTTPServer:
         ("/healthz", HealthHandler, {"app": app, "telegram": TelegramFacts(app),
                                      "limits": health_limits(settings)}),
     ]
+    if settings.web_base_url:  # the dashboard and calendar feeds on the same server
+        routes += web_routes(app, settings)
     return HTTPServer(TornadoApp(routes))
 
 

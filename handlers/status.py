@@ -54,7 +54,8 @@ async def _command(update: Update, context: BotContext, *, chart: bool) -> None:
         await show(update, context, views.no_plan())
         return
     # The chart is drawn off the event loop: other people's updates go on meanwhile.
-    screen = await run_sync(views.chart_screen, summary) if chart else views.summary_screen(summary, day)
+    screen = (await run_sync(views.chart_screen, summary) if chart else
+              views.summary_screen(summary, day, context.config.web_base_url, private=_private(update)))
     await show(update, context, screen)
 
 
@@ -79,7 +80,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await show(update, context, refusals.changed())
         return
     try:
-        screen = await _press(context, button)
+        screen = await _press(context, button, private=_private(update))
     except NotAllowed:
         screen = refusals.not_allowed()
     except status.Gone:
@@ -93,7 +94,11 @@ StatusButton = (StatusSummary | StatusChart | StatusAxis | StatusTask | StatusAg
                 | StatusOverdueAgency)
 
 
-async def _press(context: BotContext, button: CallbackData) -> Screen:
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == "private"
+
+
+async def _press(context: BotContext, button: CallbackData, *, private: bool) -> Screen:
     if not isinstance(button, StatusButton):
         return refusals.changed()  # some other kind under our prefix: nothing we know
     actor, engine, day = context.actor, context.engine, today(context)
@@ -116,7 +121,7 @@ async def _press(context: BotContext, button: CallbackData) -> Screen:
     summary = await run_sync(status.summary, engine, actor, period, day)
     if isinstance(button, StatusChart):
         return await run_sync(views.chart_screen, summary)
-    return views.summary_screen(summary, day)
+    return views.summary_screen(summary, day, context.config.web_base_url, private=private)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:

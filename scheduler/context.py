@@ -30,6 +30,8 @@ class BotConfig:
     dispatch_interval: float = 60.0
     digest_weekday: str = "mon"
     digest_at: str = "08:00"  # local time
+    # Where the dashboard and calendar feeds are reached (DONDOC_WEB_BASE_URL); None: not offered.
+    web_base_url: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:

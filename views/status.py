@@ -36,6 +36,7 @@ from views.callbacks import (
     StatusTask,
 )
 from views.charts import chart_data, render_chart
+from views.dashboard import dashboard_button
 from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
@@ -73,8 +74,10 @@ def scope_label(viewer: Viewer) -> str:
 
 # --- the summary --------------------------------------------------------------------------
 
-def summary_screen(summary: Summary, today: date) -> Screen:
-    """The /status summary for the person's scope, with drill-down buttons."""
+def summary_screen(summary: Summary, today: date, dashboard_base: str | None = None, *,
+                   private: bool = True) -> Screen:
+    """The /status summary for the person's scope, with drill-down buttons (and one that opens
+    the dashboard, where DONDOC_WEB_BASE_URL is set)."""
     rollup = summary.rollup
     lines = summary_lines(rollup, clip(scope_label(summary.viewer), 300))
     if summary.backlog.items:
@@ -91,6 +94,8 @@ def summary_screen(summary: Summary, today: date) -> Screen:
     rows += _rows(axes, 3)
     rows += [[button("⏰ " + label(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
     rows.append([button(_("📈 Chart"), StatusChart(key))])
+    if dashboard_base:
+        rows.append([dashboard_button(dashboard_base, rollup.period, private=private)])
     rows.append(_nav_row(rollup.period, today))
     return Screen(text, InlineKeyboardMarkup(rows))
 

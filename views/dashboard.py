@@ -1,0 +1,395 @@
+"""The leaders' dashboard (a Telegram Mini App at ``/app/``): the page shell, and each page of it
+as JSON — the figures (``data``: the numbers of the same roll-up /status shows) and the same
+figures as HTML (``html``: server-rendered, translated, escaped, charts as inline SVG) that the
+page's script puts in place. The script (``views/web/dashboard.js``) only reads the launch data
+from the URL fragment, asks for pages, and follows ``data-nav`` links; every word is here.
+
+Links: ``summary?period=2026-Q3``, ``axis?period=…&n=1``, ``task?period=…&id=…``,
+``agency?period=…&id=…``, ``overdue?period=…``, ``overdue_agency?period=…&id=…``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from telegram import InlineKeyboardButton, WebAppInfo
+
+from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
+from models.overdue import Backlog
+from models.rollup import AgencyLine, Counts, ItemLine
+from models.status import AgencyPage, AxisPage, OverdueAgencyPage, OverduePage, Summary, TaskPage, Viewer
+from views.html import clip, esc, esc_attr
+from views.i18n import current_locale, format_date, format_number, format_percent, ngettext
+from views.i18n import gettext as _
+from views.labels import axis_name, level_name, state_name
+from views.rollup import period_label
+
+ONE_DAY = timedelta(days=1)
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+STATE_ORDER = ("verified", "reported", "in_progress", "blocked", "returned", "not_started")
+
+
+def static_dir() -> Traversable:
+    """The page's script and style sheet, shipped in the package."""
+    return files("views") / "web"
+
+
+# --- links and buttons ----------------------------------------------------------------------
+
+def dashboard_url(base_url: str, period: Period | None = None) -> str:
+    query = "?" + urlencode({"period": period.key}) if period is not None else ""
+    return f"{base_url}/app/{query}"
+
+
+def web_app_allowed(url: str) -> bool:
+    """Telegram opens only https pages as Mini Apps; a local http URL gets a plain link."""
+    return urlsplit(url).scheme == "https"
+
+
+def dashboard_button(base_url: str, period: Period | None, *, private: bool) -> InlineKeyboardButton:
+    """"Open the dashboard": a Mini App button in a private chat over https, else a plain link
+    (Telegram accepts web_app buttons only there)."""
+    url = dashboard_url(base_url, period)
+    text = _("📊 Open the dashboard")
+    if private and web_app_allowed(url):
+        return InlineKeyboardButton(text, web_app=WebAppInfo(url))
+    return InlineKeyboardButton(text, url=url)
+
+
+def menu_button_text() -> str:
+    return _("Dashboard")
+
+
+# --- the shell --------------------------------------------------------------------------------
+
+def shell_html(static_prefix: str) -> str:
+    """The page itself: no figures (they come with launch data), nothing from the internet."""
+    words = {"loading": _("Loading…"), "unauthorized": _(
+        "This dashboard opens only from the bot in Telegram (menu button or /status)."),
+        "failed": _("The dashboard could not be loaded. Try again later."),
+        "back": _("« Back")}
+    title = _("dondoc — dashboard")
+    return f"""<!doctype html>
+<html lang="{esc_attr(current_locale())}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{esc(title)}</title>
+<link rel="stylesheet" href="{esc_attr(static_prefix)}dashboard.css">
+</head>
+<body>
+<main id="main" aria-live="polite"><p class="note">{esc(words["loading"])}</p></main>
+<script id="words" type="application/json">{_script_json(words)}</script>
+<script src="{esc_attr(static_prefix)}dashboard.js"></script>
+</body>
+</html>
+"""
+
+
+def _script_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def refusal(reason: str) -> dict[str, Any]:
+    """What a page says instead of figures (not a member, outside the scope, gone)."""
+    texts = {
+        "not_allowed": _("Only registered members can see the plan's status. "
+                         "Ask your coordinator for an invitation."),
+        "scope": _("This is outside what you may see."),
+        "gone": _("This has changed; go back to the summary."),
+        "no_plan": _("No plan is loaded yet."),
+        "bad_request": _("I do not know that page."),
+    }
+    text = texts.get(reason, texts["bad_request"])
+    return {"error": reason, "html": _note(text) + _back("summary")}
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+def _nav(target: str, **params: object) -> str:
+    return esc_attr(f"{target}?{urlencode(params)}")
+
+
+def _link(label: str, target: str, cls: str = "row", **params: object) -> str:
+    return f'<button type="button" class="{cls}" data-nav="{_nav(target, **params)}">{label}</button>'
+
+
+def _back(target: str, **params: object) -> str:
+    back = _("« Back")
+    return f'<p>{_link(esc(back), target, "back", **params)}</p>'
+
+
+def scope_label(viewer: Viewer) -> str:
+    if viewer.scope.everything:
+        return _("whole province")
+    if viewer.scope.subtree:
+        return _("{agency} and the units under it").format(agency=viewer.agency_name)
+    return viewer.agency_name
+
+
+def _head(title: str, subtitle: str) -> str:
+    return f"<header><h1>{title}</h1><p class=\"sub\">{subtitle}</p></header>"
+
+
+def _periods(period: Period, today: date, target: str = "summary", **extra: object) -> str:
+    """The period switcher: the one before, the other kinds around the same time, the one after."""
+    before = period_containing(period.kind, period.start - ONE_DAY, None)
+    after = period_containing(period.kind, period.end + ONE_DAY, None)
+    around = today if period.start <= today <= period.end else period.start
+    choices = [("‹ " + period_label(before), before.key)]
+    choices += [(label, period_containing(kind, around, None).key)
+                for kind, label in ((QUARTER, _("Quarter")), (HALF, _("Half-year")), (YEAR, _("Year")))
+                if kind != period.kind]
+    choices.append((period_label(after) + " ›", after.key))
+    buttons = "".join(_link(esc(label), target, "chip", period=key, **extra) for label, key in choices)
+    name = _("Periods")
+    return f'<nav class="periods" aria-label="{esc_attr(name)}">{buttons}</nav>'
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{esc(text)}</p>'
+
+
+def _h2(text: str) -> str:
+    return f"<h2>{esc(text)}</h2>"
+
+
+def _late_mark() -> str:
+    late = _("overdue")
+    return f' · <span class="late-n">{esc(late)}</span>'
+
+
+def _tile(name: str, label: str, value: int, cls: str = "") -> str:
+    return (f'<div class="tile {cls}" data-figure="{name}" data-value="{value}">'
+            f"<b>{format_number(value)}</b><span>{esc(label)}</span></div>")
+
+
+def _tiles(counts: Counts) -> str:
+    tiles = [_tile("owed", _("Items owed"), counts.owed),
+             _tile("done", _("Done"), counts.done, "done"),
+             _tile("overdue", _("Overdue"), counts.overdue, "late"),
+             *(_tile(state, state_name(state), getattr(counts, state)) for state in
+               ("verified", "reported", "in_progress", "blocked", "returned", "not_started"))]
+    return f'<section class="tiles">{"".join(tiles)}</section>'
+
+
+def bars_svg(rows: Sequence[tuple[str, Counts]], title: str) -> str:
+    """Horizontal bars, one per row: done, still open, overdue (of the items owed), with the
+    share done. Width follows the page (viewBox); colours come from the style sheet."""
+    width, height, gap = 320, 12, 32
+    parts = []
+    for index, (label, counts) in enumerate(rows):
+        y = index * gap
+        owed = counts.owed or 1
+        done = counts.done / owed * width
+        late = counts.overdue / owed * width
+        parts.append(f'<text x="0" y="{y + 11}" class="label">{esc(clip(label, 44))}</text>'
+                     f'<text x="{width}" y="{y + 11}" class="value" text-anchor="end">'
+                     f"{esc(format_percent(counts.ratio))} · {format_number(counts.done)}/"
+                     f"{format_number(counts.owed)}</text>"
+                     f'<rect x="0" y="{y + 16}" width="{width}" height="{height}" class="open" rx="2"/>'
+                     f'<rect x="0" y="{y + 16}" width="{done:.1f}" height="{height}" class="done" rx="2"/>'
+                     f'<rect x="{width - late:.1f}" y="{y + 16}" width="{late:.1f}" height="{height}" '
+                     f'class="late" rx="2"/>')
+    total = max(len(rows), 1) * gap
+    return (f'<svg class="bars" viewBox="0 0 {width} {total}" role="img" aria-label="{esc_attr(title)}" '
+            f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
+
+
+def _legend() -> str:
+    done, still_open, late = _("done"), _("open"), _("overdue")
+    return (f'<p class="legend"><i class="done"></i>{esc(done)} <i class="open"></i>'
+            f'{esc(still_open)} <i class="late"></i>{esc(late)}</p>')
+
+
+def _counts_data(counts: Counts) -> dict[str, int]:
+    return {**counts.as_dict(), "done": counts.done}
+
+
+def _backlog_html(backlog: Backlog, period: Period, overdue_now: int) -> str:
+    if not backlog.items and not overdue_now:
+        return ""
+    line = ""
+    if backlog.items:
+        line = ngettext("⏳ Earlier periods: {n} item still overdue ({agencies})",
+                        "⏳ Earlier periods: {n} items still overdue ({agencies})", backlog.items).format(
+            n=format_number(backlog.items), agencies=ngettext(
+                "{n} agency", "{n} agencies", backlog.agencies).format(n=format_number(backlog.agencies)))
+        line = (f'<p class="backlog" data-figure="backlog" data-value="{backlog.items}">'
+                f"{esc(line)}</p>")
+    button = _link(esc(_("⏰ All overdue items ({n})").format(
+        n=format_number(backlog.items + overdue_now))), "overdue", "row wide", period=period.key)
+    return line + f"<p>{button}</p>"
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+def summary_page(summary: Summary) -> dict[str, Any]:
+    """The period's figures for the person's scope, like /status: totals, the backlog of earlier
+    periods, completion by axis and by agency level, the ranking."""
+    rollup, key = summary.rollup, summary.rollup.period.key
+    title = esc(_("Plan status — {period}").format(period=period_label(rollup.period)))
+    subtitle = esc(_("Scope: {scope} · as of {date}").format(scope=clip(scope_label(summary.viewer), 300),
+                                                           date=format_date(rollup.today)))
+    owed_axes = [a for a in rollup.axes if a.counts.owed]
+    axis_rows = "".join(_link(f"{a.number}. {esc(clip(axis_name(a.number, a.name), 120))} "
+                              f'<span class="pct">{esc(format_percent(a.counts.ratio))}</span>',
+                              "axis", period=key, n=a.number) for a in owed_axes)
+    levels = [(level_name(level), counts) for level, counts in rollup.levels.items() if counts.owed]
+    ranking = "".join(_link(esc(clip(a.name, 120)) + ' <span class="late-n">'
+                            f"{format_number(a.counts.overdue)}</span>", "overdue_agency", period=key,
+                            id=a.agency_id)
+                      for a in rollup.most_overdue)
+    body = [_head(title, subtitle), _periods(rollup.period, rollup.today), _tiles(rollup.totals),
+            _backlog_html(summary.backlog, rollup.period, rollup.totals.overdue)]
+    if rollup.totals.owed:
+        body += [_h2(_('Completion by axis')),
+                 bars_svg([(f"{a.number}. {axis_name(a.number, a.name)}", a.counts) for a in owed_axes],
+                          _("Completion by axis")),
+                 _legend(), f'<div class="list">{axis_rows}</div>',
+                 _h2(_('Completion by agency level')),
+                 bars_svg(levels, _("Completion by agency level"))]
+    else:
+        body.append(_note(_("Nothing is due in this period for your scope.")))
+    if ranking:
+        body += [_h2(_('Most overdue agencies')), f'<div class="list">{ranking}</div>']
+    data = {"page": "summary", "period": key, "scope": summary.viewer.scope.key,
+            "totals": _counts_data(rollup.totals),
+            "axes": {str(a.number): _counts_data(a.counts) for a in rollup.axes},
+            "levels": {level: _counts_data(c) for level, c in rollup.levels.items()},
+            "backlog": {"items": summary.backlog.items, "agencies": summary.backlog.agencies},
+            "most_overdue": [{"agency_id": a.agency_id, "name": a.name, "overdue": a.counts.overdue}
+                             for a in rollup.most_overdue]}
+    return {"data": data, "html": "".join(body)}
+
+
+def axis_page(page: AxisPage) -> dict[str, Any]:
+    rollup, key = page.rollup, page.rollup.period.key
+    tasks = [t for t in rollup.tasks if t.axis_number == page.number]
+    title = esc(f"{page.number}. {clip(axis_name(page.number, page.name), 200)}")
+    subtitle = esc(_("{period} · scope: {scope}").format(period=period_label(rollup.period),
+                                                         scope=clip(scope_label(page.viewer), 300)))
+    owed = [t for t in tasks if t.counts.owed]
+    rows = "".join(_link(f"<b>{esc(clip(t.code, 20))}</b> {esc(clip(t.text, 120))}"
+                         f'<span class="pct">{esc(format_percent(t.counts.ratio))} · '
+                         f"{format_number(t.counts.done)}/{format_number(t.counts.owed)}"
+                         + (f' · <span class="late-n">{format_number(t.counts.overdue)}</span>'
+                            if t.counts.overdue else "") + "</span>", "task", period=key, id=t.task_id)
+                   for t in owed)
+    body = [_back("summary", period=key), _head(title, subtitle)]
+    axis = rollup.axis(page.number)
+    if axis is not None:
+        body.append(_tiles(axis.counts))
+    if owed:
+        body += [bars_svg([(t.code, t.counts) for t in owed], title), _legend(),
+                 f'<div class="list">{rows}</div>']
+    else:
+        body.append(_note(_("Nothing is due in this period for your scope.")))
+    data = {"page": "axis", "period": key, "axis": page.number,
+            "tasks": {t.code: _counts_data(t.counts) for t in tasks}}
+    return {"data": data, "html": "".join(body)}
+
+
+def _agency_rows(period: Period, agencies: Sequence[AgencyLine]) -> str:
+    rows = []
+    for a in agencies:
+        c = a.counts
+        states = ", ".join(f"{esc(state_name(s))} {format_number(getattr(c, s))}"
+                           for s in STATE_ORDER if getattr(c, s))
+        late = _late_mark() if c.overdue else ""
+        rows.append(_link(f"{esc(clip(a.name, 120))}<span class=\"pct\">{states}{late}</span>",
+                          "agency", period=period.key, id=a.agency_id))
+    return f'<div class="list">{"".join(rows)}</div>'
+
+
+def task_page(page: TaskPage) -> dict[str, Any]:
+    key = page.period.key
+    done = sum(1 for a in page.agencies if a.counts.owed and a.counts.done == a.counts.owed)
+    total = Counts()
+    for a in page.agencies:
+        total = total + a.counts
+    title = f"<b>{esc(clip(page.code, 20))}</b> {esc(clip(page.text, 300))}"
+    subtitle = esc(_("{period} · {done}/{owed} agencies done").format(
+        period=period_label(page.period), done=done, owed=len(page.agencies)))
+    body = [_back("axis", period=key, n=page.axis_number), _head(title, subtitle), _tiles(total)]
+    if page.agencies:
+        body.append(_agency_rows(page.period, page.agencies))
+    else:
+        body.append(_note(_("Nothing is due in this period for your scope.")))
+    data = {"page": "task", "period": key, "task": page.code, "totals": _counts_data(total),
+            "agencies": {str(a.agency_id): _counts_data(a.counts) for a in page.agencies}}
+    return {"data": data, "html": "".join(body)}
+
+
+def _item_rows(items: Sequence[ItemLine]) -> str:
+    rows = []
+    for item in items:
+        late = _late_mark() if item.overdue else ""
+        why = _("Reason: {reason}").format(reason=clip(item.reason, 200)) if item.reason else ""
+        reason = f'<span class="reason">{esc(why)}</span>' if why else ""
+        due = _("due {date}").format(date=format_date(item.due_on, "short"))
+        rows.append(f'<div class="item s-{esc_attr(item.state)}" data-state="{esc_attr(item.state)}">'
+                    f"<b>{esc(clip(item.task_code, 20))}</b> {esc(clip(item.task_text, 160))}"
+                    f'<span class="pct">{esc(state_name(item.state))} · '
+                    f"{esc(due)}{late}</span>"
+                    f"{reason}</div>")
+    return f'<div class="list">{"".join(rows)}</div>'
+
+
+def _items_data(items: Sequence[ItemLine]) -> list[dict[str, Any]]:
+    return [{"task": i.task_code, "period": i.period_key, "due_on": i.due_on.isoformat(),
+             "state": i.state, "overdue": i.overdue} for i in items]
+
+
+def agency_page(page: AgencyPage) -> dict[str, Any]:
+    key = page.period.key
+    body = [_back("summary", period=key),
+            _head(esc(clip(page.name, 200)), esc(period_label(page.period))),
+            _periods(page.period, page.period.start, "agency", id=page.agency_id)]
+    body.append(_item_rows(page.items) if page.items else
+                _note(_("Nothing is due in this period.")))
+    every = _link(esc(_("⏰ Overdue items of every period")), "overdue_agency", "row wide", period=key,
+                  id=page.agency_id)
+    body.append(f"<p>{every}</p>")
+    data = {"page": "agency", "period": key, "agency_id": page.agency_id, "items": _items_data(page.items)}
+    return {"data": data, "html": "".join(body)}
+
+
+def overdue_page(page: OverduePage) -> dict[str, Any]:
+    key = page.period.key
+    title = esc(_("Overdue items, every period — as of {date}").format(date=format_date(page.today)))
+    subtitle = esc(_("Scope: {scope}").format(scope=clip(scope_label(page.viewer), 300)))
+    nobody = _("nobody registered")
+    rows = "".join(_link(esc(clip(a.name, 120)) + (f' <span class="pct">{esc(nobody)}</span>'
+                                                    if not a.staffed else "")
+                         + f' <span class="late-n">{format_number(a.overdue)}</span>',
+                         "overdue_agency", period=key, id=a.agency_id) for a in page.agencies)
+    body = [_back("summary", period=key), _head(title, subtitle),
+            '<section class="tiles">' + _tile("overdue", _("Overdue"), page.items, "late") + "</section>"]
+    body.append(f'<div class="list">{rows}</div>' if page.agencies else
+                _note(_("Nothing is overdue in your scope.")))
+    data = {"page": "overdue", "period": key, "items": page.items,
+            "agencies": {str(a.agency_id): a.overdue for a in page.agencies}}
+    return {"data": data, "html": "".join(body)}
+
+
+def overdue_agency_page(page: OverdueAgencyPage) -> dict[str, Any]:
+    key = page.period.key
+    count = ngettext("{n} overdue item", "{n} overdue items", len(page.items)).format(
+        n=format_number(len(page.items)))
+    body = [_back("overdue", period=key), _head(esc(clip(page.name, 200)), esc(count))]
+    body.append(_item_rows(page.items) if page.items else
+                _note(_("Nothing is overdue any more.")))
+    period_items = _link(esc(_("Items of the period")), "agency", "row wide", period=key, id=page.agency_id)
+    body.append(f"<p>{period_items}</p>")
+    data = {"page": "overdue_agency", "period": key, "agency_id": page.agency_id,
+            "items": _items_data(page.items)}
+    return {"data": data, "html": "".join(body)}
+
