@@ -22,13 +22,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.app import build_application
 from bot.settings import Settings, load_settings
 from scheduler.context import BotApplication
-from tests.stub_botapi import StubBotApi
+from tests.stub_botapi import SentMessage, StubBotApi
 
-__all__ = ["bot_settings", "bot_settings_fixture", "make_settings", "running_bot", "stub", "stub_fixture"]
+__all__ = ["Driver", "bot_settings", "bot_settings_fixture", "data_with", "driven", "make_settings",
+           "running_bot", "stub", "stub_fixture"]
+
+LAST_GROUP = 10**6  # after every handler group of the bot
 
 
 def make_settings(stub_api: StubBotApi, db_url: str, **overrides: Any) -> Settings:
@@ -53,6 +58,58 @@ async def running_bot(settings: Settings, engine: Engine, *, post_init: bool = T
         finally:
             await app.updater.stop()
             await app.stop()
+
+
+class Driver:
+    """Sends user actions as the stub's users and waits until the bot has fully handled each one
+    (a handler in the last group marks every update it sees)."""
+
+    def __init__(self, stub_api: StubBotApi) -> None:
+        self.stub = stub_api
+        self.processed: set[int] = set()
+
+    def attach(self, app: Any) -> None:
+        async def mark(update: Update, _context: Any) -> None:
+            self.processed.add(update.update_id)
+        app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
+
+    async def do(self, update: dict[str, Any]) -> dict[str, Any]:
+        await self.stub.await_for(lambda: update["update_id"] in self.processed, timeout=20)
+        return update
+
+    async def text(self, user: int, text: str, chat: int | None = None) -> SentMessage:
+        """Send ``text``; the last message the bot has in that chat afterwards."""
+        await self.do(self.stub.send_text(user, text, chat))
+        found = self.stub.last_message(chat or user)
+        assert found is not None
+        return found
+
+    async def press(self, user: int, message: SentMessage, data: str, *, forged: bool = False) -> str:
+        """Press a button; returns the text of the callback answer ('' if none)."""
+        update = await self.do(self.stub.press_button(user, message, data, forged=forged))
+        answer = self.stub.callback_answer(update["callback_query"]["id"]) or {}
+        return str(answer.get("text") or "")
+
+    def message(self, chat: int, message_id: int) -> SentMessage:
+        """A message as it is now (after edits)."""
+        found = [m for m in self.stub.sent_messages(chat) if m.message_id == message_id]
+        assert found
+        return found[-1]
+
+
+@asynccontextmanager
+async def driven(settings: Settings, engine: Engine, driver: Driver) -> AsyncIterator[BotApplication]:
+    """:func:`running_bot` with ``driver`` attached."""
+    async with running_bot(settings, engine) as app:
+        driver.attach(app)
+        yield app
+
+
+def data_with(message: SentMessage, prefix: str, contains: str = "") -> str:
+    """The first button data of ``message`` starting with ``prefix`` and containing ``contains``."""
+    found = [d for d in message.button_datas() if d.startswith(prefix) and contains in d]
+    assert found, (prefix, message.button_datas(), message.text)
+    return found[0]
 
 
 @pytest.fixture(name="stub")

@@ -5,75 +5,27 @@ focal point is refused; forged buttons and out-of-range dates change nothing; ty
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
-from telegram import Update
-from telegram.ext import TypeHandler
 
 from bot.settings import Settings
 from domain.periods import DueRules
 from models.db import session_scope
 from models.tables import AuditLog, Event, EventDraft, Item, Member, MemberRole, Plan, Task
 from scheduler.deadlines import sync_items
-from tests.bot_harness import bot_settings_fixture, running_bot, stub_fixture  # noqa: F401
+from tests.bot_harness import Driver, bot_settings_fixture, driven, stub_fixture  # noqa: F401
 from tests.forged import BIG, CHANGED, admin_alerts, press_all, translated
-from tests.stub_botapi import SentMessage, StubBotApi
+from tests.stub_botapi import StubBotApi
 
 SO_NOI_VU, HA_LONG = 2, 21
 COORD, FOCAL, STRANGER = 3001, 1001, 9001
-LAST_GROUP = 10**6
 
 
-class Driver:
-    """Sends user actions and waits until the bot has fully handled each one."""
-
-    def __init__(self, stub_api: StubBotApi) -> None:
-        self.stub = stub_api
-        self.processed: set[int] = set()
-
-    def attach(self, app: Any) -> None:
-        async def mark(update: Update, _context: Any) -> None:
-            self.processed.add(update.update_id)
-        app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
-
-    async def do(self, update: dict[str, Any]) -> dict[str, Any]:
-        await self.stub.await_for(lambda: update["update_id"] in self.processed, timeout=20)
-        return update
-
-    async def text(self, user: int, text: str, chat: int | None = None) -> SentMessage:
-        """Send text; done when the bot has answered (a taken draft message stops the later
-        handler groups, the marker's among them) or has handled it without an answer."""
-        before = len(self.stub.sent_messages(chat or user))
-        update = self.stub.send_text(user, text, chat)
-        await self.stub.await_for(lambda: update["update_id"] in self.processed
-                                  or len(self.stub.sent_messages(chat or user)) > before, timeout=20)
-        found = self.stub.last_message(chat or user)
-        assert found is not None
-        return found
-
-    async def press(self, user: int, message: SentMessage, data: str, *, forged: bool = False) -> str:
-        """Press a button; returns the text of the callback answer ('' if none)."""
-        update = await self.do(self.stub.press_button(user, message, data, forged=forged))
-        answer = self.stub.callback_answer(update["callback_query"]["id"]) or {}
-        return str(answer.get("text") or "")
-
-    def message(self, chat: int, message_id: int) -> SentMessage:
-        found = [m for m in self.stub.sent_messages(chat) if m.message_id == message_id]
-        assert found
-        return found[-1]
-
-
-@asynccontextmanager
-async def bot(settings: Settings, engine: Engine, driver: Driver) -> AsyncIterator[Any]:
-    async with running_bot(settings, engine) as app:
-        driver.attach(app)
-        yield app
+bot = driven
 
 
 @pytest.fixture

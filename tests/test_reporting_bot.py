@@ -4,16 +4,12 @@ approve), a restart in the middle of a report, forged and stale buttons, group c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
-from telegram import Update
-from telegram.ext import TypeHandler
 
 from bot.settings import Settings
 from domain.periods import DueRules
@@ -22,60 +18,15 @@ from models.items import reportable_items
 from models.tables import Evidence, Item, Member, MemberRole, Plan, Report, ReportDraft
 from scheduler.deadlines import sync_items
 from scheduler.dispatch import dispatch_due
-from tests.bot_harness import bot_settings_fixture, running_bot, stub_fixture  # noqa: F401
+from tests.bot_harness import Driver, bot_settings_fixture, data_with, driven, stub_fixture  # noqa: F401
 from tests.reminder_helpers import rules
-from tests.stub_botapi import SentMessage, StubBotApi
+from tests.stub_botapi import StubBotApi
 
 HA_LONG, MONG_CAI, SO_NOI_VU = 21, 22, 2
 FP1, FP2, OTHER, COORD, LEADER, STRANGER = 1001, 1002, 2001, 3001, 4001, 9001
-LAST_GROUP = 10**6
 
 
-class Driver:
-    """Sends user actions and waits until the bot has fully handled each one."""
-
-    def __init__(self, stub_api: StubBotApi) -> None:
-        self.stub = stub_api
-        self.processed: set[int] = set()
-
-    def attach(self, app: Any) -> None:
-        async def mark(update: Update, _context: Any) -> None:
-            self.processed.add(update.update_id)
-        app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
-
-    async def do(self, update: dict[str, Any]) -> dict[str, Any]:
-        await self.stub.await_for(lambda: update["update_id"] in self.processed, timeout=20)
-        return update
-
-    async def text(self, user: int, text: str, chat: int | None = None) -> SentMessage:
-        await self.do(self.stub.send_text(user, text, chat))
-        found = self.stub.last_message(chat or user)
-        assert found is not None
-        return found
-
-    async def press(self, user: int, message: SentMessage, data: str, *, forged: bool = False) -> str:
-        """Press a button; returns the text of the callback answer ('' if none)."""
-        update = await self.do(self.stub.press_button(user, message, data, forged=forged))
-        answer = self.stub.callback_answer(update["callback_query"]["id"]) or {}
-        return str(answer.get("text") or "")
-
-    def message(self, chat: int, message_id: int) -> SentMessage:
-        found = [m for m in self.stub.sent_messages(chat) if m.message_id == message_id]
-        assert found
-        return found[-1]
-
-
-@asynccontextmanager
-async def bot(settings: Settings, engine: Engine, driver: Driver) -> AsyncIterator[Any]:
-    async with running_bot(settings, engine) as app:
-        driver.attach(app)
-        yield app
-
-
-def data_with(message: SentMessage, prefix: str, contains: str = "") -> str:
-    found = [d for d in message.button_datas() if d.startswith(prefix) and contains in d]
-    assert found, (prefix, message.button_datas(), message.text)
-    return found[0]
+bot = driven
 
 
 @pytest.fixture
