@@ -123,7 +123,7 @@ def build_tree(engine: Engine, provinces: int) -> dict[str, int]:
     with session_scope(engine) as session:
         for table, data in ((Agency, rows), (AgencyClassMember, links), (Member, members)):
             for start in range(0, len(data), 5000):
-                session.execute(table.__table__.insert(), data[start:start + 5000])  # type: ignore[attr-defined, union-attr]
+                session.execute(table.__table__.insert(), data[start:start + 5000])  # type: ignore[union-attr]
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()
@@ -142,7 +142,8 @@ def item_count(engine: Engine) -> int:
 def _env(stub: StubBotApi, url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DONDOC_")}
     env.update(DONDOC_BOT_TOKEN=stub.token, DONDOC_BOT_API_URL=stub.url, DONDOC_DATABASE_URL=url,
-               DONDOC_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), **extra)
+               DONDOC_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    env.update(extra)
     return env
 
 
@@ -288,7 +289,6 @@ def run_bot(stub: StubBotApi, engine: Engine, url: str, workdir: Path, args: arg
     # 1. First load, with /tasks asked every second meanwhile.
     with bot_process(stub, url, workdir, **fast) as proc:
         launched = time.perf_counter()
-        stub.wait_for_call("getUpdates", timeout=120)
         watch = LoadWatch(engine)
         latencies: list[float] = []
         first_reply: float | None = None
@@ -354,7 +354,6 @@ def run_bot(stub: StubBotApi, engine: Engine, url: str, workdir: Path, args: arg
         conn.execute(text("DELETE FROM item"))
         conn.execute(text("DELETE FROM app_state WHERE key LIKE 'sync%' OR key LIKE 'plan%'"))
     with bot_process(stub, url, workdir, **fast) as proc:
-        stub.wait_for_call("getUpdates", timeout=120)
         wait_until(lambda: item_count(engine) > 0 or proc.poll() is not None, timeout=20, step=0.05)
         time.sleep(1)
         rows.append(row("SIGTERM during the first load", stop(proc), "s", 5))

@@ -21,7 +21,7 @@ from models.db import existing_session
 from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
-from scheduler.deadlines import sync_items
+from scheduler.deadlines import sync_events
 from scheduler.preview import PreviewEntry, preview, window_days
 
 
@@ -53,7 +53,7 @@ def cmd_event(settings: Settings, args: argparse.Namespace) -> None:
         event = events.record_event(session, plan=plan, task_code=args.task, occurred_on=args.date,
                                     days_allowed=args.days, today=today, limits=limits,
                                     note=args.note or "", actor="cli")
-        sync_items(session, plan, today, schedule_rules(settings).due)
+        sync_events(session, plan)
         owing = len(session.exec(select(Item.id).where(Item.event_id == event.id)).all())
     _echo(f"Event recorded for task {args.task.strip()}: {event.occurred_on.isoformat()} + "
           f"{event.days_allowed} days -> due {event.due_on.isoformat()} ({owing} agencies owe it).")
@@ -79,7 +79,7 @@ def cmd_milestone_add(settings: Settings, args: argparse.Namespace) -> None:
     with _plan_session(settings) as (session, plan):
         milestone = events.add_milestone(session, plan=plan, task_code=args.task, due_on=args.date,
                                          target=args.target or "", actor="cli")
-        sync_items(session, plan, _today(settings), schedule_rules(settings).due)
+        sync_events(session, plan)
     target = f" (target: {milestone.target})" if milestone.target else ""
     _echo(f"Milestone added for task {args.task.strip()}: due {milestone.due_on.isoformat()}{target}.")
 

@@ -253,3 +253,24 @@ def plan_slots(
     if not_before is not None:
         timed = [s for s in timed if s.at.date() >= not_before]
     return _collapse(timed)
+
+
+class SlotCache:
+    """:func:`plan_slots` once per due day for one calendar and policy, reused for every item
+    due that day (a country has a hundred thousand open items and a handful of due days).
+
+    An item's own opening day only drops whole days of reminders (``plan_slots`` collapses per
+    day, then drops days before ``not_before``), so it is applied to the cached list."""
+
+    def __init__(self, calendar: WorkingCalendar, policy: ReminderPolicy, tz: ZoneInfo) -> None:
+        self.calendar, self.policy, self.tz = calendar, policy, tz
+        self._slots: dict[date, tuple[Slot, ...]] = {}
+
+    def slots(self, due: date, not_before: date | None = None) -> tuple[Slot, ...]:
+        found = self._slots.get(due)
+        if found is None:
+            found = tuple(plan_slots(due, calendar=self.calendar, policy=self.policy, tz=self.tz))
+            self._slots[due] = found
+        if not_before is None:
+            return found
+        return tuple(s for s in found if s.at.date() >= not_before)

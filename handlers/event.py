@@ -35,9 +35,8 @@ from models import events
 from models.db import run_sync
 from models.tables import Plan
 from models.types import utcnow
-from scheduler.config import mark_items_dirty
 from scheduler.context import BotContext
-from scheduler.deadlines import sync_items
+from scheduler.deadlines import sync_events
 from views import events as views
 from views import refusals
 from views.callbacks import (
@@ -100,14 +99,12 @@ async def _press(context: BotContext, pressed: CallbackData) -> Screen:
         await run_sync(events.cancel, engine, actor)
         return views.cancelled()
     if isinstance(pressed, EventConfirm):
-        due = context.config.rules.due
-
         def sync(session: Session, plan: Plan) -> object:
-            return sync_items(session, plan, clock.today, due)
+            return sync_events(session, plan)
 
         recorded = await run_sync(events.confirm, engine, actor, clock, task_id=pressed.task_id,
                                   occurred_on=pressed.occurred_on, days=pressed.days, sync=sync)
-        mark_items_dirty(context.bot_data)  # the dispatcher plans the new items' reminders
+        # The new items move the change counters: the next tick plans their reminders.
         return views.recorded_screen(recorded)
     if isinstance(pressed, EventTask):
         choice = await run_sync(events.choose, engine, actor, clock, task_id=pressed.task_id)

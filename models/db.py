@@ -15,8 +15,8 @@ from typing import Any, ParamSpec, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, inspect
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -76,23 +76,65 @@ async def run_sync(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
 
 
 def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
-                  unique: Sequence[str], *, chunk: int = 500) -> int:
+                  unique: Sequence[str], *, chunk: int = 5000) -> int:
     """INSERT … ON CONFLICT (unique) DO NOTHING, in chunks; returns how many rows were new.
 
     Both SQLite and PostgreSQL support it, and it is what lets two instances plan the same
-    rows at once without either failing or duplicating."""
-    dialect = session.get_bind().dialect.name
-    table = model.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows at once without either failing or duplicating. The statement is compiled once and
+    run with many parameter sets: SQLite through executemany (SQLAlchemy's "insertmanyvalues"
+    batches), PostgreSQL as one ``INSERT … SELECT FROM unnest(arrays)`` per chunk. Rows given
+    in one call may differ in their keys; each set of keys gets its statement."""
     added = 0
     for start in range(0, len(rows), chunk):
-        statement = (insert(table).values(list(rows[start:start + chunk]))
-                     .on_conflict_do_nothing(index_elements=list(unique))
-                     # Only inserted rows come back; rowcount is not reliable across drivers.
-                     .returning(table.c[unique[0]]))
-        added += len(session.execute(statement).all())
+        added += insert_ignore_chunk(session, model, rows[start:start + chunk], unique)
     session.flush()
     return added
+
+
+def insert_ignore_chunk(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+                        unique: Sequence[str]) -> int:
+    """One chunk of :func:`insert_ignore` (the caller commits between chunks if it wants)."""
+    if not rows:
+        return 0
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_keys.setdefault(tuple(row), []).append(row)
+    table = model.__table__  # type: ignore[attr-defined]
+    added = 0
+    for keys, group in by_keys.items():
+        dialect = session.get_bind().dialect
+        if dialect.name == "postgresql":
+            statement = _unnest_insert(table, keys, tuple(unique), dialect)
+            params = {}
+            for i, k in enumerate(keys):
+                process = table.c[k].type.bind_processor(dialect)
+                values = [row[k] for row in group]
+                params[f"p{i}"] = ([None if v is None else process(v) for v in values]
+                                   if process is not None else values)
+            added += len(session.execute(statement, params).all())
+        else:
+            # Only inserted rows come back; rowcount is not reliable across drivers.
+            insert = (sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+                      .returning(table.c[unique[0]]))
+            added += len(session.execute(insert, group).all())
+    return added
+
+
+_UNNEST: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _unnest_insert(table: Any, keys: tuple[str, ...], unique: tuple[str, ...], dialect: Any) -> Any:
+    """INSERT INTO t (keys) SELECT * FROM unnest(CAST(:p0 AS type[]), …) ON CONFLICT DO NOTHING
+    RETURNING unique[0], built once per table and set of keys."""
+    cache_key = (table.name, keys, unique)
+    found = _UNNEST.get(cache_key)
+    if found is None:
+        arrays = ", ".join(f"CAST(:p{i} AS {table.c[k].type.compile(dialect=dialect)}[])"
+                           for i, k in enumerate(keys))
+        found = text(f"INSERT INTO {table.name} ({', '.join(keys)}) SELECT * FROM unnest({arrays}) "
+                     f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {unique[0]}")
+        _UNNEST[cache_key] = found
+    return found
 
 
 def alembic_config(url: str) -> Config:

@@ -153,16 +153,17 @@ def queue_verified_notices(session: Session, *, report_id: int, recipients: Iter
                          subject_id=report_id, recipients=recipients, now=now)
 
 
-def skip_unplanned_reminders(session: Session, *, item_ids: list[int], wanted: set[str],
+def skip_unplanned_reminders(session: Session, *, item_ids: list[int] | None, wanted: set[str],
                              since: datetime, until: datetime, reason: str = "no longer planned") -> int:
-    """Pending reminders of ``item_ids`` due in [since, until] whose key is not in ``wanted``
-    are skipped (the policy no longer plans them). Returns how many."""
-    if not item_ids:
+    """Pending reminders (of ``item_ids``; None: of any item) due in [since, until] whose key
+    is not in ``wanted`` are skipped (the policy no longer plans them). Returns how many."""
+    if item_ids is not None and not item_ids:
         return 0
     query = select(Delivery.id, Delivery.key).where(
         col(Delivery.kind) == REMINDER, col(Delivery.state) == DeliveryState.PENDING.value,
-        col(Delivery.item_id).in_(item_ids), col(Delivery.slot_at) >= since,
-        col(Delivery.slot_at) <= until)
+        col(Delivery.slot_at) >= since, col(Delivery.slot_at) <= until)
+    if item_ids is not None:
+        query = query.where(col(Delivery.item_id).in_(item_ids))
     stale = [row_id for row_id, key in session.exec(query) if key not in wanted]
     if stale:
         session.execute(update(Delivery).where(col(Delivery.id).in_(stale)).values(

@@ -385,6 +385,17 @@ class AppState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
+class ChangeCounter(SQLModel, table=True):
+    """How often the inputs of the schedule changed, one counter per kind ("registry", "events",
+    "people", "items", "calendar"). Database triggers (migration 0011) move them in the
+    writer's own transaction, whoever writes; the running bot re-plans only when one moved
+    (models/changes.py)."""
+
+    __tablename__ = "change_counter"
+    name: str = Field(primary_key=True, max_length=32)
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
 class ErrorAlert(SQLModel, table=True):
     """One row per kind of unhandled error: when the admins were last told and how many of that
     kind were not told since. In the database, so that one alert per kind per interval holds

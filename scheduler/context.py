@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,8 +47,8 @@ class BotData:
     def __init__(self) -> None:
         # One dispatcher run at a time in this process (other instances are kept apart by claims).
         self.dispatch_lock = asyncio.Lock()
-        self.items_dirty = False
-        self.items_synced_on: date | None = None
+        # The item sync running beside the ticks (what it has done is marked in the database).
+        self.item_sync: asyncio.Task[None] | None = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -3,15 +3,18 @@ agency must deliver and by when, and the items in the database that carry them."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.periods import DueRules, periods_between
-from models.db import insert_ignore
+from models import changes
+from models.db import insert_ignore_chunk, session_scope
 from models.obligations import live_tasks, owing_agencies
+from models.registry import current_plan
 from models.tables import Event, Item, ItemState, Milestone, Plan, Task
 from models.types import utcnow
 
@@ -88,17 +91,128 @@ def open_periods_deadlines(session: Session, plan: Plan, today: date,
             if d.period_start <= today or d.period_kind in ("event", "milestone")]
 
 
+def _item_row(d: Deadline, now: datetime) -> dict[str, object]:
+    return {"task_id": d.task_id, "agency_id": d.agency_id, "period_key": d.period_key,
+            "period_kind": d.period_kind, "period_start": d.period_start, "due_on": d.due_on,
+            "event_id": d.event_id, "milestone_id": d.milestone_id,
+            "state": ItemState.NOT_STARTED.value, "created_at": now}
+
+
+_ITEM_KEY = ("task_id", "agency_id", "period_key")
+CHUNK = 5000  # rows per statement (and per commit in the bot's sync)
+
+
+def _period_rows(session: Session, plan: Plan, since: date | None, today: date,
+                 rules: DueRules) -> Iterator[dict[str, object]]:
+    """Item rows of the recurring periods begun in (since, today] (since None: ever)."""
+    if plan.archived_at is not None:
+        return
+    tasks = live_tasks(session, plan)
+    owed = owing_agencies(session, [t.id for t in tasks if t.id is not None])
+    now = utcnow()
+    first = plan.active_from if since is None else max(plan.active_from, since + timedelta(days=1))
+    for task in tasks:
+        assert task.id is not None
+        agencies = owed.get(task.id, [])
+        if not agencies:
+            continue
+        for period in periods_between(task.cadence, first, today + timedelta(days=400), rules):
+            if period.start > today or (since is not None and period.start <= since):
+                continue
+            for agency_id in agencies:
+                yield {"task_id": task.id, "agency_id": agency_id, "period_key": period.key,
+                       "period_kind": period.kind, "period_start": period.start,
+                       "due_on": period.due, "event_id": None, "milestone_id": None,
+                       "state": ItemState.NOT_STARTED.value, "created_at": now}
+
+
+def _event_rows(session: Session, plan: Plan) -> list[dict[str, object]]:
+    """Item rows of every recorded event and milestone of the plan (they exist once recorded)."""
+    if plan.archived_at is not None:
+        return []
+    tasks = live_tasks(session, plan)
+    task_ids = [t.id for t in tasks if t.id is not None]
+    owed = owing_agencies(session, task_ids)
+    first, last = plan.active_from, date.max
+    now = utcnow()
+    return [_item_row(d, now) for d in (_events(session, task_ids, owed, first, last)
+                                         + _milestones(session, task_ids, owed, first, last))]
+
+
+def _insert(session: Session, rows: Iterable[dict[str, object]],
+            between_chunks: Callable[[], bool] | None = None) -> tuple[int, bool]:
+    """Insert ``rows`` in chunks; ``between_chunks`` (commit, and say whether to go on) runs
+    after each. Returns (rows added, finished)."""
+    added, chunk = 0, []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            added += insert_ignore_chunk(session, Item, chunk, _ITEM_KEY)
+            chunk = []
+            if between_chunks is not None and not between_chunks():
+                return added, False
+    added += insert_ignore_chunk(session, Item, chunk, _ITEM_KEY)
+    session.flush()
+    return added, True
+
+
+def sync_events(session: Session, plan: Plan) -> int:
+    """Store the items of every recorded event and milestone (after one is recorded)."""
+    return _insert(session, _event_rows(session, plan))[0]
+
+
 def sync_items(session: Session, plan: Plan, today: date, rules: DueRules) -> int:
-    """Store the items of every begun period; existing ones are left as they are.
+    """Store the items of every begun period, event and milestone; existing ones are left as
+    they are.
 
     Uses INSERT … ON CONFLICT DO NOTHING so that two instances doing this at once agree."""
-    wanted = open_periods_deadlines(session, plan, today, rules)
-    if not wanted:
-        return 0
-    now = utcnow()
-    rows = [{"task_id": d.task_id, "agency_id": d.agency_id, "period_key": d.period_key,
-             "period_kind": d.period_kind, "period_start": d.period_start, "due_on": d.due_on,
-             "event_id": d.event_id, "milestone_id": d.milestone_id,
-             "state": ItemState.NOT_STARTED.value, "created_at": now}
-            for d in wanted]
-    return insert_ignore(session, Item, rows, ("task_id", "agency_id", "period_key"))
+    added = _insert(session, _period_rows(session, plan, None, today, rules))[0]
+    return added + sync_events(session, plan)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    added: int
+    finished: bool  # False: stopped between chunks (the next tick goes on from the mark)
+
+
+def sync_due(engine: Engine, rules: DueRules, today: date, *,
+             keep_going: Callable[[], bool] = lambda: True) -> SyncResult:
+    """The running bot's item sync: only what changed since the mark in ``app_state``.
+
+    A new day adds the periods begun since the marked day; recorded events or milestones (the
+    ``events`` counter) add theirs; a changed registry (tasks, who owes them, agencies, the
+    plan) or other due-day rules sync every begun period again. Committed every chunk, asking
+    ``keep_going`` in between, so a stop never waits for a whole first load; the mark moves
+    only once everything is stored."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        if plan is None:
+            return SyncResult(0, True)
+        counters = changes.counters(session)  # before reading what they guard
+        rules_key = repr(rules)
+        mark = changes.mark(session, changes.ITEMS_SYNCED) or {}
+        same_base = (mark.get("plan") == plan.id and mark.get("rules") == rules_key
+                     and mark.get(changes.REGISTRY) == counters.get(changes.REGISTRY))
+        since = date.fromisoformat(mark["day"]) if same_base and mark.get("day") else None
+        events_changed = not same_base or mark.get(changes.EVENTS) != counters.get(changes.EVENTS)
+        if since is not None and since >= today and not events_changed:
+            return SyncResult(0, True)
+
+        def between_chunks() -> bool:
+            session.commit()
+            return keep_going()
+
+        added = 0
+        if since is None or since < today:
+            added, finished = _insert(session, _period_rows(session, plan, since, today, rules),
+                                      between_chunks)
+            if not finished:
+                return SyncResult(added, False)
+        if events_changed:
+            added += _insert(session, _event_rows(session, plan))[0]
+        changes.set_mark(session, changes.ITEMS_SYNCED, {
+            "plan": plan.id, "day": max(today, since or today).isoformat(), "rules": rules_key,
+            changes.REGISTRY: counters.get(changes.REGISTRY),
+            changes.EVENTS: counters.get(changes.EVENTS)})
+        return SyncResult(added, True)

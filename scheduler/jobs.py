@@ -5,19 +5,22 @@ rebuilds the whole schedule by itself."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+import time
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from telegram.ext import ContextTypes, JobQueue
 
 from domain.rules import ScheduleRules
+from domain.slots import SlotCache
+from models import changes
 from models.calendar_days import working_calendar
 from models.db import run_sync, session_scope
 from models.registry import current_plan
 from models.types import utcnow
 from scheduler.context import BotApplication, BotContext
-from scheduler.deadlines import sync_items
+from scheduler.deadlines import sync_due
 from scheduler.digests import plan_digests_now
 from scheduler.dispatch import dispatch_due, next_due
 from scheduler.planner import plan_reminders
@@ -28,19 +31,60 @@ TICK = "dispatch-tick"
 WAKE = "dispatch-wake"
 
 
-def refresh_schedule(engine: Engine, rules: ScheduleRules, now: datetime, *, with_items: bool) -> int:
-    """Store the items of begun periods (when asked) and plan the reminders near ``now``."""
+def plan_if_changed(engine: Engine, rules: ScheduleRules, now: datetime, *,
+                    cache: SlotCache | None = None) -> int | None:
+    """Plan the reminders near ``now`` if the day, the rules or anything the plan is built
+    from (the change counters) moved since the last planning; None when nothing did."""
     with session_scope(engine) as session:
         plan = current_plan(session)
         if plan is None:
             return 0
-        if with_items:
-            sync_items(session, plan, now.astimezone(rules.tz).date(), rules.due)
-        return plan_reminders(session, plan, now, rules, working_calendar(session))
+        counters = changes.counters(session)  # before reading what they guard
+        wanted = {"plan": plan.id, "day": now.astimezone(rules.tz).date().isoformat(),
+                  "rules": repr(rules), "counters": counters}
+        if changes.mark(session, changes.REMINDERS_PLANNED) == wanted:
+            return None
+        added = plan_reminders(session, plan, now, rules, working_calendar(session), cache)
+        changes.set_mark(session, changes.REMINDERS_PLANNED, wanted)
+        return added
+
+
+def refresh_schedule(engine: Engine, rules: ScheduleRules, now: datetime, *,
+                     with_items: bool = True) -> int:
+    """Store the items of periods begun since the last sync (when asked), then plan the
+    reminders near ``now`` if anything changed. Returns the rows planned."""
+    if with_items:
+        sync_due(engine, rules.due, now.astimezone(rules.tz).date())
+    return plan_if_changed(engine, rules, now) or 0
+
+
+async def _sync_items(app: BotApplication, rules: ScheduleRules, today: date) -> None:
+    """The item sync, beside the ticks (a first load must not hold up replies or sends); a stop
+    ends it between two chunks. Once it stored something, a tick re-plans right away."""
+    engine = app.bot_data.engine
+    start = time.monotonic()
+    try:
+        result = await run_sync(sync_due, engine, rules.due, today, keep_going=lambda: app.running)
+    except Exception:
+        log.exception("item sync failed; the next tick tries again")
+        return
+    if result.added:
+        log.info("items: %s stored in %.1f s%s", result.added, time.monotonic() - start,
+                 "" if result.finished else " (stopped before the end)")
+        if app.running and app.job_queue is not None:
+            wake_soon(app.job_queue)
+
+
+def _start_item_sync(context: BotContext, rules: ScheduleRules, today: date) -> None:
+    data = context.bot_data
+    if data.item_sync is not None and not data.item_sync.done():
+        return
+    app = context.application
+    data.item_sync = app.create_task(_sync_items(app, rules, today), name="item-sync")  # type: ignore[arg-type]
 
 
 async def tick(context: BotContext) -> None:
-    """Plan, send what is due, and set the next wake-up."""
+    """Sync items (beside), plan if something changed, send what is due, set the next wake-up."""
     data = context.bot_data
     lock = data.dispatch_lock
     if lock.locked():
@@ -48,13 +92,9 @@ async def tick(context: BotContext) -> None:
     async with lock:
         rules = context.config.rules
         now = utcnow()
-        today = now.astimezone(rules.tz).date()
-        # Items change with the day (a new period begins); reminders are re-planned every tick.
-        with_items = data.items_synced_on != today or data.items_dirty
-        data.items_dirty = False
-        await run_sync(refresh_schedule, context.engine, rules, now, with_items=with_items)
+        _start_item_sync(context, rules, now.astimezone(rules.tz).date())
+        await run_sync(plan_if_changed, context.engine, rules, now)
         await run_sync(plan_digests_now, context.engine, context.config, now)  # leaders' digests
-        data.items_synced_on = today
         stats = await dispatch_due(context.bot, context.engine, rules,
                                    default_language=context.config.default_language,
                                    keep_going=lambda: context.application.running)
@@ -103,4 +143,4 @@ def wake_soon(job_queue: JobQueue[Any]) -> None:
     job_queue.run_once(tick, when=timedelta(seconds=0.2), name=WAKE)
 
 
-__all__ = ["refresh_schedule", "start", "tick", "wake_soon"]
+__all__ = ["plan_if_changed", "refresh_schedule", "start", "tick", "wake_soon"]

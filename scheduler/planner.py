@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from domain.calendar import WorkingCalendar
 from domain.rules import ScheduleRules
-from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, Slot, plan_slots
+from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, Slot, SlotCache
 from models import ledger
 from models.tables import (
     OPEN_STATES,
@@ -38,14 +38,22 @@ def reminder_key(item_id: int, member_id: int, slot_at: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Person:
+    """A reachable member, as the planner needs them (a plain row, not an ORM object)."""
+
+    id: int
+    telegram_user_id: int
+
+
+@dataclass(frozen=True)
 class Recipients:
     """Who hears about an agency's items, by audience."""
 
-    focal_points: dict[int, list[Member]]
-    leaders: dict[int, list[Member]]
-    coordinators: list[Member]
+    focal_points: dict[int, list[Person]]
+    leaders: dict[int, list[Person]]
+    coordinators: list[Person]
 
-    def for_slot(self, agency_id: int, slot: Slot) -> list[tuple[str, Member]]:
+    def for_slot(self, agency_id: int, slot: Slot) -> list[tuple[str, Person]]:
         found = [(FOCAL_POINT, m) for m in self.focal_points.get(agency_id, [])]
         if LEADER in slot.audience:
             found += [(LEADER, m) for m in self.leaders.get(agency_id, [])]
@@ -53,66 +61,106 @@ class Recipients:
             found += [(COORDINATOR, m) for m in self.coordinators]
         return found
 
+    def agencies(self) -> set[int]:
+        """Agencies with someone of their own to remind."""
+        return set(self.focal_points) | set(self.leaders)
+
 
 def reachable_members(session: Session) -> Recipients:
-    query = select(Member).where(col(Member.active), col(Member.unreachable_at).is_(None))
-    focal: dict[int, list[Member]] = defaultdict(list)
-    leaders: dict[int, list[Member]] = defaultdict(list)
-    coordinators: list[Member] = []
-    for member in session.exec(query):
-        if member.role == MemberRole.COORDINATOR.value:
-            coordinators.append(member)
-        elif member.agency_id is not None and member.role == MemberRole.FOCAL_POINT.value:
-            focal[member.agency_id].append(member)
-        elif member.agency_id is not None and member.role == MemberRole.LEADER.value:
-            leaders[member.agency_id].append(member)
+    query = select(Member.id, Member.telegram_user_id, Member.role, Member.agency_id).where(
+        col(Member.active), col(Member.unreachable_at).is_(None))
+    focal: dict[int, list[Person]] = defaultdict(list)
+    leaders: dict[int, list[Person]] = defaultdict(list)
+    coordinators: list[Person] = []
+    for member_id, user_id, role, agency_id in session.exec(query):
+        assert member_id is not None
+        person = Person(member_id, user_id)
+        if role == MemberRole.COORDINATOR.value:
+            coordinators.append(person)
+        elif agency_id is not None and role == MemberRole.FOCAL_POINT.value:
+            focal[agency_id].append(person)
+        elif agency_id is not None and role == MemberRole.LEADER.value:
+            leaders[agency_id].append(person)
     return Recipients(dict(focal), dict(leaders), coordinators)
 
 
-def open_items_due_between(session: Session, plan: Plan, first: date, last: date) -> list[Item]:
-    query = (select(Item).join(Task, col(Task.id) == Item.task_id)
+@dataclass(frozen=True)
+class OpenItem:
+    id: int
+    agency_id: int
+    due_on: date
+    created_at: datetime
+
+
+def open_items_due_on(session: Session, plan: Plan, days: Iterable[date],
+                      agencies: set[int] | None = None) -> list[OpenItem]:
+    """Open items of the plan due on one of ``days`` (of ``agencies`` only, if given), as rows."""
+    wanted = sorted(set(days))
+    if not wanted or agencies == set():
+        return []
+    query = (select(col(Item.id), col(Item.agency_id), col(Item.due_on), col(Item.created_at))
+             .join(Task, col(Task.id) == Item.task_id)
              .where(Task.plan_id == plan.id, col(Task.retired_at).is_(None),
-                    col(Item.state).in_(OPEN_STATES), col(Item.due_on) >= first,
-                    col(Item.due_on) <= last))
-    return list(session.exec(query))
+                    col(Item.state).in_(OPEN_STATES), col(Item.due_on).in_(wanted)))
+    if agencies is not None and len(agencies) <= _IN_LIMIT:
+        query = query.where(col(Item.agency_id).in_(sorted(agencies)))
+    found = [OpenItem(int(i or 0), a, d, c) for i, a, d, c in session.exec(query)]
+    if agencies is not None and len(agencies) > _IN_LIMIT:
+        found = [i for i in found if i.agency_id in agencies]
+    return found
 
 
-def _rows_for_item(item: Item, slots: Iterable[Slot], recipients: Recipients, lo: datetime,
-                   hi: datetime) -> list[dict[str, object]]:
-    assert item.id is not None
+_IN_LIMIT = 2000  # beyond this many agencies, filter the rows here rather than in the query
+
+
+def _rows_for_item(item: OpenItem, slots: Iterable[Slot], recipients: Recipients,
+                   now: datetime) -> list[dict[str, object]]:
     rows = []
     for slot in slots:
-        if not lo <= slot.at <= hi:
-            continue
+        at = slot.at.astimezone(UTC)
         for audience, member in recipients.for_slot(item.agency_id, slot):
-            assert member.id is not None
             rows.append({
                 "key": reminder_key(item.id, member.id, slot.at), "kind": REMINDER,
                 "chat_id": member.telegram_user_id, "member_id": member.id, "item_id": item.id,
-                "slot_at": slot.at.astimezone(UTC), "slot_kind": slot.kind,
-                "offset_days": slot.offset_days, "audience": audience,
-                "state": DeliveryState.PENDING.value, "attempts": 0,
-                "next_attempt_at": slot.at.astimezone(UTC), "last_error": "",
-                "created_at": datetime.now(UTC)})
+                "slot_at": at, "slot_kind": slot.kind, "offset_days": slot.offset_days,
+                "audience": audience, "state": DeliveryState.PENDING.value, "attempts": 0,
+                "next_attempt_at": at, "last_error": "", "created_at": now})
     return rows
 
 
 def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleRules,
-                   calendar: WorkingCalendar) -> int:
-    """Add the ledger rows of every reminder slot in [now - grace, now + LOOKAHEAD]."""
+                   calendar: WorkingCalendar, cache: SlotCache | None = None) -> int:
+    """Add the ledger rows of every reminder slot in [now - grace, now + LOOKAHEAD].
+
+    Slots are computed once per due day (``cache``); only the items due on a day with a slot
+    in the window are read, and of agencies with nobody to remind only those a coordinator
+    would hear about."""
     lo, hi = now - rules.grace, now + LOOKAHEAD
     today = now.astimezone(rules.tz).date()
+    cache = cache or SlotCache(calendar, rules.policy, rules.tz)
     first, last = item_window(today, rules)
-    items = open_items_due_between(session, plan, first, last)
+    in_window: dict[date, list[Slot]] = {}
+    day = first
+    while day <= last:
+        slots = [s for s in cache.slots(day) if lo <= s.at <= hi]
+        if slots:
+            in_window[day] = slots
+        day += timedelta(days=1)
     recipients = reachable_members(session)
+    own = recipients.agencies()
+    reach_all = {d for d, slots in in_window.items()
+                 if recipients.coordinators and any(COORDINATOR in s.audience for s in slots)}
+    items = (open_items_due_on(session, plan, reach_all)
+             + open_items_due_on(session, plan, set(in_window) - reach_all, own))
+    stamp = datetime.now(UTC)
     rows: list[dict[str, object]] = []
     for item in items:
         opened = item.created_at.astimezone(rules.tz).date()
-        slots = plan_slots(item.due_on, calendar=calendar, policy=rules.policy, tz=rules.tz,
-                           not_before=opened)
-        rows += _rows_for_item(item, slots, recipients, lo, hi)
-    _drop_unplanned(session, [i.id for i in items if i.id is not None], {str(r["key"]) for r in rows},
-                    lo, hi)
+        slots = [s for s in in_window[item.due_on] if s.at.date() >= opened]
+        if slots:
+            rows += _rows_for_item(item, slots, recipients, stamp)
+    ledger.skip_unplanned_reminders(session, item_ids=None, wanted={str(r["key"]) for r in rows},
+                                    since=lo, until=hi)
     return ledger.plan(session, rows)
 
 
@@ -127,10 +175,3 @@ def item_window(today: date, rules: ScheduleRules) -> tuple[date, date]:
     longest_overdue = max(rules.policy.overdue_working_days, default=0)
     return (today - timedelta(days=2 * longest_overdue) - _SHIFT_MARGIN,
             today + timedelta(days=longest_before) + _SHIFT_MARGIN)
-
-
-def _drop_unplanned(session: Session, item_ids: list[int], wanted: set[str], lo: datetime,
-                    hi: datetime) -> None:
-    """Pending reminders in the window that the policy no longer plans (an admin added a day off,
-    a member left) are skipped, so a moved reminder is not sent at its old time too."""
-    ledger.skip_unplanned_reminders(session, item_ids=item_ids, wanted=wanted, since=lo, until=hi)
