@@ -26,14 +26,14 @@ from bot.settings import Settings
 from domain.access import Actor, NotAllowed
 from domain.periods import Period
 from domain.webapp_auth import BadLaunchData, LaunchData, validate
-from models import status
+from models import calendar_feeds, status
 from models.db import run_sync, session_scope
 from models.members import load_actor
 from models.registry import NoPlan
 from models.rollup import choose_period, parse_period
 from models.types import utcnow
 from scheduler.context import BotApplication
-from views import dashboard
+from views import dashboard, ical
 from views.i18n import negotiate, use_locale
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,31 @@ class ApiHandler(RequestHandler):
         return 200, render(found)
 
 
+class IcalHandler(RequestHandler):
+    """``/ical/<token>.ics``: the member's deadlines; 404 for an unknown or revoked link."""
+
+    def initialize(self, app: BotApplication) -> None:
+        self.app = app
+
+    async def get(self, token: str) -> None:
+        config = self.app.bot_data.config
+        now = utcnow()
+        found = await run_sync(calendar_feeds.feed, self.app.bot_data.engine, token,
+                               now.astimezone(config.tz).date(), config.admin_user_ids)
+        if found is None:
+            self.set_status(404)
+            self.finish("not found\n")
+            return
+        language = negotiate(chosen=found.language, telegram_language_code=None,
+                             default=config.default_language)
+        with use_locale(language):
+            body = await run_sync(ical.feed_ics, found, config.rules.policy, config.tz, now)
+        self.set_header("Content-Type", "text/calendar; charset=utf-8")
+        self.set_header("Cache-Control", "private, max-age=300")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.finish(body)
+
+
 def _load_actor(app: BotApplication, user_id: int) -> Actor:
     with session_scope(app.bot_data.engine) as session:
         return load_actor(session, user_id, app.bot_data.config.admin_user_ids)
@@ -186,6 +211,7 @@ def web_routes(app: BotApplication, settings: Settings) -> list[Route]:
         (r"/app/static/(dashboard\.(?:js|css))", AssetHandler, {"path": str(dashboard.static_dir())}),
         (r"/app/api/([a-z_]{1,20})", ApiHandler, {"app": app, "token": settings.require_token(),
                                                   "max_age": max_age}),
+        (r"/ical/([A-Za-z0-9_-]{16,64})\.ics", IcalHandler, {"app": app}),
     ]
 
 

@@ -3,7 +3,7 @@ at import time."""
 
 from __future__ import annotations
 
-from handlers import broadcast, errors, event, groups, identity, onboarding, order, router, start
+from handlers import broadcast, calendar, errors, event, groups, identity, onboarding, order, router, start
 from handlers import export as export_handlers
 from handlers import history as history_handlers
 from handlers import members as members_handlers
@@ -24,6 +24,8 @@ def register(app: BotApplication) -> None:
         app.add_handler(handler)
     for event_handler in event.handlers():  # /event: coordinators record approvals and elections
         app.add_handler(event_handler)
+    for calendar_handler in calendar.handlers():  # /calendar: the member's private calendar link
+        app.add_handler(calendar_handler)
     # /status, /chart, /export: where the plan stands
     # /status, /chart, /export, a task's history and /audit (admins)
     for status_handler in [*status_handlers.handlers(), *export_handlers.handlers(),

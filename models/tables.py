@@ -474,3 +474,17 @@ class Digest(SQLModel, table=True):
     slot_at: datetime = Field(sa_type=UTCDateTime)
     snapshot: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- calendar feeds -----------------------------------------------------------------------
+
+class CalendarFeed(SQLModel, table=True):
+    """A member's private calendar link (``/ical/<token>.ics``): only the token's SHA-256 is
+    kept. A new link revokes the old one; a revoked link answers 404."""
+
+    __tablename__ = "calendar_feed"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -206,6 +206,22 @@ class HistoryPage(CallbackData):
     page: int = 0
 
 
+# --- calendar links (/calendar) -----------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class CalendarNew(CallbackData):
+    """Make a new calendar link (the old one stops working)."""
+
+    PREFIX: ClassVar[str] = "cal:n"
+
+
+@dataclasses.dataclass(frozen=True)
+class CalendarRevoke(CallbackData):
+    """Revoke the calendar link."""
+
+    PREFIX: ClassVar[str] = "cal:x"
+
+
 # --- members and invitations (admins) ---------------------------------------------------------
 # The shapes buttons in chats carry: ``iv:a:<agency>``, ``mb:mo:<member>:<agency seen>:<new>``…
 # Each carries what the admin saw; models.admin checks it again.

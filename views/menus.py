@@ -19,6 +19,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("members", N_("Manage members (admins)")),
     ("event", N_("Record an approval or an election (coordinators)")),
     ("status", N_("Where the plan stands")),
+    ("calendar", N_("Your deadlines in your calendar app")),
     ("chart", N_("Completion chart")),
     ("export", N_("Export the period as a spreadsheet (leaders)")),
     ("broadcast", N_("Send an announcement (admins, coordinators)")),
@@ -30,7 +31,7 @@ MENU: tuple[tuple[str, str], ...] = (
 # What each command does in the access policy's terms (/help lists a command only to those the
 # policy lets do it); None: any registered member; commands not listed are for everyone.
 ACTIONS: dict[str, Action | None] = {
-    "tasks": None, "report": Action.REPORT, "review": Action.VIEW_REVIEWS, "cancel": None,
+    "tasks": None, "calendar": None, "report": Action.REPORT, "review": Action.VIEW_REVIEWS, "cancel": None,
     "invite": Action.INVITE, "members": Action.MANAGE_MEMBERS, "event": Action.RECORD_EVENT,
     "status": Action.STATUS, "chart": Action.STATUS, "export": Action.EXPORT,
     "broadcast": Action.BROADCAST, "group": Action.MANAGE_GROUPS, "groups": Action.MANAGE_GROUPS,
