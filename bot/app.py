@@ -14,6 +14,7 @@ import handlers
 from bot import logs, web, webhook
 from bot.instance_lock import InstanceLock, InstanceLockError
 from bot.settings import Settings, SettingsError, bot_config
+from bot.updates import PerUserProcessor
 from models.app_state import record_bot_username
 from models.db import make_engine, run_sync
 from scheduler import clock, pacing
@@ -67,6 +68,8 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
         .context_types(context_types)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        # Different people's updates at once, each person's in order (bot/updates.py).
+        .concurrent_updates(PerUserProcessor())
     )
     # Strict pacing, replies before bulk (scheduler/pacing.py); ``rate_limiter=None`` turns it off.
     limiter = overrides["rate_limiter"] if "rate_limiter" in overrides else pacing.rate_limiter()

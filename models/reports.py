@@ -438,7 +438,13 @@ class SubmitResult:
 
 
 def _lock_item(session: Session, item_id: int) -> Item:
-    """The item row, locked until commit on PostgreSQL (SQLite serialises writers anyway)."""
+    """The item row, locked until commit: FOR UPDATE on PostgreSQL. On SQLite, a write that
+    changes nothing takes the database's write lock first: Python's sqlite3 begins the
+    transaction only at the first write, so without it two updates handled at once would both
+    read "pending" (outside any transaction) and both approve."""
+    if session.get_bind().dialect.name == "sqlite":
+        table = Item.__table__  # type: ignore[attr-defined]
+        session.execute(update(table).where(table.c.id == item_id).values(id=table.c.id))
     query = select(Item).where(Item.id == item_id).with_for_update()
     item = session.exec(query.execution_options(populate_existing=True)).one()
     return item
