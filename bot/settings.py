@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # Leaders' digests: weekday (mon..sun) and local time of the weekly one; period ends too.
     digest_weekday: str = "mon"
     digest_at: str = "08:00"
+    # Fairness under flood: beyond this many updates a minute one person is told to slow down
+    # once, then ignored for the cooldown (administrators are not limited).
+    flood_per_minute: int = Field(default=30, ge=1, le=10_000)
+    flood_cooldown_seconds: float = Field(default=60, gt=0, le=24 * 3600)
     # Health (GET /healthz in webhook mode, `dondoc doctor`): stuck beyond these.
     health_max_pending_updates: int = Field(default=1000, ge=0)
     health_max_due_seconds: float = Field(default=900, gt=0)
@@ -319,4 +323,6 @@ def bot_config(settings: Settings) -> BotConfig:
                      event_max_future_days=settings.event_max_future_days,
                      dispatch_interval=settings.dispatch_interval,
                      digest_weekday=settings.digest_weekday, digest_at=settings.digest_at,
-                     web_base_url=settings.web_base_url)
+                     web_base_url=settings.web_base_url,
+                     flood_per_minute=settings.flood_per_minute,
+                     flood_cooldown_seconds=settings.flood_cooldown_seconds)

@@ -3,7 +3,19 @@ at import time."""
 
 from __future__ import annotations
 
-from handlers import broadcast, calendar, errors, event, groups, identity, onboarding, order, router, start
+from handlers import (
+    broadcast,
+    calendar,
+    errors,
+    event,
+    flood,
+    groups,
+    identity,
+    onboarding,
+    order,
+    router,
+    start,
+)
 from handlers import export as export_handlers
 from handlers import history as history_handlers
 from handlers import members as members_handlers
@@ -17,6 +29,7 @@ from scheduler.context import BotApplication
 def register(app: BotApplication) -> None:
     # Group IDENTITY runs first for every update: who is asking, and the language to answer in.
     app.add_handler(identity.handler(), group=order.IDENTITY)
+    app.add_handler(flood.handler(), group=order.FLOOD)  # a flooding person's updates stop here
     # /start <token> (invitations) before the plain /start; /invite and /members for admins
     for onboarding_handler in [*onboarding.handlers(), *members_handlers.handlers()]:
         app.add_handler(onboarding_handler)

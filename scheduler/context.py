@@ -31,6 +31,8 @@ class BotConfig:
     digest_at: str = "08:00"  # local time
     # Where the dashboard and calendar feeds are reached (DONDOC_WEB_BASE_URL); None: not offered.
     web_base_url: str | None = None
+    flood_per_minute: int = 30  # updates a minute from one person before "slow down"
+    flood_cooldown_seconds: float = 60.0  # then ignored this long
 
     @property
     def tz(self) -> ZoneInfo:

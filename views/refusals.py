@@ -16,3 +16,10 @@ def changed() -> Screen:
 def not_allowed() -> Screen:
     """The presser may not do this (not a member, wrong role, outside their scope)."""
     return Screen(_("Not allowed."), toast=_("Not allowed."), alert=True)
+
+
+def slow_down(cooldown_seconds: int) -> Screen:
+    """Too many messages or taps in a minute: said once, then the sender is ignored a while."""
+    text = _("Too many messages at once. Please wait {seconds} seconds, then try again.").format(
+        seconds=cooldown_seconds)
+    return Screen(text, toast=text)
