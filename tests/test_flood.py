@@ -74,7 +74,7 @@ async def test_a_stranger_flooding_is_told_once_and_others_are_answered(
         for i in range(40):
             stub.send_text(stranger, f"spam {i}")
         stub.send_text(member, "/help")
-        for i in range(20):
+        for _ in range(20):
             stub.send_text(admin, "/help")
         await stub.await_message(MEMBER, timeout=20)
         await stub.await_message(ADMIN, count=20, timeout=30)
