@@ -37,7 +37,10 @@ LAST_GROUP = 10**6  # after every handler group of the bot
 
 
 def make_settings(stub_api: StubBotApi, db_url: str, **overrides: Any) -> Settings:
-    """Settings for a bot talking to ``stub_api`` and using ``db_url``."""
+    """Settings for a bot talking to ``stub_api`` and using ``db_url``. Tests drive the bot far
+    faster than a person can, so the flood limit is raised unless a test sets it
+    (tests/test_flood.py does)."""
+    overrides.setdefault("flood_per_minute", 10_000)
     return load_settings(bot_token=stub_api.token, bot_api_url=stub_api.url, database_url=db_url,
                          **overrides)
 
