@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import TextIO
 
 from sqlmodel import Session, select
 
@@ -22,7 +23,7 @@ from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
 from scheduler.deadlines import sync_events
-from scheduler.preview import PreviewEntry, preview, window_days
+from scheduler.preview import PreviewEntry, SlotGroup, preview_stream, window_days
 
 
 class CommandError(ValueError):
@@ -142,7 +143,8 @@ def cmd_calendar_list(settings: Settings, args: argparse.Namespace) -> None:
 # --- preview ------------------------------------------------------------------------------
 
 def cmd_schedule(settings: Settings, args: argparse.Namespace) -> None:
-    """List the reminders the policy plans between two dates (local time)."""
+    """List the reminders the policy plans between two dates (local time), written as they are
+    worked out: text, a JSON array (one entry a line) or JSON Lines."""
     window_days(args.start, args.end)
     rules = schedule_rules(settings)
     with _plan_session(settings) as (session, plan):
@@ -152,30 +154,97 @@ def cmd_schedule(settings: Settings, args: argparse.Namespace) -> None:
             if agency is None:
                 raise CommandError(f"{args.agency!r}: no such agency (see `dondoc agencies list`)")
             agency_id = agency.id
-        entries = preview(session, plan, args.start, args.end, rules=rules,
-                          calendar=working_calendar(session), agency_id=agency_id)
-    if args.format == "json":
-        _echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
-        return
-    _echo(_schedule_table(entries))
+        entries = preview_stream(session, plan, args.start, args.end, rules=rules,
+                                 calendar=working_calendar(session), agency_id=agency_id)
+        write = _JsonLines(args.format) if args.format in ("json", "jsonl") else _Table()
+        write.all(entries, sys.stdout)
 
 
-def _offset(entry: PreviewEntry) -> str:
-    if entry.kind == "before":
-        return f"-{entry.offset_days}d"
-    if entry.kind == "overdue":
-        return f"+{entry.offset_days}wd"
+class _Lines:
+    """Renders entries a line at a time; a group shared by many agencies is rendered once."""
+
+    def __init__(self) -> None:
+        self.parts: dict[int, tuple[str, ...]] = {}
+        self.count = 0
+
+    def line(self, entry: PreviewEntry) -> str:
+        raise NotImplementedError
+
+    def all(self, entries: Iterable[PreviewEntry], out: TextIO) -> None:
+        batch: list[str] = []
+        for entry in entries:
+            batch.append(self.line(entry))
+            self.count += 1
+            if len(batch) >= 2000:
+                self.flush(batch, out)
+                batch = []
+        self.flush(batch, out)
+        self.end(out)
+
+    def flush(self, batch: list[str], out: TextIO) -> None:
+        if batch:
+            out.write("\n".join(batch) + "\n")
+
+    def end(self, out: TextIO) -> None:
+        pass
+
+
+class _JsonLines(_Lines):
+    def __init__(self, fmt: str) -> None:
+        super().__init__()
+        self.array = fmt == "json"
+        self.names: dict[int, str] = {}
+
+    def line(self, entry: PreviewEntry) -> str:
+        g, a = entry.group, entry.agency
+        parts = self.parts.get(id(g))
+        if parts is None:
+            head = f'{{"at": "{g.at.isoformat()}", '
+            tail = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
+                               "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
+            items = json.dumps([{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
+                                for i in g.items], ensure_ascii=False)
+            parts = self.parts[id(g)] = (head, f'{tail}, "focal_points": ', f', "items": {items}}}')
+        name = self.names.get(a.id)
+        if name is None:
+            name = self.names[a.id] = (f'"agency": {json.dumps(a.name, ensure_ascii=False)}, '
+                                       f'"agency_code": {json.dumps(a.code, ensure_ascii=False)}, ')
+        head, middle, tail = parts
+        return f"{head}{name}{middle}{a.focal_points}{tail}"
+
+    def flush(self, batch: list[str], out: TextIO) -> None:
+        if not batch:
+            return
+        if not self.array:
+            out.write("\n".join(batch) + "\n")
+            return
+        out.write(("[\n" if self.count == len(batch) else ",\n") + ",\n".join(batch))
+
+    def end(self, out: TextIO) -> None:
+        if self.array:
+            out.write("\n]\n" if self.count else "[]\n")
+
+
+class _Table(_Lines):
+    def line(self, entry: PreviewEntry) -> str:
+        g = entry.group
+        parts = self.parts.get(id(g))
+        if parts is None:
+            extra = "" if g.audience == ("focal_point",) else f"  [+{', '.join(g.audience[1:])}]"
+            parts = self.parts[id(g)] = (f"{g.at:%Y-%m-%d %a %H:%M}  {g.kind:<7} {_offset(g):>5}  ",
+                                         f" {', '.join(g.tasks)}{extra}")
+        return f"{parts[0]}{entry.agency.code:<12}{parts[1]}"
+
+    def end(self, out: TextIO) -> None:
+        out.write(f"{self.count} reminders.\n")
+
+
+def _offset(group: SlotGroup) -> str:
+    if group.kind == "before":
+        return f"-{group.offset_days}d"
+    if group.kind == "overdue":
+        return f"+{group.offset_days}wd"
     return "0"
-
-
-def _schedule_table(entries: list[PreviewEntry]) -> str:
-    lines = []
-    for e in entries:
-        extra = "" if e.audience == ("focal_point",) else f"  [+{', '.join(e.audience[1:])}]"
-        lines.append(f"{e.at:%Y-%m-%d %a %H:%M}  {e.kind:<7} {_offset(e):>5}  {e.agency_code:<12} "
-                     f"{', '.join(e.tasks)}{extra}")
-    lines.append(f"{len(entries)} reminders.")
-    return "\n".join(lines)
 
 
 # --- parsers ------------------------------------------------------------------------------
@@ -230,5 +299,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--from", dest="start", type=_date, required=True, help="first day (YYYY-MM-DD)")
     p.add_argument("--to", dest="end", type=_date, required=True, help="last day (YYYY-MM-DD)")
     p.add_argument("--agency", help="only this agency (code or name)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
+                   help="json: an array, one entry a line; jsonl: one entry a line, no array")
     p.set_defaults(handler=cmd_schedule)

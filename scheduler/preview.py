@@ -1,27 +1,35 @@
 """What the reminder policy will send in a window: the plan checked before going live.
 
 Computed from the cadences, recorded events and milestones and the owing agencies (whether or
-not anyone is registered yet), with the same ``deadlines_between`` and ``plan_slots`` the
-planner uses, so the preview and the real schedule cannot drift apart.
+not anyone is registered yet), with the planner's slots (``domain.slots.SlotCache``: once per
+due day), so the preview and the real schedule cannot drift apart.
+
+Built for a country: agencies that owe the same tasks get the same reminders, so each distinct
+set of tasks is worked out once and its :class:`SlotGroup` objects are shared by all the
+agencies that owe it (an agency with finished items gets its own). The result is streamed in
+time order, one local send time at a time, and never held whole.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from domain.calendar import WorkingCalendar
+from domain.periods import periods_between
 from domain.rules import ScheduleRules
-from domain.slots import FOCAL_POINT, plan_slots
-from models.tables import OPEN_STATES, Agency, Event, Item, Member, MemberRole, Plan, Task
-from scheduler.deadlines import Deadline, deadlines_between
+from domain.slots import FOCAL_POINT, SlotCache
+from models.obligations import live_tasks, owing_agencies
+from models.tables import OPEN_STATES, Agency, Event, Item, Member, MemberRole, Milestone, Plan
 from scheduler.planner import item_window
 
 AUDIENCE_ORDER = ("focal_point", "leader", "coordinator")
+
 
 @dataclass(frozen=True)
 class PreviewItem:
@@ -29,49 +37,93 @@ class PreviewItem:
     period: str
     due_on: date
 
+
 @dataclass(frozen=True)
-class PreviewEntry:
-    """One reminder message an agency's people would get: when, why, and for which tasks."""
+class SlotGroup:
+    """One reminder message: when, why and for which items (shared by every agency owing the
+    same tasks, so render it once per object)."""
 
     at: datetime  # aware, local time
-    agency: str
-    agency_code: str
     kind: str  # before | due | overdue
     offset_days: int
     audience: tuple[str, ...]
     items: tuple[PreviewItem, ...]
-    focal_points: int  # registered and reachable focal points of the agency today
 
     @property
     def tasks(self) -> list[str]:
         return sorted({i.task for i in self.items}, key=_code_key)
 
+
+@dataclass(frozen=True)
+class PreviewAgency:
+    id: int
+    name: str
+    code: str
+    focal_points: int  # registered and reachable focal points today
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    """One reminder message an agency's people would get."""
+
+    agency: PreviewAgency
+    group: SlotGroup
+
     def to_json(self) -> dict[str, object]:
-        return {"at": self.at.isoformat(), "agency": self.agency, "agency_code": self.agency_code,
-                "tasks": self.tasks, "kind": self.kind, "offset_days": self.offset_days,
-                "audience": list(self.audience), "focal_points": self.focal_points,
+        g = self.group
+        return {"at": g.at.isoformat(), "agency": self.agency.name, "agency_code": self.agency.code,
+                "tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
+                "audience": list(g.audience), "focal_points": self.agency.focal_points,
                 "items": [{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
-                          for i in self.items]}
+                          for i in g.items]}
+
 
 def _code_key(code: str) -> tuple[tuple[int, int, str], ...]:
     """Document order of task codes: 2.1 < 2.2a < 2.2b < 2.10."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.findall(r"\d+|\D+", code)
                  if p != ".")
 
-def _not_before(deadline: Deadline, plan: Plan, events: dict[int, Event], tz: object) -> date:
-    """The day the item opens (reminders dated earlier are never sent)."""
-    opened = max(plan.active_from, deadline.period_start)
-    event = events.get(deadline.event_id) if deadline.event_id is not None else None
-    if event is not None:
-        opened = max(plan.active_from, event.created_at.astimezone(tz).date())  # type: ignore[arg-type]
-    elif deadline.milestone_id is not None:
-        opened = plan.active_from
-    return opened
 
-def _closed_items(session: Session, task_ids: list[int]) -> set[tuple[int, int, str]]:
-    query = select(Item.task_id, Item.agency_id, Item.period_key).where(
-        col(Item.task_id).in_(task_ids), col(Item.state).not_in(OPEN_STATES))
-    return {(t, a, p) for t, a, p in session.exec(query)}
+# (task id, period key, due day, the day the item opens: reminders dated earlier are never sent)
+_Deadline = tuple[int, str, date, date]
+
+
+def _deadlines(session: Session, plan: Plan, task_ids: list[int], cadences: dict[int, str],
+               lo: date, hi: date, rules: ScheduleRules) -> dict[int, list[_Deadline]]:
+    found: dict[int, list[_Deadline]] = defaultdict(list)
+    for task_id in task_ids:
+        for period in periods_between(cadences[task_id], lo, hi, rules.due):
+            found[task_id].append((task_id, period.key, period.due, max(plan.active_from, period.start)))
+    for event in session.exec(select(Event).where(col(Event.task_id).in_(task_ids),
+                                                  col(Event.due_on) >= lo, col(Event.due_on) <= hi)):
+        opened = max(plan.active_from, event.created_at.astimezone(rules.tz).date())
+        found[event.task_id].append((event.task_id, f"E{event.id}", event.due_on, opened))
+    for milestone in session.exec(select(Milestone).where(
+            col(Milestone.task_id).in_(task_ids), col(Milestone.due_on) >= lo,
+            col(Milestone.due_on) <= hi)):
+        found[milestone.task_id].append((milestone.task_id, f"M{milestone.id}", milestone.due_on,
+                                         plan.active_from))
+    return found
+
+
+def _groups(deadlines: Iterable[_Deadline], codes: dict[int, str], first: date, last: date,
+            cache: SlotCache, closed: Collection[tuple[int, str]] = ()) -> list[SlotGroup]:
+    grouped: dict[tuple[datetime, str, int], tuple[set[str], list[PreviewItem]]] = {}
+    for task_id, period_key, due, opened in deadlines:
+        if (task_id, period_key) in closed:
+            continue
+        item = PreviewItem(codes[task_id], period_key, due)
+        for slot in cache.slots(due, opened):
+            if not first <= slot.at.date() <= last:
+                continue
+            audience, items = grouped.setdefault((slot.at, slot.kind, slot.offset_days), (set(), []))
+            audience.update(slot.audience)
+            items.append(item)
+    return [SlotGroup(at, kind, offset,
+                      tuple(a for a in AUDIENCE_ORDER if a in audience or a == FOCAL_POINT),
+                      tuple(sorted(items, key=lambda i: (i.due_on, _code_key(i.task)))))
+            for (at, kind, offset), (audience, items) in grouped.items()]
+
 
 def _focal_counts(session: Session) -> dict[int, int]:
     counts: dict[int, int] = defaultdict(int)
@@ -82,45 +134,74 @@ def _focal_counts(session: Session) -> dict[int, int]:
             counts[agency_id] += 1
     return counts
 
-def preview(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
-            calendar: WorkingCalendar, agency_id: int | None = None) -> list[PreviewEntry]:
-    """Every reminder the policy plans with a local date in [first, last], by agency and time."""
+
+def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
+                   calendar: WorkingCalendar, agency_id: int | None = None,
+                   cache: SlotCache | None = None) -> Iterator[PreviewEntry]:
+    """Every reminder the policy plans with a local date in [first, last], ordered by time,
+    agency code, kind and offset."""
     lo, _ = item_window(first, rules)
     _, hi = item_window(last, rules)
-    deadlines = [d for d in deadlines_between(session, plan, lo, hi, rules.due)
-                 if agency_id is None or d.agency_id == agency_id]
-    if not deadlines:
-        return []
-    task_ids = sorted({d.task_id for d in deadlines})
-    codes = dict(session.exec(select(Task.id, Task.code).where(col(Task.id).in_(task_ids))).all())
-    agencies = {a.id: a for a in session.exec(select(Agency).where(
-        col(Agency.id).in_({d.agency_id for d in deadlines})))}
-    events = {e.id: e for e in session.exec(select(Event).where(col(Event.task_id).in_(task_ids)))
-              if e.id is not None}
-    closed = _closed_items(session, task_ids)
+    lo = max(lo, plan.active_from)
+    if hi < lo or plan.archived_at is not None:
+        return
+    cache = cache or SlotCache(calendar, rules.policy, rules.tz)
+    tasks = live_tasks(session, plan)
+    codes = {t.id: t.code for t in tasks if t.id is not None}
+    task_ids = list(codes)
+    owed = owing_agencies(session, task_ids)
+    deadlines = _deadlines(session, plan, task_ids, {t.id: t.cadence for t in tasks if t.id is not None},
+                           lo, hi, rules)
+    by_agency: dict[int, list[int]] = defaultdict(list)
+    for task_id, agencies in owed.items():
+        if deadlines.get(task_id):
+            for owner in agencies:
+                if agency_id is None or owner == agency_id:
+                    by_agency[owner].append(task_id)
+    if not by_agency:
+        return
+    closed: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for owner, task_id, period_key in session.exec(
+            select(Item.agency_id, Item.task_id, Item.period_key).where(
+                col(Item.task_id).in_(task_ids), col(Item.state).not_in(OPEN_STATES),
+                col(Item.due_on) >= lo, col(Item.due_on) <= hi)):
+        if owner in by_agency:
+            closed[owner].add((task_id, period_key))
     focal = _focal_counts(session)
-    grouped: dict[tuple[datetime, int, str, int], tuple[set[str], list[PreviewItem]]] = {}
-    for deadline in deadlines:
-        if deadline.key in closed:
-            continue
-        slots = plan_slots(deadline.due_on, calendar=calendar, policy=rules.policy, tz=rules.tz,
-                           not_before=_not_before(deadline, plan, events, rules.tz))
-        for slot in slots:
-            if not first <= slot.at.date() <= last:
-                continue
-            key = (slot.at, deadline.agency_id, slot.kind, slot.offset_days)
-            audience, items = grouped.setdefault(key, (set(), []))
-            audience.update(slot.audience)
-            items.append(PreviewItem(codes[deadline.task_id], deadline.period_key, deadline.due_on))
-    entries = []
-    for (at, agency, kind, offset), (audience, items) in grouped.items():
-        found = agencies[agency]
-        entries.append(PreviewEntry(
-            at=at, agency=found.name, agency_code=found.code, kind=kind, offset_days=offset,
-            audience=tuple(a for a in AUDIENCE_ORDER if a in audience or a == FOCAL_POINT),
-            items=tuple(sorted(items, key=lambda i: (i.due_on, _code_key(i.task)))),
-            focal_points=focal.get(agency, 0)))
-    return sorted(entries, key=lambda e: (e.at, e.agency_code, e.kind, e.offset_days))
+    names = {a: (n, c) for a, n, c in session.exec(
+        select(Agency.id, Agency.name, Agency.code).where(col(Agency.id).in_(list(by_agency))))
+        if a is not None} if len(by_agency) < 2000 else {
+        a: (n, c) for a, n, c in session.exec(select(Agency.id, Agency.name, Agency.code))
+        if a is not None and a in by_agency}
+    people = {a: PreviewAgency(a, names[a][0], names[a][1], focal.get(a, 0)) for a in by_agency}
+    # Agencies owing the same tasks share their groups; those with finished items get their own.
+    shared: dict[tuple[int, ...], list[PreviewAgency]] = defaultdict(list)
+    by_time: dict[datetime, list[tuple[list[PreviewAgency], SlotGroup]]] = defaultdict(list)
+    for owner, owed_tasks in by_agency.items():
+        if owner in closed:
+            own = _groups((d for t in owed_tasks for d in deadlines[t]), codes, first, last, cache,
+                          closed[owner])
+            for group in own:
+                by_time[group.at].append(([people[owner]], group))
+        else:
+            shared[tuple(sorted(owed_tasks))].append(people[owner])
+    for signature, sharing in shared.items():
+        for group in _groups((d for t in signature for d in deadlines[t]), codes, first, last, cache):
+            by_time[group.at].append((sharing, group))
+    for at in sorted(by_time):
+        rows = [(a.code, g.kind, g.offset_days, a.id, a, g) for sharing, g in by_time.pop(at)
+                for a in sharing]
+        rows.sort(key=lambda r: r[:4])
+        for *_, agency, group in rows:
+            yield PreviewEntry(agency, group)
+
+
+def preview(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
+            calendar: WorkingCalendar, agency_id: int | None = None) -> list[PreviewEntry]:
+    """:func:`preview_stream` as a list (for small windows and tests)."""
+    return list(preview_stream(session, plan, first, last, rules=rules, calendar=calendar,
+                               agency_id=agency_id))
+
 
 def window_days(first: date, last: date, limit: int = 800) -> int:
     """Days in the window, refusing absurd ones (the preview is for reading)."""
