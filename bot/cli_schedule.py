@@ -5,6 +5,7 @@ raises ``ValueError`` (one readable line, exit status 1) and changes nothing."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,7 @@ from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
 from scheduler.deadlines import sync_events
-from scheduler.preview import PreviewEntry, SlotGroup, preview_stream, window_days
+from scheduler.preview import PreviewAgency, PreviewEntry, SlotGroup, preview_stream, window_days
 
 
 class CommandError(ValueError):
@@ -157,33 +158,35 @@ def cmd_schedule(settings: Settings, args: argparse.Namespace) -> None:
         entries = preview_stream(session, plan, args.start, args.end, rules=rules,
                                  calendar=working_calendar(session), agency_id=agency_id)
         write = _JsonLines(args.format) if args.format in ("json", "jsonl") else _Table()
-        write.all(entries, sys.stdout)
+        # Hundreds of thousands of short-lived rows and no reference cycles: the collector's
+        # full passes over the growing heap would cost more than the preview itself.
+        gc.disable()
+        try:
+            write.all(entries, sys.stdout)
+        finally:
+            gc.enable()
 
 
 class _Lines:
-    """Renders entries a line at a time; a group shared by many agencies is rendered once."""
+    """Renders one send time's entries at a time; a group shared by many agencies is rendered
+    once."""
 
     def __init__(self) -> None:
-        self.parts: dict[int, tuple[str, ...]] = {}
         self.count = 0
 
-    def line(self, entry: PreviewEntry) -> str:
+    def lines(self, batch: list[PreviewEntry]) -> list[str]:
         raise NotImplementedError
 
-    def all(self, entries: Iterable[PreviewEntry], out: TextIO) -> None:
-        batch: list[str] = []
-        for entry in entries:
-            batch.append(self.line(entry))
-            self.count += 1
-            if len(batch) >= 2000:
-                self.flush(batch, out)
-                batch = []
-        self.flush(batch, out)
+    def all(self, batches: Iterable[list[PreviewEntry]], out: TextIO) -> None:
+        for batch in batches:
+            if batch:
+                lines = self.lines(batch)
+                self.write(lines, out)
+                self.count += len(lines)
         self.end(out)
 
-    def flush(self, batch: list[str], out: TextIO) -> None:
-        if batch:
-            out.write("\n".join(batch) + "\n")
+    def write(self, lines: list[str], out: TextIO) -> None:
+        out.write("\n".join(lines) + "\n")
 
     def end(self, out: TextIO) -> None:
         pass
@@ -195,30 +198,35 @@ class _JsonLines(_Lines):
         self.array = fmt == "json"
         self.names: dict[int, str] = {}
 
-    def line(self, entry: PreviewEntry) -> str:
-        g, a = entry.group, entry.agency
-        parts = self.parts.get(id(g))
-        if parts is None:
-            head = f'{{"at": "{g.at.isoformat()}", '
-            tail = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
-                               "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
+    def _name(self, a: PreviewAgency) -> str:
+        found = self.names.get(a.id)
+        if found is None:
+            found = self.names[a.id] = (f'"agency": {json.dumps(a.name, ensure_ascii=False)}, '
+                                        f'"agency_code": {json.dumps(a.code, ensure_ascii=False)}, ')
+        return found
+
+    def lines(self, batch: list[PreviewEntry]) -> list[str]:
+        parts: dict[int, tuple[str, str, str]] = {}
+        for g in {id(e.group): e.group for e in batch}.values():
+            middle = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
+                                 "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
             items = json.dumps([{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
                                 for i in g.items], ensure_ascii=False)
-            parts = self.parts[id(g)] = (head, f'{tail}, "focal_points": ', f', "items": {items}}}')
-        name = self.names.get(a.id)
-        if name is None:
-            name = self.names[a.id] = (f'"agency": {json.dumps(a.name, ensure_ascii=False)}, '
-                                       f'"agency_code": {json.dumps(a.code, ensure_ascii=False)}, ')
-        head, middle, tail = parts
-        return f"{head}{name}{middle}{a.focal_points}{tail}"
+            parts[id(g)] = (f'{{"at": "{g.at.isoformat()}", ', f'{middle}, "focal_points": ',
+                            f', "items": {items}}}')
+        names = self.names
+        for a, _ in batch:
+            if a.id not in names:
+                self._name(a)
+        return [f"{p[0]}{names[a.id]}{p[1]}{a.focal_points}{p[2]}"
+                for a, g in batch for p in (parts[id(g)],)]
 
-    def flush(self, batch: list[str], out: TextIO) -> None:
-        if not batch:
-            return
+    def write(self, lines: list[str], out: TextIO) -> None:
         if not self.array:
-            out.write("\n".join(batch) + "\n")
+            out.write("\n".join(lines) + "\n")
             return
-        out.write(("[\n" if self.count == len(batch) else ",\n") + ",\n".join(batch))
+        out.write("[\n" if not self.count else ",\n")
+        out.write(",\n".join(lines))
 
     def end(self, out: TextIO) -> None:
         if self.array:
@@ -226,14 +234,13 @@ class _JsonLines(_Lines):
 
 
 class _Table(_Lines):
-    def line(self, entry: PreviewEntry) -> str:
-        g = entry.group
-        parts = self.parts.get(id(g))
-        if parts is None:
+    def lines(self, batch: list[PreviewEntry]) -> list[str]:
+        parts: dict[int, tuple[str, str]] = {}
+        for g in {id(e.group): e.group for e in batch}.values():
             extra = "" if g.audience == ("focal_point",) else f"  [+{', '.join(g.audience[1:])}]"
-            parts = self.parts[id(g)] = (f"{g.at:%Y-%m-%d %a %H:%M}  {g.kind:<7} {_offset(g):>5}  ",
-                                         f" {', '.join(g.tasks)}{extra}")
-        return f"{parts[0]}{entry.agency.code:<12}{parts[1]}"
+            parts[id(g)] = (f"{g.at:%Y-%m-%d %a %H:%M}  {g.kind:<7} {_offset(g):>5}  ",
+                            f" {', '.join(g.tasks)}{extra}")
+        return [f"{p[0]}{a.code:<12}{p[1]}" for a, g in batch for p in (parts[id(g)],)]
 
     def end(self, out: TextIO) -> None:
         out.write(f"{self.count} reminders.\n")

@@ -17,6 +17,8 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -60,10 +62,10 @@ class PreviewAgency:
     name: str
     code: str
     focal_points: int  # registered and reachable focal points today
+    rank: int = 0  # place in (code, id) order among the agencies of one preview
 
 
-@dataclass(frozen=True)
-class PreviewEntry:
+class PreviewEntry(NamedTuple):
     """One reminder message an agency's people would get."""
 
     agency: PreviewAgency
@@ -137,9 +139,9 @@ def _focal_counts(session: Session) -> dict[int, int]:
 
 def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
                    calendar: WorkingCalendar, agency_id: int | None = None,
-                   cache: SlotCache | None = None) -> Iterator[PreviewEntry]:
-    """Every reminder the policy plans with a local date in [first, last], ordered by time,
-    agency code, kind and offset."""
+                   cache: SlotCache | None = None) -> Iterator[list[PreviewEntry]]:
+    """Every reminder the policy plans with a local date in [first, last], one list per send
+    time (in time order), each ordered by agency code, kind and offset."""
     lo, _ = item_window(first, rules)
     _, hi = item_window(last, rules)
     lo = max(lo, plan.active_from)
@@ -173,7 +175,9 @@ def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rul
         if a is not None} if len(by_agency) < 2000 else {
         a: (n, c) for a, n, c in session.exec(select(Agency.id, Agency.name, Agency.code))
         if a is not None and a in by_agency}
-    people = {a: PreviewAgency(a, names[a][0], names[a][1], focal.get(a, 0)) for a in by_agency}
+    order = sorted(by_agency, key=lambda a: (names[a][1], a))
+    people = {a: PreviewAgency(a, names[a][0], names[a][1], focal.get(a, 0), rank)
+              for rank, a in enumerate(order)}
     # Agencies owing the same tasks share their groups; those with finished items get their own.
     shared: dict[tuple[int, ...], list[PreviewAgency]] = defaultdict(list)
     by_time: dict[datetime, list[tuple[list[PreviewAgency], SlotGroup]]] = defaultdict(list)
@@ -189,18 +193,21 @@ def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rul
         for group in _groups((d for t in signature for d in deadlines[t]), codes, first, last, cache):
             by_time[group.at].append((sharing, group))
     for at in sorted(by_time):
-        rows = [(a.code, g.kind, g.offset_days, a.id, a, g) for sharing, g in by_time.pop(at)
+        groups = by_time.pop(at)
+        # One agency has at most one group per (kind, offset) at one time: (rank, kind) orders.
+        kinds = {k: i for i, k in enumerate(sorted({(g.kind, g.offset_days) for _, g in groups}))}
+        rows = [(a.rank * 1024 + kinds[g.kind, g.offset_days], a, g) for sharing, g in groups
                 for a in sharing]
-        rows.sort(key=lambda r: r[:4])
-        for *_, agency, group in rows:
-            yield PreviewEntry(agency, group)
+        rows.sort(key=itemgetter(0))
+        yield [PreviewEntry(a, g) for _, a, g in rows]
 
 
 def preview(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
             calendar: WorkingCalendar, agency_id: int | None = None) -> list[PreviewEntry]:
-    """:func:`preview_stream` as a list (for small windows and tests)."""
-    return list(preview_stream(session, plan, first, last, rules=rules, calendar=calendar,
-                               agency_id=agency_id))
+    """:func:`preview_stream` as one list (for small windows and tests)."""
+    return [entry for batch in preview_stream(session, plan, first, last, rules=rules,
+                                              calendar=calendar, agency_id=agency_id)
+            for entry in batch]
 
 
 def window_days(first: date, last: date, limit: int = 800) -> int:
