@@ -1,5 +1,10 @@
 """The ``dondoc`` command line. Each command is a small function; errors end with one readable
-line on stderr and a non-zero exit, never a traceback."""
+line on stderr and a non-zero exit, never a traceback.
+
+Fast to start: ``dondoc --help`` imports no database, Telegram or spreadsheet library. The
+commands of the other ``bot.cli_*`` modules are listed here by name and help (``LAZY``) and
+their module is imported only when one of them is run (or its own ``--help`` asked for); the
+commands defined here import what they need inside their function."""
 
 from __future__ import annotations
 
@@ -9,18 +14,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from importlib import import_module
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot import cli_audit, cli_divisions, cli_export, cli_members, ops
-from bot import cli_schedule as schedule_commands
-from bot.settings import Settings, SettingsError, load_settings
-from domain.plan_parser import PlanFormatError, parse_plan
-from models import agencies as agencies_mod
-from models import divisions, registry
-from models.db import existing_session, upgrade
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from models.registry import TaskView
 
 BUNDLED_PLAN = "plan916.txt"
 
@@ -41,6 +41,11 @@ def _echo(text: str = "") -> None:
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
     """Create or upgrade the schema; load the bundled agencies; import Plan 916 if no plan."""
+    from domain.plan_parser import parse_plan
+    from models import agencies as agencies_mod
+    from models import divisions, registry
+    from models.db import existing_session, upgrade
+
     upgrade(settings.database_url)
     with existing_session(settings.database_url) as session:
         agencies_mod.load_bundled_agencies(session)
@@ -68,6 +73,9 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_agencies_import(settings: Settings, args: argparse.Namespace) -> None:
     """Add or update agencies from a CSV file."""
+    from models import agencies as agencies_mod
+    from models.db import existing_session
+
     path = Path(args.file)
     rows = agencies_mod.parse_agency_csv(_read_file(path), source=str(path))
     with existing_session(settings.database_url) as session:
@@ -80,6 +88,9 @@ def cmd_agencies_import(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_agencies_list(settings: Settings, args: argparse.Namespace) -> None:
     """List agencies with their level and classes."""
+    from models import agencies as agencies_mod
+    from models.db import existing_session
+
     with existing_session(settings.database_url) as session:
         listing = agencies_mod.list_agencies(session)
     if args.format == "json":
@@ -94,6 +105,9 @@ def cmd_agencies_list(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_tasks(settings: Settings, args: argparse.Namespace) -> None:
     """Show the registry: a readable table, or JSON."""
+    from models import registry
+    from models.db import existing_session
+
     with existing_session(settings.database_url) as session:
         views = registry.list_tasks(session, registry.require_plan(session), axis=args.axis)
     if args.format == "json":
@@ -102,7 +116,7 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> None:
     _echo(_tasks_table(views))
 
 
-def _tasks_table(views: Sequence[registry.TaskView]) -> str:
+def _tasks_table(views: Sequence[TaskView]) -> str:
     lines: list[str] = []
     axis = None
     for view in views:
@@ -126,6 +140,9 @@ def _clip(text: str, width: int) -> str:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Start the bot (long polling by default)."""
+    from bot import ops
+    from models.db import existing_session
+
     settings.require_token()
     with existing_session(settings.database_url):
         pass  # refuse to start on a missing or outdated schema
@@ -163,10 +180,36 @@ def _parse_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-12-31") from None
 
 
-Handler = Callable[[Settings, argparse.Namespace], None]
+Handler = Callable[["Settings", argparse.Namespace], None]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands of the other modules: name -> (module, help). ``--help`` shows them from here;
+# tests/test_cli_help.py checks that each module defines exactly these, with this help.
+LAZY: dict[str, tuple[str, str]] = {
+    "event": ("bot.cli_schedule", "record an event (approval, election) that opens a deadline"),
+    "events": ("bot.cli_schedule", "list recorded events"),
+    "milestone": ("bot.cli_schedule", "dated milestones of roadmap / master-plan tasks"),
+    "calendar": ("bot.cli_schedule", "days off and make-up working days"),
+    "schedule": ("bot.cli_schedule", "preview the reminders planned between two dates"),
+    "backup": ("bot.ops", "copy the database to a file (SQLite online backup, or pg_dump)"),
+    "restore": ("bot.ops", "replace the database with a backup (bot must be stopped)"),
+    "doctor": ("bot.ops", "check settings, database, Bot API and pending/failed deliveries"),
+    "invite": ("bot.cli_members", "create an invitation link for an agency and a role"),
+    "invitations": ("bot.cli_members", "list or revoke invitations"),
+    "members": ("bot.cli_members", "list members; move, change role, deactivate"),
+    "export": ("bot.cli_export", "export a period's status as XLSX (appendix layout + summary) or CSV"),
+    "audit": ("bot.cli_audit", "the audit log, newest first (filters: since, until, member, action)"),
+}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word in ``argv`` (the first argument that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
+    """The parser; with ``command`` given, only that command's module is imported (the others
+    are listed by name and help). The default ``"*"`` imports every module."""
     parser = argparse.ArgumentParser(
         prog="dondoc",
         description="dondoc: a Telegram bot that chases up a plan's tasks. "
@@ -203,30 +246,43 @@ def build_parser() -> argparse.ArgumentParser:
     p = agencies_sub.add_parser("list", help="list agencies with their level and classes")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(handler=cmd_agencies_list)
-    cli_divisions.add_parser(agencies_sub)  # load-divisions
+    if command in ("*", "agencies"):
+        import_module("bot.cli_divisions").add_parser(agencies_sub)  # load-divisions
 
     p = sub.add_parser("tasks", help="show the task registry")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--axis", type=int, choices=range(1, 7), help="only this axis (1-6)")
     p.set_defaults(handler=cmd_tasks)
 
-    schedule_commands.add_parsers(sub)  # event(s), milestone, calendar, schedule
-    ops.add_parsers(sub)  # backup, restore, doctor
-    cli_members.add_parsers(sub)  # invite, invitations, members
-    cli_export.add_parsers(sub)  # export
-    cli_audit.add_parsers(sub)  # audit
+    wanted = {m for m, _ in LAZY.values()} if command == "*" else (
+        {LAZY[command][0]} if command in LAZY else set())
+    added: set[str] = set()
+    for name, (module, text) in LAZY.items():
+        if module in wanted:
+            if module not in added:
+                import_module(module).add_parsers(sub)
+                added.add(module)
+        else:
+            sub.add_parser(name, help=text, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.settings import SettingsError, load_settings
+    from domain.plan_parser import PlanFormatError
+    from models.agencies import AgencyFileError
+
     handler: Handler = args.handler
     try:
         settings = load_settings()
         handler(settings, args)
-    except (CliError, SettingsError, PlanFormatError, agencies_mod.AgencyFileError) as exc:
+    except (CliError, SettingsError, PlanFormatError, AgencyFileError) as exc:
         sys.stderr.write(f"dondoc: error: {exc}\n")
         return 1
     except ValueError as exc:
