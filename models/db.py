@@ -10,18 +10,16 @@ import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
-import migrations
+if TYPE_CHECKING:  # Alembic is imported by what migrates or checks the schema, not at start
+    from alembic.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -138,6 +136,10 @@ def _unnest_insert(table: Any, keys: tuple[str, ...], unique: tuple[str, ...], d
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    import migrations
+
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -145,10 +147,14 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
@@ -158,6 +164,8 @@ class SchemaMissing(ValueError):
 
 def require_schema(engine: Engine) -> None:
     """Refuse, with what to do, a database whose schema is not this version's."""
+    from alembic.script import ScriptDirectory
+
     revision = current_revision(engine)
     if revision is None:
         raise SchemaMissing("the database has no schema yet; run `dondoc init` first")

@@ -8,9 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from models.rollup import Counts, Rollup
 from views.html import clip
 from views.i18n import format_percent
@@ -92,6 +89,10 @@ def _panel(ax: object, bars: list[Bar], heading: str) -> None:
 def render_chart(data: ChartData) -> bytes:
     """A PNG (about 1000 x 1300 px): axes on top, agency levels below."""
     rows = max(1, len(data.levels))
+    # matplotlib is imported for the first chart, not by a bot that never draws one.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 5.8 + 0.7 * rows), dpi=125)
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [len(data.axes) or 1, rows]})

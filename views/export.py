@@ -18,11 +18,8 @@ import csv
 import io
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from telegram.constants import MessageLimit
 
 from domain.text import scrub
@@ -35,6 +32,10 @@ from views.i18n import gettext as _
 from views.labels import axis_name, level_name, state_name
 from views.rollup import period_label
 from views.screen import Attachment, Screen
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is written (a bot idles without it)
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 from views.status import scope_label
 
 HEADERS = (
@@ -103,13 +104,21 @@ def _append(sheet: Worksheet, values: list[object]) -> None:
             cell.data_type = "s"
 
 
-_BOLD = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+def _head(cell: object) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")  # type: ignore[attr-defined]
+
+
 _WIDTHS = (26, 6, 30, 9, 60, 30, 30, 18, 11, 34, 12, 24, 12, 40, 18, 24)
 
 
 def write_xlsx(export: ExportData) -> bytes:
     """The workbook: sheet "Details" (the appendix layout) and sheet "Summary"."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     detail = book.active
     assert detail is not None
@@ -118,7 +127,7 @@ def write_xlsx(export: ExportData) -> bytes:
     detail["A1"].font = Font(bold=True, size=13)
     _append(detail, list(headers()))
     for cell in detail[2]:
-        cell.font, cell.fill = _BOLD, _HEAD_FILL
+        _head(cell)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in export.rows:
         _append(detail, _values(row))
@@ -138,6 +147,9 @@ def write_xlsx(export: ExportData) -> bytes:
 
 
 def _summary_sheet(book: Workbook, export: ExportData) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet = book.create_sheet(_("Summary")[:31])
     _append(sheet, [_("Plan status — {period}").format(period=period_label(export.period))])
     sheet["A1"].font = Font(bold=True, size=13)
@@ -163,7 +175,7 @@ def _summary_sheet(book: Workbook, export: ExportData) -> None:
 
 def _bold_row(sheet: Worksheet) -> None:
     for cell in sheet[sheet.max_row]:
-        cell.font, cell.fill = _BOLD, _HEAD_FILL
+        _head(cell)
 
 
 def _percent(sheet: Worksheet) -> None:
