@@ -53,7 +53,8 @@ def test_the_bot_loads_charts_spreadsheets_and_migrations_only_when_used() -> No
     """Idle memory: a running bot that never drew a chart or wrote a workbook has neither
     matplotlib nor openpyxl loaded (nor Alembic, which only `dondoc init` and checks need)."""
     probe = ("import sys\nimport bot.app, handlers, views.charts, views.export\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'openpyxl', 'alembic'}))\n")
+             "print(sorted({m.split('.')[0] for m in sys.modules}\n"
+             "             & {'matplotlib', 'openpyxl', 'alembic'}))\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "[]"
