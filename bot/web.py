@@ -26,7 +26,7 @@ from bot.settings import Settings
 from domain.access import Actor, NotAllowed
 from domain.periods import Period
 from domain.webapp_auth import BadLaunchData, LaunchData, validate
-from models import calendar_feeds, status
+from models import calendar_feeds, history, status
 from models.db import run_sync, session_scope
 from models.members import load_actor
 from models.registry import NoPlan
@@ -109,8 +109,13 @@ def _overdue_agency(app: BotApplication, actor: Actor, period: Period, day: Any,
             dashboard.overdue_agency_page)
 
 
+def _history(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
+    found = history.item_history(app.bot_data.engine, actor, _int(args.get("id")))
+    return found, lambda page: dashboard.history_page(page, app.bot_data.config.tz)
+
+
 PAGES = {"summary": _summary, "axis": _axis, "task": _task, "agency": _agency, "overdue": _overdue,
-         "overdue_agency": _overdue_agency}
+         "overdue_agency": _overdue_agency, "history": _history}
 
 
 def launch_data(header: str, bot_token: str, max_age: timedelta) -> LaunchData:
@@ -162,7 +167,7 @@ class ApiHandler(RequestHandler):
             return 400, dashboard.refusal("bad_request")
         except NotAllowed as exc:
             return 403, dashboard.refusal("scope" if exc.reason == "scope" else "not_allowed")
-        except status.Gone:
+        except (status.Gone, history.Gone):
             return 404, dashboard.refusal("gone")
         except NoPlan:
             return 404, dashboard.refusal("no_plan")

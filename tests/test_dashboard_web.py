@@ -270,3 +270,20 @@ def test_dondoc_run_serves_the_dashboard_beside_polling(stub: StubBotApi, tmp_pa
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+async def test_an_items_history_only_within_scope(web: str, web_settings: Settings, engine: Engine,
+                                                  seeded: Seeded) -> None:
+    from models.tables import Item
+
+    token = web_settings.require_token()
+    with session_scope(engine) as session:
+        mong_cai = session.exec(select(Agency.id).where(Agency.code == "MONG-CAI")).one()
+        item_id = session.exec(select(Item.id).where(Item.agency_id == mong_cai,
+                                                     Item.state == "verified")).first()
+    leader = await api(web, "history", launch(token, PROVINCE_LEADER), id=item_id)
+    assert leader.status_code == 200, leader.text
+    assert leader.json()["data"]["versions"][0]["review_state"] == "approved"
+    assert "Nguyễn Văn Điều Phối" in leader.json()["html"]
+    focal = await api(web, "history", launch(token, COMMUNE_FOCAL), id=item_id)
+    assert focal.status_code == 403 and "data" not in focal.json() and "Điều Phối" not in focal.text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -21,9 +21,11 @@ from urllib.parse import urlencode, urlsplit
 from telegram import InlineKeyboardButton, WebAppInfo
 
 from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
+from models.history import ItemHistory
 from models.overdue import Backlog
 from models.rollup import AgencyLine, Counts, ItemLine
 from models.status import AgencyPage, AxisPage, OverdueAgencyPage, OverduePage, Summary, TaskPage, Viewer
+from views.history import version_lines
 from views.html import clip, esc, esc_attr
 from views.i18n import current_locale, format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
@@ -124,6 +126,12 @@ def _link(label: str, target: str, cls: str = "row", **params: object) -> str:
 def _back(target: str, **params: object) -> str:
     back = _("« Back")
     return f'<p>{_link(esc(back), target, "back", **params)}</p>'
+
+
+def _back_to_previous() -> str:
+    """« Back to whichever page opened this one (the page's script keeps the trail)."""
+    back = _("« Back")
+    return f'<p><button type="button" class="back" data-nav="back">{esc(back)}</button></p>'
 
 
 def scope_label(viewer: Viewer) -> str:
@@ -335,11 +343,12 @@ def _item_rows(items: Sequence[ItemLine]) -> str:
         why = _("Reason: {reason}").format(reason=clip(item.reason, 200)) if item.reason else ""
         reason = f'<span class="reason">{esc(why)}</span>' if why else ""
         due = _("due {date}").format(date=format_date(item.due_on, "short"))
-        rows.append(f'<div class="item s-{esc_attr(item.state)}" data-state="{esc_attr(item.state)}">'
+        rows.append(f'<button type="button" class="item s-{esc_attr(item.state)}" '
+                    f'data-state="{esc_attr(item.state)}" data-nav="{_nav("history", id=item.item_id)}">'
                     f"<b>{esc(clip(item.task_code, 20))}</b> {esc(clip(item.task_text, 160))}"
                     f'<span class="pct">{esc(state_name(item.state))} · '
                     f"{esc(due)}{late}</span>"
-                    f"{reason}</div>")
+                    f"{reason}</button>")
     return f'<div class="list">{"".join(rows)}</div>'
 
 
@@ -393,3 +402,23 @@ def overdue_agency_page(page: OverdueAgencyPage) -> dict[str, Any]:
             "items": _items_data(page.items)}
     return {"data": data, "html": "".join(body)}
 
+
+
+def history_page(history: ItemHistory, tz: tzinfo) -> dict[str, Any]:
+    """One item's report versions, newest first (the chat's 📜 History, as a page)."""
+    title = esc(_("History of {code} — {agency}").format(code=clip(history.code, 20),
+                                                         agency=clip(history.agency, 200)))
+    subtitle = esc(_("Period {period}, due {date}").format(period=history.period_key,
+                                                           date=format_date(history.due_on)))
+    body = [_back_to_previous(), _head(title, subtitle), f'<p>{esc(clip(history.task, 400))}</p>',
+            f'<p class="pct">{esc(state_name(history.state))}</p>']
+    if history.versions:
+        body.append('<div class="list">' + "".join(
+            f'<div class="item version">{version_lines(v, tz).replace(chr(10), "<br>")}</div>'
+            for v in history.versions) + "</div>")
+    else:
+        body.append(_note(_("No report yet.")))
+    data = {"page": "history", "item_id": history.item_id, "task": history.code, "state": history.state,
+            "versions": [{"version": v.version, "state": v.state, "review_state": v.review_state}
+                         for v in history.versions]}
+    return {"data": data, "html": "".join(body)}

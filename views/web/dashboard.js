@@ -63,7 +63,14 @@
     main.setAttribute("data-state", state);
   }
 
+  var trail = [];  // the pages opened, for the "back to where I was" buttons
+
   function load(path) {
+    if (path === "back") {
+      trail.pop();
+      path = trail.pop() || "summary";
+    }
+    trail.push(path);
     main.setAttribute("aria-busy", "true");
     fetch("api/" + path, {headers: {"Authorization": "tma " + initData}, credentials: "omit",
                           cache: "no-store"})
