@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -130,27 +129,49 @@ def feed(engine: Engine, token: str, today: date, configured_admins: frozenset[i
         plan = current_plan(session)
         if scope is None or plan is None:
             return None
-        rows = _items(session, plan.id, scope, today - timedelta(days=PAST_DAYS))
+        since = today - timedelta(days=PAST_DAYS)
         scope_name = _scope_name(session, scope)
         summed = scope.everything or scope.subtree
-        events = _summed(rows, scope, scope_name) if summed else [
-            FeedEvent(f"{code}.{agency_code}.{item.period_key}", code, text, item.due_on, item.period_key,
-                      agency_name, item.state, int(item.state in OPEN_STATES), 1)
-            for item, code, text, agency_code, agency_name in rows]
+        events = (_summed(session, plan.id, scope, since, scope_name) if summed
+                  else _per_item(session, plan.id, scope, since))
         return Feed(member.full_name, member.language, scope_name, summed, events, working_calendar(session))
 
 
-def _items(session: Session, plan_id: int | None, scope: Scope,
-           since: date) -> list[tuple[Item, str, str, str, str]]:
+def _where(session: Session, plan_id: int | None, scope: Scope, since: date) -> list[ColumnElement[bool]]:
     where = [col(Task.plan_id) == plan_id, col(Task.retired_at).is_(None), col(Item.due_on) >= since]
     ids = scope_agency_ids(session, scope)
     if ids is not None:
         where.append(col(Item.agency_id).in_(ids))
-    query = (core_select(Item, col(Task.code), col(Task.task), col(Agency.code), col(Agency.name))
+    return where
+
+
+def _per_item(session: Session, plan_id: int | None, scope: Scope, since: date) -> list[FeedEvent]:
+    """One agency: an event per item."""
+    query = (core_select(col(Item.period_key), col(Item.due_on), col(Item.state), col(Task.code),
+                         col(Task.task), col(Agency.code), col(Agency.name))
              .join(Task, col(Task.id) == Item.task_id).join(Agency, col(Agency.id) == Item.agency_id)
-             .where(*where).order_by(col(Item.due_on), col(Task.position), col(Agency.code)))
-    return [(item, code, text, agency_code, name)
-            for item, code, text, agency_code, name in session.execute(query)]
+             .where(*_where(session, plan_id, scope, since))
+             .order_by(col(Item.due_on), col(Task.position), col(Agency.code)))
+    return [FeedEvent(f"{code}.{agency_code}.{period_key}", code, text, due_on, period_key, agency_name,
+                      state, int(state in OPEN_STATES), 1)
+            for period_key, due_on, state, code, text, agency_code, agency_name in session.execute(query)]
+
+
+def _summed(session: Session, plan_id: int | None, scope: Scope, since: date,
+            scope_name: str) -> list[FeedEvent]:
+    """A scope of many agencies: an event per task and period (the earliest due day, the items
+    still open of all), counted in the database (one grouped scan, whatever the scope's size)."""
+    owing = func.count().filter(col(Item.state).in_(OPEN_STATES))
+    query = (core_select(col(Task.code), col(Task.task), col(Item.period_key), func.min(Item.due_on),
+                         owing, func.count())
+             .join(Task, col(Task.id) == Item.task_id)
+             .where(*_where(session, plan_id, scope, since))
+             .group_by(col(Task.id), col(Task.code), col(Task.task), col(Item.period_key)))
+    key = scope.key.replace(":", "-")
+    events = [FeedEvent(f"{code}.{key}.{period_key}", code, text, due_on, period_key, scope_name, None,
+                        int(still), int(total))
+              for code, text, period_key, due_on, still, total in session.execute(query)]
+    return sorted(events, key=lambda e: (e.due_on, e.task_code, e.period_key))
 
 
 def _scope_name(session: Session, scope: Scope) -> str:
@@ -158,20 +179,3 @@ def _scope_name(session: Session, scope: Scope) -> str:
         return ""
     agency = session.get(Agency, scope.root_id)
     return agency.name if agency is not None else ""
-
-
-def _summed(rows: list[tuple[Item, str, str, str, str]], scope: Scope, scope_name: str) -> list[FeedEvent]:
-    """One event per task and period: the earliest due day, agencies still owing of all."""
-    groups: dict[tuple[str, str], list[tuple[Item, str]]] = defaultdict(list)
-    texts: dict[str, str] = {}
-    for item, code, text, _agency_code, _agency_name in rows:
-        groups[(code, item.period_key)].append((item, code))
-        texts[code] = text
-    events = []
-    for (code, period_key), members in groups.items():
-        items = [item for item, _code in members]
-        owing = sum(1 for item in items if item.state in OPEN_STATES)
-        events.append(FeedEvent(f"{code}.{scope.key.replace(':', '-')}.{period_key}", code, texts[code],
-                                min(item.due_on for item in items), period_key, scope_name, None, owing,
-                                len(items)))
-    return sorted(events, key=lambda e: (e.due_on, e.task_code))
