@@ -18,7 +18,7 @@
 5. 20 presses of a forged button carrying 2^63: error alerts to admins (goal ≤ 1).
 
 The bot runs in its own process (`python -m tests.run_at … run`); this process plays Telegram
-(the Bot API stand-in of tests/stub_botapi) and the users.
+(the Bot API stand-in of sandbox/stub_botapi) and the users.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from sqlalchemy import text
 
 from domain.plan_parser import PlanFormatError, parse_plan
 from models.db import make_engine, upgrade
+from sandbox.stub_botapi import SentMessage, StubBotApi
 from tests import status_data as data
 from tests.db_dump import dump
-from tests.stub_botapi import SentMessage, StubBotApi
 from tests.test_plan_damage import SEED, VARIANTS
 
 AT = "2026-11-16T14:00:00+07:00"  # a Monday afternoon: no reminder slot falls due meanwhile

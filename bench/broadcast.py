@@ -12,7 +12,7 @@
 
 The broadcast is queued the way /broadcast's Send button does it (models.broadcasts.confirm)
 and sent by the real dispatcher through the real Application's bot. Every measurement gets a
-fresh stand-in process (``python -m tests.stub_botapi``), so the stand-in's work never competes
+fresh stand-in process (``python -m sandbox.stub_botapi``), so the stand-in's work never competes
 with the bot's for this process's interpreter.
 """
 
@@ -43,8 +43,8 @@ from bot.settings import load_settings, schedule_rules
 from models import broadcasts
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, Chat, Member
+from sandbox.stub_botapi.records import Call, RateStats, compute_rate_stats
 from scheduler.dispatch import dispatch_due
-from tests.stub_botapi.records import Call, RateStats, compute_rate_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123:ABC"
@@ -80,7 +80,7 @@ class StubProcess:
 def stub_process(workdir: Path, name: str) -> Iterator[StubProcess]:
     calls = workdir / f"{name}.calls.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "tests.stub_botapi", "--token", TOKEN,
+    process = subprocess.Popen([sys.executable, "-m", "sandbox.stub_botapi", "--token", TOKEN,
                                 "--calls-out", str(calls)], stdout=subprocess.PIPE, text=True,
                                cwd=ROOT, env=env)
     assert process.stdout is not None

@@ -34,7 +34,7 @@ from domain.plan_parser import parse_plan
 from models import agencies, registry
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, AgencyClassMember, Delivery, DeliveryState, Member, Plan
-from tests.stub_botapi import StubBotApi
+from sandbox.stub_botapi import StubBotApi
 
 START = datetime.fromisoformat("2026-12-24T08:29:58+07:00")
 FIRST_CHAT = 100_000

@@ -42,8 +42,8 @@ from domain.plan_parser import parse_plan
 from models import agencies, broadcasts, registry
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, Member
-from tests.stub_botapi import StubBotApi
-from tests.stub_botapi.records import compute_rate_stats
+from sandbox.stub_botapi import StubBotApi
+from sandbox.stub_botapi.records import compute_rate_stats
 
 PEOPLE = [1001, 1002, 1003, 1004, 1005]  # focal points of Hạ Long
 LEADER = 4001  # a leader of the provincial People's Committee: the whole province

@@ -47,7 +47,7 @@ from domain.plan_parser import parse_plan
 from models import agencies, registry
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, AgencyClass, AgencyClassMember, Member
-from tests.stub_botapi import StubBotApi
+from sandbox.stub_botapi import StubBotApi
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123:ABC"
