@@ -9,6 +9,7 @@ from handlers import (
     errors,
     event,
     flood,
+    gate,
     groups,
     identity,
     onboarding,
@@ -17,6 +18,7 @@ from handlers import (
     start,
 )
 from handlers import export as export_handlers
+from handlers import help as help_handlers
 from handlers import history as history_handlers
 from handlers import members as members_handlers
 from handlers import reports as report_handlers
@@ -30,16 +32,19 @@ def register(app: BotApplication) -> None:
     # Group IDENTITY runs first for every update: who is asking, and the language to answer in.
     app.add_handler(identity.handler(), group=order.IDENTITY)
     app.add_handler(flood.handler(), group=order.FLOOD)  # a flooding person's updates stop here
+    # Then the gate: in groups only commands addressed to the bot, personal ones sent to the
+    # private chat; deactivated members told so; each member's own command menu.
+    app.add_handler(gate.handler(), group=order.GATE)
     # /start <token> (invitations) before the plain /start; /invite and /members for admins
     for onboarding_handler in [*onboarding.handlers(), *members_handlers.handlers()]:
         app.add_handler(onboarding_handler)
-    for handler in start.handlers():
+    # /help (three first steps and the role's commands) and /language, before start's
+    for handler in [*help_handlers.handlers(), *start.handlers()]:
         app.add_handler(handler)
     for event_handler in event.handlers():  # /event: coordinators record approvals and elections
         app.add_handler(event_handler)
     for calendar_handler in calendar.handlers():  # /calendar: the member's private calendar link
         app.add_handler(calendar_handler)
-    # /status, /chart, /export: where the plan stands
     # /status, /chart, /export, a task's history and /audit (admins)
     for status_handler in [*status_handlers.handlers(), *export_handlers.handlers(),
                            *history_handlers.handlers()]:

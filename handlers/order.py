@@ -4,4 +4,5 @@ first handler that matches takes the update; every group gets its turn. All grou
 
 IDENTITY = -100  # who is asking and in which language (handlers/identity.py), for every update
 FLOOD = -90  # per-user limit on incoming updates: a flooding user's updates stop here
+GATE = -80  # groups: only commands addressed to the bot; deactivated members told so (handlers/gate.py)
 DEFAULT = 0  # commands, buttons, then the router (handlers/router.py) for typed text and files

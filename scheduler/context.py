@@ -51,6 +51,8 @@ class BotData:
         self.dispatch_lock = asyncio.Lock()
         # The item sync running beside the ticks (what it has done is marked in the database).
         self.item_sync: asyncio.Task[None] | None = None
+        # The command menu this process last set per private chat: (role, language).
+        self.menus_set: dict[int, tuple[str | None, str]] = {}
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

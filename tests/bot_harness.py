@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from telegram import Update
-from telegram.ext import TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app import build_application
 from bot.settings import Settings, load_settings
@@ -31,7 +31,7 @@ from scheduler.context import BotApplication
 from tests.stub_botapi import SentMessage, StubBotApi
 
 __all__ = ["Driver", "bot_settings", "bot_settings_fixture", "data_with", "driven", "make_settings",
-           "running_bot", "stub", "stub_fixture"]
+           "running_bot", "stub", "stub_fixture", "watch_handled"]
 
 LAST_GROUP = 10**6  # after every handler group of the bot
 
@@ -63,18 +63,39 @@ async def running_bot(settings: Settings, engine: Engine, *, post_init: bool = T
             await app.stop()
 
 
+def watch_handled(app: BotApplication, handled: set[int]) -> None:
+    """Add each update's id to ``handled`` once the bot is done with it: after the last handler
+    group, or when a pre-handler (the gate: a bare command in a group, a deactivated member)
+    stopped it there with ApplicationHandlerStop."""
+    async def mark(update: Update, _context: Any) -> None:
+        handled.add(update.update_id)
+    app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
+    for group, group_handlers in app.handlers.items():
+        if group >= 0:
+            continue
+        for handler in group_handlers:
+            inner = handler.callback
+
+            async def stopping(update: Any, context: Any, inner: Any = inner) -> Any:
+                try:
+                    return await inner(update, context)
+                except ApplicationHandlerStop:
+                    if isinstance(update, Update):
+                        handled.add(update.update_id)
+                    raise
+            handler.callback = stopping
+
+
 class Driver:
     """Sends user actions as the stub's users and waits until the bot has fully handled each one
-    (a handler in the last group marks every update it sees)."""
+    (a handler in the last group marks every update it sees, the gate those it stops)."""
 
     def __init__(self, stub_api: StubBotApi) -> None:
         self.stub = stub_api
         self.processed: set[int] = set()
 
     def attach(self, app: Any) -> None:
-        async def mark(update: Update, _context: Any) -> None:
-            self.processed.add(update.update_id)
-        app.add_handler(TypeHandler(Update, mark), group=LAST_GROUP)
+        watch_handled(app, self.processed)
 
     async def do(self, update: dict[str, Any]) -> dict[str, Any]:
         await self.stub.await_for(lambda: update["update_id"] in self.processed, timeout=20)

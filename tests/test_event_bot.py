@@ -121,7 +121,7 @@ async def test_focal_points_strangers_and_groups_are_refused(
             for data in (f"ev:t:{task}", f"ev:d:{task}:{today:%Y%m%d}", f"ev:ok:{task}:{today:%Y%m%d}:30"):
                 assert "Không được phép" in await driver.press(user, tasks, data, forged=True)
         assert draft_of(plan_engine, FOCAL) is None and draft_of(plan_engine, STRANGER) is None
-        link = await driver.text(COORD, "/event", group)
+        link = await driver.text(COORD, "/event@dondoc_test_bot", group)
         assert link.contains("https://t.me/dondoc_test_bot") and not link.button_datas()
         # A button pressed in a group (forged there) is refused too.
         assert "Không được phép" in await driver.press(COORD, link, f"ev:t:{task}", forged=True)

@@ -333,7 +333,9 @@ async def test_personal_commands_in_a_group_point_to_the_private_chat(
     admin = stub.user(ADMIN_ID, "Admin", language_code="en")
     group = stub.group(-100123, "Sở Nội vụ - đầu mối")
     async with running_bot(admin_settings, plan_engine):
-        for command in ("/invite", "/members", f"/start {token}"):
+        # Addressed to the bot: bare commands in a group are everyone's, not answered (test_gate_bot).
+        for command in ("/invite@dondoc_test_bot", "/members@dondoc_test_bot",
+                        f"/start@dondoc_test_bot {token}"):
             stub.send_text(admin, command, chat=group)
         await stub.await_message(-100123, contains="private chat", count=3)
     messages = stub.sent_messages(-100123)

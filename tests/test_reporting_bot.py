@@ -242,8 +242,8 @@ async def test_group_chats_get_a_link_and_no_one_s_work(stub: StubBotApi, bot_se
     driver, group = Driver(stub), -500
     stub.group(group, "Đầu mối <Hạ Long>")
     async with bot(bot_settings, plan_engine, driver):
-        for command in ("/tasks", "/report", "/review", "/cancel"):
-            answer = await driver.text(FP1, command, group)
+        for command in ("/tasks", "/report", "/review", "/cancel"):  # addressed to the bot
+            answer = await driver.text(FP1, command + "@dondoc_test_bot", group)
             assert answer.contains("https://t.me/dondoc_test_bot"), command
             assert not answer.contains("Nhiệm vụ của") and not answer.button_datas()
         before = len(stub.sent_messages(group))

@@ -1,4 +1,10 @@
-"""The command menu Telegram shows, in each language."""
+"""The command menus Telegram shows, and the commands /help lists: per role, in each language.
+
+Which commands a role gets is the access policy's answer (``domain.access``), never a list of
+its own: a command is listed for a role when the policy lets that role do what it does. The bot
+sets the menu everyone sees (the commands of someone not registered) and, per member, a menu of
+their own in their language (``BotCommandScopeChat``, see handlers/menus.py).
+"""
 
 from __future__ import annotations
 
@@ -7,55 +13,69 @@ from telegram import BotCommand
 from domain.access import Action, Actor, allows
 from views.i18n import N_, SUPPORTED, gettext, use_locale
 
-# (command, description) in menu order; descriptions are translated when the menu is set.
-MENU: tuple[tuple[str, str], ...] = (
-    ("start", N_("Start, or open an invitation")),
-    ("help", N_("What this bot can do")),
-    ("tasks", N_("Your agency's tasks and deadlines")),
-    ("report", N_("Report on a task (focal points)")),
-    ("review", N_("Verify reports (coordinators)")),
-    ("cancel", N_("Stop the report in progress")),
-    ("invite", N_("Invite people to an agency (admins)")),
-    ("members", N_("Manage members (admins)")),
-    ("event", N_("Record an approval or an election (coordinators)")),
-    ("status", N_("Where the plan stands")),
-    ("calendar", N_("Your deadlines in your calendar app")),
-    ("chart", N_("Completion chart")),
-    ("export", N_("Export the period as a spreadsheet (leaders)")),
-    ("broadcast", N_("Send an announcement (admins, coordinators)")),
-    ("group", N_("Register this group (admins, in the group)")),
-    ("groups", N_("The groups the bot is in (admins)")),
+EVERYONE = "everyone"  # a command for anyone, registered or not
+MEMBERS = "members"  # any registered member
+
+# (command, description, who) in menu order; ``who`` is an Action, a tuple of Actions (any of
+# them), or EVERYONE / MEMBERS. Descriptions are translated when shown.
+MENU: tuple[tuple[str, str, object], ...] = (
+    ("start", N_("Start, or open an invitation"), EVERYONE),
+    ("help", N_("What this bot can do for you"), EVERYONE),
+    ("tasks", N_("Your agency's tasks and deadlines"), MEMBERS),
+    ("report", N_("Report on a task"), Action.REPORT),
+    ("review", N_("Verify reports"), Action.REVIEW),
+    ("status", N_("Where the plan stands"), Action.STATUS),
+    ("calendar", N_("Your deadlines in your calendar app"), MEMBERS),
+    ("chart", N_("Completion chart"), Action.STATUS),
+    ("export", N_("Export the period as a spreadsheet"), Action.EXPORT),
+    ("event", N_("Record an approval or an election"), Action.RECORD_EVENT),
+    ("broadcast", N_("Send an announcement"), Action.BROADCAST),
+    ("cancel", N_("Stop what is in progress"), (Action.REPORT, Action.REVIEW, Action.RECORD_EVENT,
+                                                 Action.BROADCAST)),
+    ("invite", N_("Invite people to an agency"), Action.INVITE),
+    ("members", N_("Manage members"), Action.MANAGE_MEMBERS),
+    ("group", N_("Register a group (send it in the group)"), Action.MANAGE_GROUPS),
+    ("groups", N_("The groups the bot is in"), Action.MANAGE_GROUPS),
+    ("audit", N_("The audit log"), Action.AUDIT),
+    ("language", N_("Choose your language"), EVERYONE),
 )
+# What a command is for someone who may see it but not do it (leaders look at the review queue).
+LOOK_ONLY = {("review", Action.VIEW_REVIEWS): N_("Reports waiting for verification")}
 
 
-# What each command does in the access policy's terms (/help lists a command only to those the
-# policy lets do it); None: any registered member; commands not listed are for everyone.
-ACTIONS: dict[str, Action | None] = {
-    "tasks": None, "calendar": None, "report": Action.REPORT, "review": Action.VIEW_REVIEWS, "cancel": None,
-    "invite": Action.INVITE, "members": Action.MANAGE_MEMBERS, "event": Action.RECORD_EVENT,
-    "status": Action.STATUS, "chart": Action.STATUS, "export": Action.EXPORT,
-    "broadcast": Action.BROADCAST, "group": Action.MANAGE_GROUPS, "groups": Action.MANAGE_GROUPS,
-}
+def _member(role: str | None) -> Actor | None:
+    # Someone active with this role and an agency: what the policy allows by role alone.
+    return Actor(0, member_id=0, role=role, agency_id=0, active=True) if role else None
 
 
 def commands_for(role: str | None) -> list[tuple[str, str]]:
-    """(command, untranslated description) pairs a member with ``role`` may use."""
-    # Someone active with this role and an agency: what the policy allows by role alone.
-    member = Actor(0, member_id=0, role=role, agency_id=0, active=True) if role else None
+    """(command, untranslated description) pairs a member with ``role`` may use (``None``:
+    someone not registered)."""
+    member = _member(role)
+    found = []
+    for name, description, who in MENU:
+        if who == EVERYONE:
+            found.append((name, description))
+            continue
+        if member is None:
+            continue
+        actions = who if isinstance(who, tuple) else (who,)
+        if who == MEMBERS or any(isinstance(a, Action) and allows(member, a) for a in actions):
+            found.append((name, description))
+            continue
+        look = next((text for (command, action), text in LOOK_ONLY.items()
+                     if command == name and allows(member, action)), None)
+        if look is not None:
+            found.append((name, look))
+    return found
 
-    def may(name: str) -> bool:
-        if name not in ACTIONS:
-            return True
-        action = ACTIONS[name]
-        return member is not None and (action is None or allows(member, action))
 
-    return [(name, description) for name, description in MENU if may(name)]
-
-
-def menu_for(language: str) -> list[BotCommand]:
+def menu_for(language: str, role: str | None = None) -> list[BotCommand]:
+    """The menu of ``role`` (None: not registered) in ``language``."""
     with use_locale(language):
-        return [BotCommand(name, gettext(description)) for name, description in MENU]
+        return [BotCommand(name, gettext(description)) for name, description in commands_for(role)]
 
 
 def menus() -> dict[str, list[BotCommand]]:
+    """Everyone's menu (someone not registered) in each language."""
     return {language: menu_for(language) for language in SUPPORTED}
