@@ -23,14 +23,15 @@ def _role(actor: Actor) -> str | None:
     return "admin" if actor.is_admin else None
 
 
-async def ensure_menu(update: Update, context: BotContext, *, force: bool = False) -> None:
+async def ensure_menu(update: Update, context: BotContext, *, force: bool = False,
+                      role: str | None = None, language: str | None = None) -> None:
     """Set the private chat's menu if what it shows (role, language) changed since this process
-    last set it."""
+    last set it; ``role`` / ``language``: what they are now, if not what this update began with
+    (someone who just registered)."""
     chat = update.effective_chat
     if chat is None or chat.type != "private":
         return
-    actor = context.actor
-    wanted = (_role(actor), current_locale())
+    wanted = (role or _role(context.actor), language or current_locale())
     known = context.bot_data.menus_set
     if not force and known.get(chat.id) == wanted:
         return

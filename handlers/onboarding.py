@@ -19,8 +19,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
 from handlers.common import is_private, show
+from handlers.menus import ensure_menu
 from models import admin
 from models.db import run_sync
+from models.invitations import RedeemStatus
 from scheduler.context import BotContext
 from views import members as views
 from views import onboarding as onboarding_views
@@ -58,6 +60,8 @@ async def start_with_token(update: Update, context: BotContext) -> None:
                             telegram_user_id=user.id, full_name=user.full_name, username=user.username,
                             language=language)
     await show(update, context, onboarding_views.redeemed(result, user.full_name))
+    if result.status is RedeemStatus.OK:  # their own command menu, for their role, at once
+        await ensure_menu(update, context, role=result.role, language=language)
 
 
 # --- /invite ------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.settings import Settings
+from models import invitations
 from models.db import session_scope
-from models.tables import Member
+from models.tables import Agency, Member
 from tests.bot_harness import bot_settings, stub  # noqa: F401
 from tests.leaders_driver import Driver, data_with, driven
 from tests.leaders_world import ADMIN_EN, COORD_EN, FP_EN, FP_VI, LEADER_VI, World, build
@@ -139,3 +140,32 @@ async def test_a_deactivated_member_is_told_so(stub: StubBotApi, bot_settings: S
         assert "deactivated" in await driver.press(FP_EN, listing, listing.button_datas()[0])
         vietnamese = await driver.text(FP_VI, "/tasks")  # the others go on as before
         assert not vietnamese.contains("ngừng")
+
+
+async def test_welcome_texts_fit_the_role(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+                                          plan_engine: Engine, world: World) -> None:
+    with session_scope(plan_engine) as s:
+        ha_long = s.exec(select(Agency.id).where(Agency.code == "HA-LONG")).one()
+        leader_token = invitations.create_invitation(s, agency_id=ha_long, role="leader", max_uses=1,
+                                                     created_by="cli").token
+        focal_token = invitations.create_invitation(s, agency_id=ha_long, role="focal_point",
+                                                    max_uses=1, created_by="cli").token
+    new_leader, new_focal = 6001, 6002
+    stub.user(new_leader, "Tuấn", language_code="vi")
+    stub.user(new_focal, "Jane", language_code="en")
+    driver = Driver(stub)
+    async with driven(bot_settings, plan_engine, driver):
+        welcome = (await driver.text(new_leader, f"/start {leader_token}")).text or ""
+        assert "Chào mừng Tuấn! Bạn đã được đăng ký tại UBND thành phố Hạ Long với vai trò lãnh đạo" \
+            in welcome
+        assert "Hằng tuần tôi gửi bản tin tổng hợp" in welcome
+        assert "nhắc bạn tại đây các thời hạn" not in welcome  # not a focal point's promise
+        assert "review" in commands(stub, new_leader) and "report" not in commands(stub, new_leader)
+        english = (await driver.text(new_focal, f"/start {focal_token}")).text or ""
+        assert "Welcome, Jane! You are now registered for UBND thành phố Hạ Long as focal point" in english
+        assert "I remind you here before each deadline" in english
+        assert commands(stub, new_focal)[:4] == ["start", "help", "tasks", "report"]
+        assert stub.commands({"type": "chat", "chat_id": new_focal})[3]["description"] == "Report on a task"
+        hello = (await driver.text(new_leader, "/start")).text or ""
+        assert "Bạn đã đăng ký tại UBND thành phố Hạ Long với vai trò lãnh đạo" in hello
+        assert "1. Hằng tuần tôi gửi bản tin" in hello

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from models.admin import Redeemed
 from models.invitations import RedeemStatus
+from views.help import welcome_text
 from views.html import clip, esc
 from views.i18n import gettext as _
 from views.labels import role_name
@@ -13,10 +14,8 @@ from views.screen import Screen
 def redeemed(result: Redeemed, full_name: str) -> Screen:
     agency = esc(clip(result.agency, 200))
     role = role_name(result.role) if result.role else ""
-    if result.status is RedeemStatus.OK:
-        return Screen(_("Welcome, {name}! You are now registered for <b>{agency}</b> as {role}.\n"
-                        "I will remind you here of your agency's deadlines. Send /help to see what I can do."
-                        ).format(name=esc(clip(full_name, 100)), agency=agency, role=role))
+    if result.status is RedeemStatus.OK:  # what the bot will do for them, in their role
+        return Screen(welcome_text(result.role, full_name, result.agency))
     if result.status is RedeemStatus.ALREADY_MEMBER:
         return Screen(_("You are already registered for <b>{agency}</b> as {role}; the link was not used."
                         ).format(agency=agency, role=role))
