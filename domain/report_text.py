@@ -202,6 +202,11 @@ def _canonical(code: str) -> str:
     return re.sub(r"(\d)[.\-]([a-z])$", r"\1\2", fold(code.strip()))
 
 
+def same_code(typed: str, code: str) -> bool:
+    """Whether ``typed`` (``"/report 3.1B"``) names the task ``code`` (``"3.1b"``)."""
+    return _canonical(typed) == _canonical(code)
+
+
 def parse_report(message: str, codes: Iterable[str], *, implied_code: str | None = None) -> ParsedReport:
     """Read one message. ``codes``: the task codes the member may report on (as the caller spells
     them). ``implied_code``: the task meant when the message names none (a reply to one task's

@@ -26,7 +26,7 @@ from models.db import run_sync
 from scheduler.context import BotContext
 from views import refusals
 from views import reports as views
-from views.callbacks import BadCallbackData, DraftStep, ReportAnew, ReportItem, any_of, decode
+from views.callbacks import BadCallbackData, DraftStep, ReportAnew, ReportItem, ReportList, any_of, decode
 from views.screen import Screen
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,30 @@ async def report_command(update: Update, context: BotContext) -> None:
     if context.actor.is_member and not allows(context.actor, Action.REPORT):
         await show(update, context, views.reporters_only())
         return
-    screen = await outcome(context, reporting.report_menu, context.engine, context.actor, clock(context))
+    code = " ".join(context.args or [])[:40]
+    screen = await outcome(context, reporting.report_menu, context.engine, context.actor, clock(context),
+                           code=code)
     screen.toast = None
+    await show(update, context, screen)
+
+
+async def list_button(update: Update, context: BotContext) -> None:
+    """rk:<page>:<fresh>: a page of the items to report on (a reminder's "all N tasks" opens it
+    as a new message; the list's own ‹ › turn it in place)."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        pressed = decode(query.data)
+    except BadCallbackData:
+        await show(update, context, refusals.changed())
+        return
+    if not isinstance(pressed, ReportList) or pressed.page < 0 or not is_private(update):
+        await show(update, context, refusals.changed() if is_private(update) else refusals.not_allowed())
+        return
+    screen = await outcome(context, reporting.report_menu, context.engine, context.actor, clock(context),
+                           page=pressed.page)
+    screen.new_message = bool(pressed.fresh) and screen.toast is None
     await show(update, context, screen)
 
 
@@ -84,6 +106,8 @@ async def report_button(update: Update, context: BotContext) -> None:
     screen = await outcome(context, reporting.begin, context.engine, context.actor, pressed.item_id,
                            clock(context), force=isinstance(pressed, ReportAnew))
     if is_private(update):
+        # The form is a new message: the reminder or list it came from stays as it was.
+        screen.new_message = screen.toast is None
         await show(update, context, screen)
         return
     if screen.toast is not None:  # refused: say so on the button only
@@ -116,10 +140,28 @@ async def draft_button(update: Update, context: BotContext) -> None:
 
 
 async def take_text(update: Update, context: BotContext, message: Message) -> None:
-    """Typed text for the member's report draft (the router found one)."""
+    """Typed text: the member's report draft's answer, or a report in their own words (a reply
+    to a reminder means the reminder's items)."""
     assert message.text is not None
     await show(update, context, await outcome(context, reporting.take_text, context.engine, context.actor,
-                                              message.text, clock(context)))
+                                              message.text, clock(context), replied=replied_items(message)))
+
+
+def replied_items(message: Message) -> tuple[int, ...]:
+    """The items of the bot's message this one replies to (its report buttons)."""
+    replied = message.reply_to_message
+    markup = replied.reply_markup if replied is not None else None
+    if markup is None:
+        return ()
+    items = []
+    for row in markup.inline_keyboard:
+        for key in row:
+            if isinstance(key.callback_data, str) and ReportItem.owns(key.callback_data):
+                try:
+                    items.append(ReportItem.unpack(key.callback_data).item_id)
+                except BadCallbackData:
+                    continue
+    return tuple(items)
 
 
 async def take_file(update: Update, context: BotContext, file: svc.EvidenceFile) -> None:
@@ -151,6 +193,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("report", report_command),
         CallbackQueryHandler(report_button, pattern=any_of(ReportItem, ReportAnew)),
         CallbackQueryHandler(draft_button, pattern=any_of(DraftStep)),
+        CallbackQueryHandler(list_button, pattern=any_of(ReportList)),
     ]
 
 

@@ -16,12 +16,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from domain.access import Action, Actor, NotAllowed, require
+from domain.access import Action, Actor, NotAllowed, allows, require
+from domain.report_text import STATES, AmbiguityKind, ParsedReport, parse_report, same_code
 from models import reports as svc
 from models.db import session_scope
 from models.items import ItemPage, ItemRow, item_row, items_for_agency, reportable_items
 from models.reports import EvidenceFile
 from models.tables import Agency, Evidence, Item, ItemState, Member, Report, ReportDraft, ReviewState
+
+MAX_CHOICES = 30  # items a message in the officer's words may offer to choose from
 
 TASKS_PAGE_SIZE = 6
 REVIEW_PAGE_SIZE = 5
@@ -52,21 +55,25 @@ class DraftView:
     document_number: str
     files: tuple[EvidenceFile, ...]
     base_version: int
+    document_date: date | None = None
 
     @classmethod
     def of(cls, draft: ReportDraft) -> DraftView:
         assert draft.id is not None
         return cls(draft.id, draft.item_id, draft.step, draft.state, draft.percent, draft.note,
-                   draft.document_number, tuple(svc.draft_files(draft)), draft.base_version)
+                   draft.document_number, tuple(svc.draft_files(draft)), draft.base_version,
+                   draft.document_date)
 
 
 @dataclass(frozen=True)
 class Form:
-    """A draft's current question (``hint``: ``use_buttons`` when text came for a button step)."""
+    """A draft's current question (``hint``: ``use_buttons`` when text came for a button step;
+    ``choices``: the items a message in the officer's words may have meant)."""
 
     draft: DraftView
     row: ItemRow
     hint: str = ""
+    choices: tuple[ItemRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,10 +87,14 @@ class Elsewhere:
 
 @dataclass(frozen=True)
 class Menu:
-    """/report with no draft: the items the agency may report on."""
+    """/report with no draft: the items the agency may report on, a page of them (``code``: the
+    periods of the task /report named; ``unknown``: a code the agency does not owe)."""
 
     rows: list[ItemRow]
     expired: bool = False
+    page: int = 0
+    code: str = ""
+    unknown: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,7 +204,14 @@ def _row(session: Session, item_id: int) -> ItemRow:
 
 
 def _form(session: Session, draft: ReportDraft, hint: str = "") -> Form:
-    return Form(DraftView.of(draft), _row(session, draft.item_id), hint)
+    choices: tuple[ItemRow, ...] = ()
+    if draft.step == svc.STEP_PICK_ITEM:
+        ids = svc.draft_choices(draft)
+        item = session.get(Item, draft.item_id)
+        rows = reportable_items(session, item.agency_id, date.min) if item is not None else []
+        by_id = {r.item_id: r for r in rows}
+        choices = tuple(by_id[i] for i in ids if i in by_id)
+    return Form(DraftView.of(draft), _row(session, draft.item_id), hint, choices)
 
 
 def _card(session: Session, report: Report) -> Card:
@@ -223,19 +241,29 @@ def begin(engine: Engine, actor: Actor, item_id: int, clock: Clock, *, force: bo
         return _form(session, svc.start_draft(session, member, item_id, now=clock.now))
 
 
-def report_menu(engine: Engine, actor: Actor, clock: Clock) -> Menu | Elsewhere:
-    """/report: the draft in progress, or the items the agency may report on."""
+def report_menu(engine: Engine, actor: Actor, clock: Clock, *, code: str = "",
+                page: int = 0) -> Menu | Elsewhere | Form:
+    """/report: the draft in progress, or the items the agency may report on (a page of them);
+    ``/report <code>`` opens that task's form, or asks which period when several are owed."""
     with session_scope(engine) as session:
         member = member_of(session, actor)
         draft, expired = svc.active_draft(session, member, now=clock.now, timeout=clock.timeout)
-        if draft is not None and draft.step != svc.STEP_RETURN:
-            row = item_row(session, draft.item_id)
-            if row is not None:
-                return Elsewhere(DraftView.of(draft), row, None)
         require(actor, Action.REPORT)
         if actor.agency_id is None:
             raise NotAllowed("no_agency")
-        return Menu(reportable_items(session, actor.agency_id, clock.today), expired)
+        rows = reportable_items(session, actor.agency_id, clock.today)
+        named = [r for r in rows if same_code(code, r.code)] if code else []
+        if draft is not None and draft.step not in (svc.STEP_RETURN, svc.STEP_PICK_ITEM):
+            row = item_row(session, draft.item_id)
+            if row is not None and not (len(named) == 1 and named[0].item_id == draft.item_id):
+                return Elsewhere(DraftView.of(draft), row, named[0].item_id if len(named) == 1 else None)
+            if row is not None:
+                return _form(session, draft)
+        if len(named) == 1:
+            return _form(session, svc.start_draft(session, member, named[0].item_id, now=clock.now))
+        if named:
+            return Menu(named, expired, code=named[0].code)
+        return Menu(rows, expired, page=page, unknown=code)
 
 
 _STATES = {"done": "done", "prog": "in_progress", "blk": "blocked"}
@@ -262,6 +290,10 @@ def press(engine: Engine, actor: Actor, draft_id: int, step: str, action: str,
 def _apply(session: Session, member: Member, draft: ReportDraft, action: str, clock: Clock) -> ReportDraft:
     assert draft.id is not None
     now, limit = clock.now, clock.timeout
+    if draft.step == svc.STEP_PICK_ITEM and action.startswith("i") and action[1:].isdigit():
+        return svc.pick_item(session, member, draft.id, int(action[1:]), now=now, timeout=limit)
+    if draft.step == svc.STEP_PICK_STATE and action in _STATES:
+        return svc.pick_state(session, member, draft.id, _STATES[action], now=now, timeout=limit)
     if draft.step == svc.STEP_STATE and action in _STATES:
         return svc.set_state(session, member, draft.id, _STATES[action], now=now, timeout=limit)
     if draft.step == svc.STEP_PERCENT and action.isdigit():
@@ -305,19 +337,38 @@ class Returned:
     told: int
 
 
-def take_text(engine: Engine, actor: Actor, text: str, clock: Clock) -> Form | Refused | NoDraft | Returned:
-    """Typed text for the member's report draft (or a coordinator's reason for returning)."""
+def take_text(engine: Engine, actor: Actor, text: str, clock: Clock, *,
+              replied: tuple[int, ...] = ()) -> Form | Refused | NoDraft | Returned | Menu:
+    """Typed text: the answer to the report draft's question (or a coordinator's reason for
+    returning a report); with no draft, or at a step that takes buttons, a report in the
+    officer's own words ("3.1b xong", "4.2a đang làm 60%"; ``replied``: the items of the reminder
+    the message answers)."""
     with session_scope(engine) as session:
         member = member_of(session, actor)
         draft, expired = svc.active_draft(session, member, now=clock.now, timeout=clock.timeout)
-        if draft is None:
-            return NoDraft(expired)
+        if draft is not None and draft.step == svc.STEP_RETURN:
+            try:
+                return _typed_return(session, actor, member, text, clock)
+            except svc.ReportError as error:
+                session.rollback()
+                return Refused(error, len(text.strip()))
+        if draft is None or draft.step in (svc.STEP_STATE, svc.STEP_REVIEW, svc.STEP_PICK_ITEM,
+                                           svc.STEP_PICK_STATE):
+            said = _words(session, actor, member, text, clock, _meant(draft, replied))
+            if said is not None:
+                return said
+            if draft is None:
+                return NoDraft(expired)
+            return _form(session, draft, "use_buttons")
         draft_id = draft.id
         assert draft_id is not None
         now, limit = clock.now, clock.timeout
+        if draft.step in (svc.STEP_PERCENT, svc.STEP_EVIDENCE) and _names_a_task(session, actor, text, clock):
+            # "4.2a đang làm 60%" where a number was asked: a new report in the officer's words.
+            said = _words(session, actor, member, text, clock, _meant(draft, replied))
+            if said is not None:
+                return said
         try:
-            if draft.step == svc.STEP_RETURN:
-                return _typed_return(session, actor, member, text, clock)
             if draft.step == svc.STEP_PERCENT:
                 draft = svc.set_percent(session, member, draft_id, svc.parse_percent(text), now=now,
                                         timeout=limit)
@@ -331,6 +382,79 @@ def take_text(engine: Engine, actor: Actor, text: str, clock: Clock) -> Form | R
             session.rollback()
             return Refused(error, len(text.strip()))
         return _form(session, draft)
+
+
+def _meant(draft: ReportDraft | None, replied: tuple[int, ...]) -> tuple[int, ...]:
+    """The items a message is about when it names a code owed in several periods: the reminder
+    it replies to, or the open form's item."""
+    if replied:
+        return replied
+    return (draft.item_id,) if draft is not None and draft.step != svc.STEP_PICK_ITEM else ()
+
+
+def _names_a_task(session: Session, actor: Actor, text: str, clock: Clock) -> bool:
+    """Whether ``text`` names one of the agency's tasks and says something about it."""
+    if actor.agency_id is None:
+        return False
+    codes = sorted({r.code for r in reportable_items(session, actor.agency_id, clock.today)})
+    parsed = parse_report(text, codes)
+    return parsed.code is not None and (parsed.state is not None or parsed.percent is not None
+                                        or parsed.ambiguity(AmbiguityKind.PERCENT_CONFLICT) is not None)
+
+
+def _says_a_report(parsed: ParsedReport) -> bool:
+    """A code, a state, a percent, or a doubt between things it named: a report, not a greeting
+    or a question (for which the parser finds no code and "any state")."""
+    named_states = [a for a in parsed.ambiguities
+                    if a.kind == AmbiguityKind.STATE_UNCLEAR and len(a.options) < len(STATES)]
+    doubts = {a.kind for a in parsed.ambiguities} - {AmbiguityKind.NO_CODE, AmbiguityKind.STATE_UNCLEAR}
+    return (parsed.code is not None or parsed.state is not None or parsed.percent is not None
+            or bool(doubts) or bool(named_states) or bool(parsed.unknown_codes))
+
+
+def _words(session: Session, actor: Actor, member: Member, text: str, clock: Clock,
+           replied: tuple[int, ...]) -> Form | Refused | Menu | None:
+    """A draft from a message in the officer's own words; None: the message is no report."""
+    if not allows(actor, Action.REPORT) or actor.agency_id is None:
+        return None
+    rows = reportable_items(session, actor.agency_id, clock.today)
+    implied = [r for r in rows if r.item_id in replied]
+    implied_code = implied[0].code if implied and len({r.code for r in implied}) == 1 else None
+    parsed = parse_report(text, sorted({r.code for r in rows}), implied_code=implied_code)
+    if not _says_a_report(parsed):
+        return None
+    candidates = _candidates(parsed, rows, implied)
+    if not candidates:
+        return Menu(rows, unknown=(parsed.unknown_codes or ("?",))[0])
+    doubt = {a.kind for a in parsed.ambiguities}
+    state = parsed.state
+    if doubt & {AmbiguityKind.STATE_UNCLEAR, AmbiguityKind.PERCENT_CONFLICT}:
+        state = None
+    words = svc.Words(state, parsed.percent, parsed.reason if state == "blocked" else parsed.note,
+                      parsed.document_number, parsed.documents[0].date if parsed.documents else None)
+    try:
+        draft = svc.draft_from_words(session, member, [r.item_id for r in candidates][:MAX_CHOICES], words,
+                                     now=clock.now)
+    except svc.ReportError as error:
+        session.rollback()
+        return Refused(error, len(text.strip()))
+    return _form(session, draft)
+
+
+def _candidates(parsed: ParsedReport, rows: list[ItemRow], implied: list[ItemRow]) -> list[ItemRow]:
+    """The items the message may mean: its code's (in every period owed), the reminder's it
+    answers, the codes it could mean; with no code at all, every item still open."""
+    if parsed.code is not None:
+        if implied and all(r.code == parsed.code for r in implied):
+            return implied
+        return [r for r in rows if r.code == parsed.code]
+    for kind in (AmbiguityKind.SEVERAL_CODES, AmbiguityKind.UNKNOWN_CODE):
+        doubt = parsed.ambiguity(kind)
+        if doubt is not None:
+            return [r for r in rows if r.code in doubt.options]
+    if parsed.ambiguity(AmbiguityKind.NO_CODE) is not None and not parsed.unknown_codes:
+        return [r for r in rows if r.is_open] or rows
+    return []
 
 
 def _typed_return(session: Session, actor: Actor, member: Member, text: str, clock: Clock) -> Returned:

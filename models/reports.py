@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine, func, update
@@ -58,7 +58,11 @@ STEP_EVIDENCE = "evidence"
 STEP_REVIEW = "review"
 STEP_SENT = "sent"
 STEP_RETURN = "return"  # a coordinator typing why a report goes back
-STEPS = (STEP_STATE, STEP_PERCENT, STEP_REASON, STEP_NOTE, STEP_EVIDENCE, STEP_REVIEW, STEP_RETURN)
+# A report in the officer's words asks what it could not tell: which item, which state.
+STEP_PICK_ITEM = "pick_item"
+STEP_PICK_STATE = "pick_state"
+STEPS = (STEP_PICK_ITEM, STEP_PICK_STATE, STEP_STATE, STEP_PERCENT, STEP_REASON, STEP_NOTE, STEP_EVIDENCE,
+         STEP_REVIEW, STEP_RETURN)
 
 MAX_NOTE = 1000
 MAX_DOCUMENT_NUMBER = 64
@@ -186,20 +190,25 @@ def _store_files(draft: ReportDraft, files: list[EvidenceFile]) -> None:
     draft.evidence = json.dumps([asdict(f) for f in files], ensure_ascii=False)
 
 
-def normalize_document_number(text: str) -> str:
-    """The document number cited in ``text``: found inside a sentence by the pattern of Decree
-    30/2020 (``"Số 125/BC-SYT ngày 20/12/2026"`` -> ``"125/BC-SYT"``: the date after it is the
-    document's, never glued into the number); else a bare number in the looser shape people
-    type (``"Số 123 / 2026"`` -> ``"123/2026"``). Raise :class:`Invalid` if there is none."""
+def read_document(text: str) -> tuple[str, date | None]:
+    """The document number cited in ``text`` and its date: found inside a sentence by the pattern
+    of Decree 30/2020 (``"Số 125/BC-SYT ngày 20/12/2026"`` -> ``("125/BC-SYT", 2026-12-20)``: the
+    date after it is the document's, never glued into the number); else a bare number in the
+    looser shape people type (``"Số 123 / 2026"`` -> ``"123/2026"``). :class:`Invalid` if none."""
     clean = normalize(text, what="document number")
     found = find_document_numbers(clean)
     if found:
-        return found[0].number
+        return found[0].number, found[0].date
     value = _NUMBER_PREFIX.sub("", " ".join(clean.split()))
     value = re.sub(r"\s*/\s*", "/", value)
     if not value or " " in value or len(value) > MAX_DOCUMENT_NUMBER or not _DOCUMENT_NUMBER.match(value):
         raise Invalid("document_number")
-    return value
+    return value, None
+
+
+def normalize_document_number(text: str) -> str:
+    """The number :func:`read_document` finds in ``text``."""
+    return read_document(text)[0]
 
 
 # --------------------------------------------------------------------------- reports (read)
@@ -289,6 +298,7 @@ def start_draft(session: Session, member: Member, item_id: int, *, now: datetime
         assert last.id is not None
         draft.state, draft.percent, draft.note = last.state, last.percent, last.note
         draft.document_number, draft.base_version = last.document_number, last.version
+        draft.document_date = last.document_date
         _store_files(draft, [EvidenceFile(e.kind, e.file_id, e.file_unique_id, e.file_name,
                                           e.mime_type, e.file_size)
                              for e in evidence_of(session, last.id)])
@@ -384,15 +394,15 @@ def clear_evidence(session: Session, member: Member, draft_id: int, *, now: date
                    timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
     draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
     _store_files(draft, [])
-    draft.document_number = ""
+    draft.document_number, draft.document_date = "", None
     return _advance(draft, STEP_EVIDENCE, now)
 
 
 def set_document_number(session: Session, member: Member, draft_id: int, text: str, *,
                         now: datetime, timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
-    number = normalize_document_number(text)
+    number, dated = read_document(text)
     draft = _load(session, member, draft_id, (STEP_EVIDENCE,), now=now, timeout=timeout)
-    draft.document_number = number
+    draft.document_number, draft.document_date = number, dated
     return _advance(draft, STEP_EVIDENCE, now)
 
 
@@ -424,6 +434,101 @@ def cancel_draft(session: Session, member: Member, draft_id: int | None = None) 
     session.delete(draft)
     session.flush()
     return True
+
+
+# --------------------------------------------------------------------------- in the officer's words
+
+
+@dataclass(frozen=True)
+class Words:
+    """What one message said (``domain.report_text``): empty fields said nothing."""
+
+    state: str | None = None
+    percent: int | None = None
+    note: str = ""
+    document_number: str = ""
+    document_date: date | None = None
+
+
+def draft_choices(draft: ReportDraft) -> list[int]:
+    return [int(i) for i in json.loads(draft.choices or "[]")]
+
+
+def _overlay(draft: ReportDraft, words: Words) -> None:
+    if words.state is not None:
+        if words.state != draft.state:
+            draft.percent = None
+        draft.state = words.state
+    if words.percent is not None:
+        draft.percent = words.percent
+    if words.note:
+        draft.note = _check_text(words.note, required=False)
+    if words.document_number:
+        draft.document_number, draft.document_date = words.document_number, words.document_date
+
+
+def _next_step(draft: ReportDraft, state_said: bool) -> str:
+    """The first question the words left open; the review when none is."""
+    if not state_said or draft.state is None:
+        return STEP_PICK_STATE
+    if draft.state == ReportState.IN_PROGRESS.value and draft.percent is None:
+        return STEP_PERCENT
+    if draft.state == ReportState.BLOCKED.value and not draft.note.strip():
+        return STEP_REASON
+    if draft.state == ReportState.DONE.value and not draft.document_number and not draft_files(draft):
+        return STEP_EVIDENCE
+    return STEP_REVIEW
+
+
+def draft_from_words(session: Session, member: Member, item_ids: list[int], words: Words, *,
+                     now: datetime) -> ReportDraft:
+    """A draft from a message: on the one item it names (prefilled from that item's current
+    version, the words on top), or asking which of ``item_ids`` it means."""
+    if not item_ids:
+        raise Changed("no_item")
+    if len(item_ids) == 1:
+        draft = start_draft(session, member, item_ids[0], now=now)
+        _overlay(draft, words)
+        draft.choices = ""
+        draft.step = _next_step(draft, words.state is not None)
+        session.add(draft)
+        session.flush()
+        return draft
+    for item_id in item_ids:
+        _item_for(session, member, item_id)
+    old = session.exec(select(ReportDraft).where(ReportDraft.member_id == member.id)).first()
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    assert member.id is not None
+    draft = ReportDraft(member_id=member.id, item_id=item_ids[0], step=STEP_PICK_ITEM, updated_at=now,
+                        choices=json.dumps(item_ids))
+    _overlay(draft, words)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def pick_item(session: Session, member: Member, draft_id: int, item_id: int, *, now: datetime,
+              timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """The item a message meant, out of the ones it offered."""
+    draft = _load(session, member, draft_id, (STEP_PICK_ITEM,), now=now, timeout=timeout)
+    if item_id not in draft_choices(draft):
+        raise Changed("choice")
+    words = Words(draft.state, draft.percent, draft.note, draft.document_number, draft.document_date)
+    return draft_from_words(session, member, [item_id], words, now=now)
+
+
+def pick_state(session: Session, member: Member, draft_id: int, state: str, *, now: datetime,
+               timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """The state a message did not make clear."""
+    if state not in ITEM_STATE_BY_REPORT:
+        raise Invalid("state")
+    draft = _load(session, member, draft_id, (STEP_PICK_STATE,), now=now, timeout=timeout)
+    if state != ReportState.IN_PROGRESS.value:
+        draft.percent = None
+    draft.state = state
+    return _advance(draft, _next_step(draft, True), now)
 
 
 # --------------------------------------------------------------------------- submitting
@@ -473,7 +578,8 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
     assert member.id is not None
     report = Report(item_id=draft.item_id, version=previous + 1, member_id=member.id,
                     state=draft.state, percent=draft.percent, note=draft.note,
-                    document_number=draft.document_number, created_at=now,
+                    document_number=draft.document_number, document_date=draft.document_date,
+                    created_at=now,
                     review_state=ReviewState.PENDING.value if draft.state == ReportState.DONE.value
                     else None)
     session.add(report)

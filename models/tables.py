@@ -335,6 +335,7 @@ class Report(SQLModel, table=True):
     percent: int | None = None
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     document_number: str = Field(default="", max_length=64)
+    document_date: date | None = None  # the date cited after the number ("ngày 20/12/2026")
     review_state: str | None = Field(default=None, max_length=16, index=True)
     reviewed_by: int | None = Field(default=None, foreign_key="member.id")
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -363,11 +364,15 @@ class ReportDraft(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", unique=True)
     item_id: int = Field(foreign_key="item.id")
-    step: str = Field(max_length=16)  # state | percent | reason | note | evidence | review
+    # pick_item | pick_state | state | percent | reason | note | evidence | review | sent | return
+    step: str = Field(max_length=16)
     state: str | None = Field(default=None, max_length=16)
     percent: int | None = None
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     document_number: str = Field(default="", max_length=64)
+    document_date: date | None = None
+    # A report in the officer's words asks what it could not tell: the item ids it offers (JSON).
+    choices: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # JSON list of {"kind", "file_id", "file_unique_id", "file_name", "mime_type", "file_size"}
     evidence: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     base_version: int = 0  # the report version the user started from (to notice a race)

@@ -110,7 +110,8 @@ def _reminder_lines(session: Session, item_ids: set[int]) -> dict[int, ReminderL
         return {}
     query = (select(Item, Task, Agency).join(Task, col(Task.id) == Item.task_id)
              .join(Agency, col(Agency.id) == Item.agency_id).where(col(Item.id).in_(item_ids)))
-    return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on)
+    return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on, item.state,
+                                  period=item.period_key)
             for item, task, agency in session.exec(query) if item.id is not None}
 
 

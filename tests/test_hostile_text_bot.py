@@ -60,7 +60,8 @@ async def test_nul_at_every_typed_step_changes_nothing(stub: StubBotApi, bot_set
     async with bot(bot_settings, plan_engine, driver):
         listing = await driver.text(FP1, "/report")
         await driver.press(FP1, listing, f"rp:{item}")
-        prompt = driver.message(FP1, listing.message_id)
+        prompt = stub.last_message(FP1)
+        assert prompt is not None and prompt.message_id != listing.message_id
         await driver.press(FP1, prompt, data_with(prompt, "d:", ":state:done"))
         await refused(driver, plan_engine, FP1, "Đã họp\x00 xong")  # the note
         evidence = await driver.text(FP1, "Đã họp\x1b[31m\x0bxong\u2028rồi")  # controls: stored cleaned
@@ -141,7 +142,8 @@ def bot_at_note_step(stub: StubBotApi, bot_settings: Settings, plan_engine: Engi
         async with bot(bot_settings, plan_engine, driver):
             listing = await driver.text(FP1, "/report")
             await driver.press(FP1, listing, f"rp:{cast['item']}")
-            prompt = driver.message(FP1, listing.message_id)
+            prompt = stub.last_message(FP1)
+            assert prompt is not None and prompt.message_id != listing.message_id
             await driver.press(FP1, prompt, data_with(prompt, "d:", ":state:done"))
             ready.set()
             while not stop.is_set():

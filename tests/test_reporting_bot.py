@@ -20,7 +20,7 @@ from scheduler.deadlines import sync_items
 from scheduler.dispatch import dispatch_due
 from tests.bot_harness import Driver, bot_settings_fixture, data_with, driven, stub_fixture  # noqa: F401
 from tests.reminder_helpers import rules
-from tests.stub_botapi import StubBotApi
+from tests.stub_botapi import SentMessage, StubBotApi
 
 HA_LONG, MONG_CAI, SO_NOI_VU = 21, 22, 2
 FP1, FP2, OTHER, COORD, LEADER, STRANGER = 1001, 1002, 2001, 3001, 4001, 9001
@@ -46,6 +46,15 @@ def cast(plan_engine: Engine, bot_settings: Settings) -> dict[str, int]:
         s.flush()
         rows = reportable_items(s, HA_LONG, today)
         return {"item": rows[0].item_id, "code": rows[0].code, "count": len(rows)}  # type: ignore[dict-item]
+
+
+def opened(stub_api: StubBotApi, user: int, origin: SentMessage) -> SentMessage:
+    """The report form a button opened: a new message; the list or reminder stays as it was."""
+    form = stub_api.last_message(user)
+    assert form is not None and form.message_id != origin.message_id
+    now = [m for m in stub_api.sent_messages(user) if m.message_id == origin.message_id][-1]
+    assert (now.text, now.edit_count) == (origin.text, origin.edit_count)
+    return form
 
 
 def reports_of(engine: Engine, item_id: int) -> list[Report]:
@@ -88,10 +97,11 @@ async def test_report_return_resubmit_approve(stub: StubBotApi, bot_settings: Se
         listing = await driver.text(FP1, "/report")
         assert listing.contains("Bạn báo cáo mục nào?")
         await driver.press(FP1, listing, f"rp:{item}")
-        prompt = driver.message(FP1, listing.message_id)
+        form = opened(stub, FP1, listing)
+        prompt = driver.message(FP1, form.message_id)
         assert prompt.contains("Tình trạng thực hiện nhiệm vụ này thế nào?")
         await driver.press(FP1, prompt, data_with(prompt, "d:", ":state:done"))
-        prompt = driver.message(FP1, listing.message_id)
+        prompt = driver.message(FP1, form.message_id)
         assert prompt.contains("Nhập ghi chú ngắn")
 
         too_long = await driver.text(FP1, "x" * 1200)
@@ -148,10 +158,11 @@ async def test_report_return_resubmit_approve(stub: StubBotApi, bot_settings: Se
 
         # The other focal point resubmits from the notice; the draft starts from version 1.
         await driver.press(FP2, notice, f"rp:{item}")
-        prompt = driver.message(FP2, notice.message_id)
+        form = opened(stub, FP2, notice)
+        prompt = driver.message(FP2, form.message_id)
         assert prompt.contains("Bắt đầu từ phiên bản 1")
         await driver.press(FP2, prompt, data_with(prompt, "d:", ":state:done"))
-        prompt = driver.message(FP2, notice.message_id)
+        prompt = driver.message(FP2, form.message_id)
         assert prompt.contains("Nội dung hiện tại")
         await driver.press(FP2, prompt, data_with(prompt, "d:", ":note:keep"))
         await driver.do(stub.send_photo(FP2, b"\xff\xd8\xff-jpeg"))
@@ -191,7 +202,7 @@ async def test_a_restart_in_the_middle_continues(stub: StubBotApi, bot_settings:
     async with bot(bot_settings, plan_engine, driver):
         listing = await driver.text(FP1, "/report")
         await driver.press(FP1, listing, f"rp:{item}")
-        prompt = driver.message(FP1, listing.message_id)
+        prompt = opened(stub, FP1, listing)
         await driver.press(FP1, prompt, data_with(prompt, "d:", ":state:prog"))
     driver = Driver(stub)
     async with bot(bot_settings, plan_engine, driver):  # a new process on the same database
@@ -214,7 +225,7 @@ async def test_forged_and_stale_buttons_change_nothing(stub: StubBotApi, bot_set
     async with bot(bot_settings, plan_engine, driver):
         listing = await driver.text(FP1, "/report")
         await driver.press(FP1, listing, f"rp:{item}")
-        prompt = driver.message(FP1, listing.message_id)
+        prompt = opened(stub, FP1, listing)
         state_done = data_with(prompt, "d:", ":state:done")
         await driver.press(FP1, prompt, state_done)
         assert "đã thay đổi" in await driver.press(FP1, prompt, state_done, forged=True)

@@ -152,6 +152,16 @@ class ReportAnew(CallbackData):
 
 
 @dataclasses.dataclass(frozen=True)
+class ReportList(CallbackData):
+    """A page of the items to report on (a reminder's "all N tasks": ``fresh`` 1 opens it as a
+    new message, so the reminder stays; its own ‹ › turn the page in place)."""
+
+    PREFIX: ClassVar[str] = "rk"
+    page: int
+    fresh: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class TasksPage(CallbackData):
     PREFIX: ClassVar[str] = "tk"
     page: int

@@ -1,5 +1,7 @@
-"""What a reminder says: one message per person per slot, most urgent item first, a button per
-item that opens its report. Everything goes through the catalogs and fits Telegram's limits."""
+"""What a reminder says: one message per person per slot, most urgent item first, each with its
+state, a button per item that opens its report form as a new message (the reminder stays), and
+when more items are owed than buttons fit, one "all N tasks" button to the paged list. Everything
+goes through the catalogs and fits Telegram's limits."""
 
 from __future__ import annotations
 
@@ -8,14 +10,15 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from views.callbacks import ReportItem, ReportList
 from views.html import clip, esc
 from views.i18n import format_date, ngettext, use_locale
 from views.i18n import gettext as _
+from views.labels import state_icon, state_label
 
 MAX_TEXT = 4096
 MAX_LINES = 25  # beyond this the message says how many more there are
-MAX_BUTTONS = 10
-REPORT_CALLBACK = "rp:{item_id}"  # handled by the reporting flow
+MAX_BUTTONS = 10  # item buttons; with more items, the last place goes to "all N tasks"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class ReminderLine:
     task: str
     agency: str
     due_on: date
+    state: str = "not_started"
+    percent: int | None = None
+    period: str = ""  # the period key ("2026-H2"): named where a code is owed in several
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,12 @@ def _header(audience: str, count: int) -> str:
 
 def _line(index: int, line: ReminderLine, today: date, with_agency: bool) -> str:
     agency = f" — {esc(line.agency)}" if with_agency else ""
+    period = f" ({esc(clip(line.period, 12))})" if line.period else ""
     mark = "❗" if line.due_on < today else "•"
-    return (f"{mark} <b>{esc(line.code)}</b>{agency}: {esc(_clip(line.task, 140))}\n"
-            f"   <i>{_when(line, today)}</i>")
+    state = "" if line.state == "not_started" else (
+        f" · {state_icon(line.state)} {state_label(line.state, line.percent)}")
+    return (f"{mark} <b>{esc(line.code)}</b>{period}{agency}: {esc(_clip(line.task, 140))}\n"
+            f"   <i>{_when(line, today)}</i>{state}")
 
 
 def render_reminder(lines: list[ReminderLine], *, audience: str, language: str,
@@ -83,10 +92,20 @@ def render_reminder(lines: list[ReminderLine], *, audience: str, language: str,
                                   "…and {n} more. Send /tasks to see them all.",
                                   len(ordered) - shown).format(n=len(ordered) - shown))
         if audience == "focal_point":
-            parts.append(_("Tap an item below to report on it."))
-            buttons = [[InlineKeyboardButton(_("Report {code}").format(code=line.code),
-                                             callback_data=REPORT_CALLBACK.format(item_id=line.item_id))]
-                       for line in ordered[:MAX_BUTTONS]]
+            parts.append(_("Tap an item below to report on it, or reply in your own words "
+                           "(e.g. “{code} done”).").format(code=esc(clip(ordered[0].code, 20))))
+            fits = ordered if len(ordered) <= MAX_BUTTONS else ordered[:MAX_BUTTONS - 1]
+            twice = {line.code for line in ordered if sum(o.code == line.code for o in ordered) > 1}
+
+            def label(line: ReminderLine) -> str:
+                text = _("Report {code}").format(code=clip(line.code, 20))
+                return f"{text} · {clip(line.period, 12)}" if line.code in twice and line.period else text
+            buttons = [[InlineKeyboardButton(label(line), callback_data=ReportItem(line.item_id).pack())]
+                       for line in fits]
+            if len(fits) < len(ordered):
+                buttons.append([InlineKeyboardButton(
+                    ngettext("📋 All {n} task", "📋 All {n} tasks", len(ordered)).format(n=len(ordered)),
+                    callback_data=ReportList(0, 1).pack())])
             return RenderedMessage("\n\n".join(parts), InlineKeyboardMarkup(buttons))
         parts.append(_("Send /status to see where everyone stands."))
         return RenderedMessage("\n\n".join(parts), None)

@@ -33,6 +33,7 @@ from views.callbacks import (
     DraftStep,
     ReportAnew,
     ReportItem,
+    ReportList,
     ReviewAction,
     ReviewNext,
     ReviewPage,
@@ -151,12 +152,22 @@ def draft_summary(draft: DraftView) -> list[str]:
         lines.append(ngettext("{n} file: {names}", "{n} files: {names}", len(files)).format(
             n=len(files), names=names))
     if draft.document_number:
-        lines.append(_("Document number: {number}").format(number=esc(draft.document_number)))
+        lines.append(document_line(draft.document_number, draft.document_date))
     return lines
 
 
-def draft_screen(draft: DraftView, row: ItemRow, today: date) -> Screen:
+def document_line(number: str, dated: date | None) -> str:
+    """The cited document: its number, and its date when one followed it."""
+    if dated is None:
+        return _("Document number: {number}").format(number=esc(number or "—"))
+    return _("Document number: {number}, dated {date}").format(number=esc(number),
+                                                               date=format_date(dated))
+
+
+def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[ItemRow, ...] = ()) -> Screen:
     """The prompt of the draft's current step, with its buttons."""
+    if draft.step == svc.STEP_PICK_ITEM:
+        return _pick_item_screen(draft, choices, today)
     head = [_("📝 <b>Report</b> on {item}").format(item=item_heading(row)),
             f"<i>{esc(clip(row.task, 300))}</i>", when(row.due_on, today)]
     if draft.base_version and draft.step == svc.STEP_STATE:
@@ -165,7 +176,11 @@ def draft_screen(draft: DraftView, row: ItemRow, today: date) -> Screen:
     cancel = _cancel(draft)
     step = draft.step
     rows: list[list[InlineKeyboardButton]]
-    if step == svc.STEP_STATE:
+    if step == svc.STEP_PICK_STATE:
+        ask = "\n".join([*draft_summary(draft), _("What is the state of this task?")])
+        rows = [[_action(draft, _("✅ Done"), "done"), _action(draft, _("⏳ In progress"), "prog")],
+                [_action(draft, _("⚠️ Blocked"), "blk")], [cancel]]
+    elif step == svc.STEP_STATE:
         ask = _("What is the state of this task?")
         rows = [[_action(draft, _("✅ Done"), "done"), _action(draft, _("⏳ In progress"), "prog")],
                 [_action(draft, _("⚠️ Blocked"), "blk")], [cancel]]
@@ -202,7 +217,21 @@ def draft_screen(draft: DraftView, row: ItemRow, today: date) -> Screen:
         ask, rows = _("This has changed since the button was shown. Nothing was done."), []
     tail = _("Send /cancel to stop; other commands keep this report for later.")
     text = "\n".join(head) + "\n\n" + ask + "\n\n" + f"<i>{tail}</i>"
-    return Screen(text, InlineKeyboardMarkup(rows) if rows else None)
+    return Screen(clip_html(text), InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _pick_item_screen(draft: DraftView, choices: tuple[ItemRow, ...], today: date) -> Screen:
+    """A message in the officer's words that could mean several items: which one?"""
+    lines = [_("📝 Which task is this report about? Tap it:")]
+    lines += draft_summary(draft)
+    for row in choices:
+        lines.append(f"• {item_heading(row)}: {esc(clip(row.task, 80))}\n"
+                     f"   <i>{when(row.due_on, today)} — {state_label(row.state, row.percent)}</i>")
+    buttons = [button(f"{clip(row.code, 20)} · {clip(row.period_key, 12)}",
+                      DraftStep(draft.draft_id, draft.step, f"i{row.item_id}")) for row in choices]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_cancel(draft)])
+    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
 def draft_elsewhere_screen(draft: DraftView, row: ItemRow, wanted_item: int | None) -> Screen:
@@ -229,21 +258,40 @@ def sent_screen(sent: Sent) -> Screen:
     return Screen("\n".join(lines), queued=sent.queued)
 
 
-def pick_item_screen(rows: list[ItemRow], today: date, limit: int = 10) -> Screen:
+PICK_PAGE = 8
+
+
+def pick_item_screen(rows: list[ItemRow], today: date, page: int = 0) -> Screen:
+    """The items to report on, the most urgent first, a page at a time (‹ › in place)."""
     if not rows:
         return Screen(_("Your agency has nothing to report right now."))
-    lines = [_("Which item do you report on? The most urgent first:")]
+    pages = max(1, -(-len(rows) // PICK_PAGE))
+    page = min(max(page, 0), pages - 1)
+    first = page * PICK_PAGE
+    head = _("Which item do you report on? The most urgent first:")
+    if pages > 1:
+        head += " " + _("({total} items, page {page} of {pages})").format(
+            total=len(rows), page=page + 1, pages=pages)
+    lines = [head]
     buttons = []
-    for index, row in enumerate(rows[:limit], start=1):
+    for index, row in enumerate(rows[first:first + PICK_PAGE], start=first + 1):
         lines.append(f"{index}. {item_heading(row)}: {esc(clip(row.task, 90))}\n"
-                     f"   <i>{when(row.due_on, today)} — {state_label(row.state, row.percent)}</i>")
+                     f"   {state_icon(row.state)} <i>{when(row.due_on, today)} — "
+                     f"{state_label(row.state, row.percent)}</i>")
         buttons.append([button(f"{index}. {clip(row.code, 20)} · {clip(row.period_key, 12)}",
                                ReportItem(row.item_id))])
-    if len(rows) > limit:
-        more = len(rows) - limit
-        lines.append(ngettext("…and {n} more: see /tasks.", "…and {n} more: see /tasks.",
-                              more).format(n=more))
-    return Screen("\n\n".join(lines), InlineKeyboardMarkup(buttons))
+    nav = []
+    if page > 0:
+        nav.append(button("‹", ReportList(page - 1)))
+    if pages > 1:
+        nav.append(button(f"{page + 1}/{pages}", ReportList(page)))
+    if page + 1 < pages:
+        nav.append(button("›", ReportList(page + 1)))
+    if nav:
+        buttons.append(nav)
+    lines.append(_("Or write it in your own words, e.g. “{code} done, report 12/BC-UBND” or "
+                   "“{code} in progress 60%”.").format(code=esc(rows[0].code)))
+    return Screen(clip_html("\n\n".join(lines)), InlineKeyboardMarkup(buttons))
 
 
 # --------------------------------------------------------------------------- reports
@@ -260,7 +308,7 @@ def report_card(report: Report, row: ItemRow, agency: str, author: str,
                                                        state=label)]
     if report.note:
         lines.append(_("Note: <i>{note}</i>").format(note=esc(report.note)))
-    lines.append(_("Document number: {number}").format(number=esc(report.document_number or "—")))
+    lines.append(document_line(report.document_number, report.document_date))
     names = ", ".join(esc(clip(e.file_name or _("photo"), 40)) for e in evidence[:svc.MAX_FILES])
     lines.append(ngettext("{n} file: {names}", "{n} files: {names}", len(evidence)).format(
         n=len(evidence), names=names or "—"))
@@ -307,7 +355,13 @@ def refused_screen(error: svc.ReportError | NotAllowed, timeout_minutes: int) ->
 
 
 def menu_screen(menu: Menu, today: date, timeout_minutes: int) -> Screen:
-    screen = pick_item_screen(menu.rows, today)
+    screen = pick_item_screen(menu.rows, today, menu.page)
+    if menu.code:
+        screen.text = _("Your agency owes {code} in several periods. Which one?").format(
+            code=f"<b>{esc(clip(menu.code, 20))}</b>") + "\n\n" + screen.text
+    elif menu.unknown:
+        screen.text = _("Your agency has no open task {code}.").format(
+            code=f"<b>{esc(clip(menu.unknown, 20))}</b>") + "\n\n" + screen.text
     if menu.expired:
         screen.text = expired_text(timeout_minutes) + "\n\n" + screen.text
     return screen
@@ -316,7 +370,7 @@ def menu_screen(menu: Menu, today: date, timeout_minutes: int) -> Screen:
 def outcome_screen(outcome: object, today: date, timeout_minutes: int) -> Screen:
     """The screen for what a reporting step came to (models.reporting)."""
     if isinstance(outcome, Form):
-        screen = draft_screen(outcome.draft, outcome.row, today)
+        screen = draft_screen(outcome.draft, outcome.row, today, outcome.choices)
         if outcome.hint == "use_buttons":
             screen.text = _("Please use the buttons below.") + "\n\n" + screen.text
         return screen
