@@ -74,10 +74,10 @@ async def draft_to_review(api: StubBotApi, user: int, item: int, note: str) -> S
     api.send_text(person, "/report")
     listing = await api.await_message(user, contains="Bạn báo cáo mục nào?")
     api.press_button(person, listing, f"rp:{item}")
-    await api.await_for(lambda: current(api, user, listing.message_id).contains("Tình trạng"), timeout=20)
-    prompt = current(api, user, listing.message_id)
+    form = await api.await_message(user, contains="Tình trạng")  # the form: a new message
+    prompt = current(api, user, form.message_id)
     api.press_button(person, prompt, button(prompt, "d:", ":state:done"))
-    await api.await_for(lambda: current(api, user, listing.message_id).contains("Nhập ghi chú"), timeout=20)
+    await api.await_for(lambda: current(api, user, form.message_id).contains("Nhập ghi chú"), timeout=20)
     api.send_text(person, note)
     await api.await_message(user, contains="Gửi minh chứng")
     api.send_text(person, "12/BC-UBND")
