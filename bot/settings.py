@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.periods import DueRules
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
 from domain.slots import ReminderPolicy, is_quiet
-from scheduler.context import BotConfig
+from scheduler.config import BotConfig
 
 SUPPORTED_LANGUAGES = ("vi", "en")
 LOCAL_HOSTS = ("127.0.0.1", "localhost")

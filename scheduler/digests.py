@@ -29,7 +29,7 @@ from models.registry import current_plan
 from models.rollup import Rollup, compute_rollup, parse_period, scope_for
 from models.tables import Agency, Chat, ChatPurpose, Digest, Member, MemberRole
 from models.types import utcnow
-from scheduler.context import BotConfig
+from scheduler.config import BotConfig
 from views.html import clip, esc
 from views.i18n import format_date, format_number, ngettext, use_locale
 from views.i18n import gettext as _
