@@ -194,15 +194,21 @@ class Bot:
         sent = time.monotonic()
         self.stub.send_text(user, "/help")
         if reply_after(self.stub, user, sent, timeout=90) is None:
-            raise SystemExit(f"the bot did not answer /help within 90 s; see {self.log.name}")
+            self.log.flush()
+            tail = Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise SystemExit(f"the bot did not answer /help within 90 s; its log ends:\n{tail}")
 
-    def stop(self) -> None:
+    def stop(self) -> float:
+        """SIGTERM, and the seconds until the process is gone (killed after 30)."""
+        t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
         self.log.close()
+        return time.monotonic() - t0
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float) -> Any:
@@ -398,7 +404,7 @@ def main() -> int:
                     bot.stop()
                 # The crawl presses buttons faster than a person: a bot without the per-user
                 # limit, so that every screen is rendered rather than "slow down".
-                bot = Bot(stub, url, workdir, DONDOC_FLOOD_PER_MINUTE="100000")
+                bot = Bot(stub, url, workdir, DONDOC_FLOOD_PER_MINUTE="10000")
                 try:
                     bot.wait_ready(data.ADMIN)
                     screens(figures, stub)
