@@ -20,7 +20,7 @@ from scheduler.dispatch import dispatch_due
 from scheduler.jobs import refresh_schedule
 from tests.bot_harness import bot_settings, stub  # noqa: F401
 from tests.leaders_driver import Driver, data_with, driven
-from tests.reminder_helpers import COORD, HALONG, TZ, add_member, local, populate_world, rules
+from tests.reminder_helpers import COORD, HALONG, HALONG_LEADER, TZ, add_member, local, populate_world, rules
 from tests.stub_botapi import StubBotApi, utf16_len
 
 pytestmark = pytest.mark.e2e
@@ -88,4 +88,12 @@ async def test_one_escalation_per_coordinator_with_a_working_button(
             name = first.split(" · ", 1)[1]
             assert agency.contains(f"{worst} overdue items") and agency.contains(name.rstrip("…"))
             assert agency.text is not None and agency.text.count("overdue") >= 2
+            # Hạ Long's leader: his agency's late items, and the same button, for his scope.
+            (leader,) = stub.sent_messages(HALONG_LEADER)
+            assert leader.contains("Overdue") and leader.contains("UBND thành phố Hạ Long")
+            await driver.press(HALONG_LEADER, leader, data_with(leader, "st:o:"))
+            mine = driver.message(HALONG_LEADER, leader.message_id)
+            assert mine.contains("Overdue items, every period")
+            assert mine.contains("Scope: UBND thành phố Hạ Long and the units under it")
+            assert not mine.contains("Ba Chẽ")
     assert len(stub.sent_messages(HALONG)) == 1  # the focal point's own overdue reminder

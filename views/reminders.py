@@ -10,7 +10,8 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from views.callbacks import ReportItem, ReportList
+from domain.periods import QUARTER, period_containing
+from views.callbacks import ReportItem, ReportList, StatusOverdue
 from views.html import clip, esc
 from views.i18n import format_date, ngettext, use_locale
 from views.i18n import gettext as _
@@ -108,7 +109,11 @@ def render_reminder(lines: list[ReminderLine], *, audience: str, language: str,
                     callback_data=ReportList(0, 1).pack())])
             return RenderedMessage("\n\n".join(parts), InlineKeyboardMarkup(buttons))
         parts.append(_("Send /status to see where everyone stands."))
-        return RenderedMessage("\n\n".join(parts), None)
+        # Leaders: the overdue drill-down of their scope, every period (what /status's button opens).
+        period = period_containing(QUARTER, today, None).key
+        overdue = InlineKeyboardButton(_("⏰ Open the overdue list"),
+                                       callback_data=StatusOverdue(period).pack())
+        return RenderedMessage("\n\n".join(parts), InlineKeyboardMarkup([[overdue]]))
 
 
 def render_unreachable_notice(*, member_name: str, agency: str, language: str) -> str:
