@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: setup run init test lint typecheck pytest catalogs clean bench
+.PHONY: setup run init test lint typecheck pytest catalogs clean bench demo
 
 setup: $(STAMP)
 
@@ -21,6 +21,11 @@ init: setup
 
 run: init
 	$(BIN)/dondoc run
+
+# dondoc without Telegram or a token: the bot against its local Bot API stand-in, a sample
+# province, a page that acts as a Telegram chat (http://127.0.0.1:8000/) and the dashboard.
+demo: setup
+	$(BIN)/python -m sandbox.demo
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1105,6 +1105,13 @@ class StubBotApi(UserActions):
                 if (chat_id is None or m.chat_id == chat_id) and (include_deleted or not m.deleted)
             ]
 
+    def user_messages(self, chat_id: Any) -> list[dict[str, Any]]:
+        """The messages users sent in a chat (Bot API Message dicts), in order; with
+        :meth:`sent_messages` (the same message-id sequence) the whole conversation."""
+        with self._lock:
+            return [copy.deepcopy(m) for (chat, _id), m in sorted(self._all_messages.items())
+                    if chat == chat_id and not m.get("from", {}).get("is_bot")]
+
     def last_message(self, chat_id: Any = None) -> SentMessage | None:
         messages = self.sent_messages(chat_id)
         return messages[-1] if messages else None
