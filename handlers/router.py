@@ -5,8 +5,9 @@ It asks ``models.drafts`` which open draft the message belongs to (one query ove
 draft tables) and hands the message to that flow: a broadcast waiting for its text or document,
 an /event waiting for a date or a number of days, a report draft (or a coordinator's reason for
 returning a report). With no draft, a member's text is a report in their own words
-(``handlers.reports``); a stranger gets the "ask for an invitation" answer. A typed report step
-costs two thread hops: this question, then the step.
+(``handlers.reports``); a stranger gets the "ask for an invitation" answer. A focal point's typed
+report step costs two thread hops (who is asking, handlers.identity; the step itself): only people
+who may broadcast or record events are asked the draft question first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
+from domain.access import Action, allows
 from handlers import broadcast, event, onboarding
 from handlers import reports as report_handlers
 from handlers.common import is_private, show, timeout
@@ -47,7 +49,10 @@ async def on_message(update: Update, context: BotContext) -> None:
         if message.text is not None:
             await onboarding.stranger_text(update, context)
         return
-    draft = await _waiting(context)
+    # Only those who may broadcast or record events can have a draft other than a report's: for
+    # everyone else (focal points) the report flow's own transaction is the only hop.
+    others = allows(actor, Action.BROADCAST) or allows(actor, Action.RECORD_EVENT)
+    draft = await _waiting(context) if others else Draft.REPORT
     if draft is Draft.BROADCAST and await broadcast.take_text(update, context):
         return
     if draft is Draft.EVENT and message.text is not None and await event.take_text(update, context):

@@ -243,3 +243,30 @@ async def test_doubts_are_asked_with_buttons(stub: StubBotApi, bot_settings: Set
                                                    forged=True)
     assert latest_reports(plan_engine, owed) == {}
     assert admin_alerts(stub) == []
+
+
+async def test_a_typed_report_step_costs_two_thread_hops(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine, communes: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Who is asking (handlers.identity), then the step: nothing else leaves the event loop."""
+    import asyncio
+
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__qualname__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    owed = communes["owed"][FP_VI]
+    row = next(r for r in owed if [o.code for o in owed].count(r.code) == 1)
+    driver = Driver(stub)
+    async with driven(bot_settings, plan_engine, driver):
+        steps = [(f"{row.code} đang làm", "Đã thực hiện được bao nhiêu"), ("60", "ghi chú"),
+                 ("Đã họp 2 lần", "Gửi minh chứng"), ("Số 7/BC-UBND ngày 20/12/2026", "7/BC-UBND")]
+        for text, expected in steps:
+            hops.clear()
+            answer = await driver.text(FP_VI, text)
+            assert answer.contains(expected), (text, answer.text)
+            assert len(hops) == 2, (text, hops)

@@ -65,7 +65,8 @@ def when(due_on: date, today: date) -> str:
 
 
 def item_heading(row: ItemRow) -> str:
-    return _("<b>{code}</b> · period {period}").format(code=esc(row.code), period=esc(row.period_key))
+    return _("<b>{code}</b> · period {period}").format(code=esc(clip(row.code, 20)),
+                                                       period=esc(clip(row.period_key, 12)))
 
 
 # --------------------------------------------------------------------------- messages
@@ -159,8 +160,8 @@ def draft_summary(draft: DraftView) -> list[str]:
 def document_line(number: str, dated: date | None) -> str:
     """The cited document: its number, and its date when one followed it."""
     if dated is None:
-        return _("Document number: {number}").format(number=esc(number or "—"))
-    return _("Document number: {number}, dated {date}").format(number=esc(number),
+        return _("Document number: {number}").format(number=esc(clip(number, 64) or "—"))
+    return _("Document number: {number}, dated {date}").format(number=esc(clip(number, 64)),
                                                                date=format_date(dated))
 
 
@@ -255,7 +256,7 @@ def sent_screen(sent: Sent) -> Screen:
     if sent.overtook:
         lines.append(_("Someone else from your agency sent a report on this item meanwhile. Both are "
                        "kept; yours, the latest, is now the current one."))
-    return Screen("\n".join(lines), queued=sent.queued)
+    return Screen(clip_html("\n".join(lines)), queued=sent.queued)
 
 
 PICK_PAGE = 8
@@ -364,6 +365,7 @@ def menu_screen(menu: Menu, today: date, timeout_minutes: int) -> Screen:
             code=f"<b>{esc(clip(menu.unknown, 20))}</b>") + "\n\n" + screen.text
     if menu.expired:
         screen.text = expired_text(timeout_minutes) + "\n\n" + screen.text
+    screen.text = clip_html(screen.text)
     return screen
 
 
@@ -372,7 +374,7 @@ def outcome_screen(outcome: object, today: date, timeout_minutes: int) -> Screen
     if isinstance(outcome, Form):
         screen = draft_screen(outcome.draft, outcome.row, today, outcome.choices)
         if outcome.hint == "use_buttons":
-            screen.text = _("Please use the buttons below.") + "\n\n" + screen.text
+            screen.text = clip_html(_("Please use the buttons below.") + "\n\n" + screen.text)
         return screen
     if isinstance(outcome, Elsewhere):
         return draft_elsewhere_screen(outcome.draft, outcome.row, outcome.wanted_item)
@@ -508,9 +510,9 @@ def review_screen(review: ReviewScreen, today: date) -> Screen:
 
 def _after(text: str, left: int) -> Screen:
     if not left:
-        return Screen(text + "\n" + _("Nothing else is waiting."))
+        return Screen(clip_html(text + "\n" + _("Nothing else is waiting.")))
     more = ngettext("{n} more is waiting.", "{n} more are waiting.", left).format(n=left)
-    return Screen(text + "\n" + more, InlineKeyboardMarkup([[button(_("Next ▶"), ReviewNext())]]))
+    return Screen(clip_html(text + "\n" + more), InlineKeyboardMarkup([[button(_("Next ▶"), ReviewNext())]]))
 
 
 def decided_screen(decided: Decided) -> Screen:
@@ -524,7 +526,7 @@ def decided_screen(decided: Decided) -> Screen:
 
 def returned_screen(returned: Returned) -> Screen:
     screen = _after(_("↩️ Returned: {item}. Reason: <i>{reason}</i>").format(
-        item=item_heading(returned.row), reason=esc(returned.reason)), returned.left)
+        item=item_heading(returned.row), reason=esc(clip(returned.reason, 1500))), returned.left)
     if returned.told:
         screen.text += "\n" + ngettext("A notice is on its way to {n} focal point of the agency.",
                                        "A notice is on its way to {n} focal points of the agency.",
