@@ -270,3 +270,25 @@ async def test_a_typed_report_step_costs_two_thread_hops(
             answer = await driver.text(FP_VI, text)
             assert answer.contains(expected), (text, answer.text)
             assert len(hops) == 2, (text, hops)
+
+
+async def test_a_reply_to_a_one_item_reminder_needs_no_code(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine, communes: dict[str, Any]) -> None:
+    owed: list[ItemRow] = communes["owed"][FP_EN]
+    row = owed[-1]
+    driver = Driver(stub)
+    async with driven(bot_settings, plan_engine, driver) as app:
+        queue_reminder(plan_engine, FP_EN, [row])
+        await dispatch_due(app.bot, plan_engine, rules(quiet_start="00:00", quiet_end="00:00"),
+                           default_language="vi")
+        reminder = stub.last_message(FP_EN)
+        assert reminder is not None and reminder.button_datas() == [f"rp:{row.item_id}"]
+        assert reminder.contains("1 item to report")  # the member's language, English
+        await driver.do(stub.send_text(FP_EN, "completed, see report No. 45/BC-UBND dated 20/12/2026",
+                                       reply_to=reminder))
+        review = stub.last_message(FP_EN)
+        assert review is not None and review.contains("Check your report") and review.contains(row.code)
+        assert review.contains("45/BC-UBND") and not review.contains("45/BC-UBNDdated")
+        await driver.press(FP_EN, review, data_with(review, "d:", ":review:ok"))
+    report = latest_reports(plan_engine, [row])[row.item_id]
+    assert (report.state, report.document_number, report.document_date) == ("done", "45/BC-UBND", DOC_DAY)
