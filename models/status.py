@@ -29,7 +29,7 @@ from models.registry import require_plan
 from models.rollup import AgencyLine, ItemLine, Rollup, agency_lines, compute_rollup, in_scope, item_lines
 from models.tables import Agency, Axis, Plan, Task
 
-NO_BACKLOG = Backlog(0, 0)
+NO_BACKLOG = Backlog(0)
 
 
 class Gone(LookupError):

@@ -194,7 +194,7 @@ def digest_lines(session: Session, rollup: Rollup, digest: Digest, previous: Dig
     late = overdue_by_agency(session, plan, rollup.today, scope) if plan is not None else []
     earlier = backlog(session, plan, rollup.today, scope, rollup.period.start) if plan is not None else None
     if earlier is not None and earlier.items:
-        lines += ["", backlog_line(earlier.items, earlier.agencies)]
+        lines += ["", backlog_line(earlier.items)]
     if late:
         # The lagging agencies by name: most overdue items first, whatever their period.
         lines += ["", _("<b>Lagging agencies</b> (overdue items, every period)")]

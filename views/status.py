@@ -82,7 +82,7 @@ def summary_screen(summary: Summary, today: date, dashboard_base: str | None = N
     lines = summary_lines(rollup, clip(scope_label(summary.viewer), 300))
     if summary.backlog.items:
         # Right under the period's own figures: what earlier periods still owe.
-        lines.insert(_after_overdue(lines), backlog_line(summary.backlog.items, summary.backlog.agencies))
+        lines.insert(_after_overdue(lines), backlog_line(summary.backlog.items))
     text = clip_html("\n".join(lines))
     key = rollup.period.key
     axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number))
@@ -100,11 +100,10 @@ def summary_screen(summary: Summary, today: date, dashboard_base: str | None = N
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
-def backlog_line(items: int, agencies: int) -> str:
-    return ngettext("⏳ Earlier periods: <b>{n}</b> item still overdue ({agencies})",
-                    "⏳ Earlier periods: <b>{n}</b> items still overdue ({agencies})", items).format(
-        n=format_number(items), agencies=ngettext("{n} agency", "{n} agencies", agencies).format(
-            n=format_number(agencies)))
+def backlog_line(items: int) -> str:
+    return ngettext("⏳ Earlier periods: <b>{n}</b> item still overdue",
+                    "⏳ Earlier periods: <b>{n}</b> items still overdue", items).format(
+        n=format_number(items))
 
 
 def _after_overdue(lines: list[str]) -> int:
