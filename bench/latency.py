@@ -1,7 +1,7 @@
 """Reply latency of the real `dondoc run` process under load, against the same without it.
 
-    .venv/bin/python -m bench.latency             # every scenario (about 4 minutes)
-    .venv/bin/python -m bench.latency --quick     # shorter windows (about 2 minutes)
+    .venv/bin/python -m bench.latency             # every scenario (about 6 minutes)
+    .venv/bin/python -m bench.latency --quick     # shorter windows (about 3 minutes)
     .venv/bin/python -m bench.latency --only render|flood|wave
 
 1. **render**: p95 of /help for 5 registered people while a provincial leader runs /export and
@@ -41,6 +41,7 @@ from bench._common import ROOT
 from domain.plan_parser import parse_plan
 from models import agencies, broadcasts, registry
 from models.db import make_engine, session_scope, upgrade
+from models.divisions import district_era_divisions, load_divisions, plan_divisions
 from models.tables import Agency, Member
 from sandbox.stub_botapi import StubBotApi
 from sandbox.stub_botapi.records import compute_rate_stats
@@ -70,8 +71,7 @@ def build(url: str, recipients: int) -> None:
     engine = make_engine(url)
     with session_scope(engine) as s:
         agencies.load_bundled_agencies(s)  # and Quảng Ninh's districts and communes
-        divisions = agencies.bundled("quang_ninh_divisions_2016.csv")
-        agencies.import_agencies(s, agencies.parse_agency_csv(divisions))
+        load_divisions(s, plan_divisions(s, district_era_divisions("Quảng Ninh")))
         raw = agencies.bundled("plan916.txt")
         registry.import_plan(s, parse_plan(raw), raw=raw, source_name="plan916.txt",
                              active_from=date(2025, 1, 1))
@@ -132,7 +132,8 @@ def bot_process(stub: StubBotApi, url: str, workdir: Path) -> Iterator[subproces
 
 
 class People:
-    """Simulated people sending commands and timing the answers."""
+    """Simulated people sending commands and timing the answers. Each sends one every 2-3 s:
+    brisk for a person, and under the flood limit (30 a minute), which would stop them too."""
 
     def __init__(self, stub: StubBotApi) -> None:
         self.stub = stub
@@ -155,7 +156,7 @@ class People:
             await asyncio.sleep(0.005)
         raise TimeoutError(f"{uid} got no answer to {text} within {timeout} s")
 
-    async def loop(self, uid: int, text: str, until: float, *, pause: tuple[float, float] = (0.05, 0.25),
+    async def loop(self, uid: int, text: str, until: float, *, pause: tuple[float, float] = (2.0, 3.0),
                    keep: Callable[[str], bool] = lambda _t: True) -> list[float]:
         rng = random.Random(uid)
         found: list[float] = []
@@ -247,7 +248,7 @@ async def wave(people: People, stub: StubBotApi, url: str, seconds: float, recip
 
 
 async def main(*, quick: bool, only: str) -> int:
-    seconds = 15.0 if quick else 30.0
+    seconds = 20.0 if quick else 45.0
     recipients = 5000
     with tempfile.TemporaryDirectory() as tmp, StubBotApi() as stub:
         workdir = Path(tmp)
@@ -278,7 +279,7 @@ async def main(*, quick: bool, only: str) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="15 s windows instead of 30 s")
+    parser.add_argument("--quick", action="store_true", help="20 s windows instead of 45 s")
     parser.add_argument("--only", choices=("render", "flood", "wave"), default="")
     args = parser.parse_args()
     raise SystemExit(asyncio.run(main(quick=args.quick, only=args.only)))

@@ -19,7 +19,7 @@ from models.app_state import record_bot_username
 from models.db import make_engine, run_sync
 from scheduler import clock, pacing
 from scheduler.context import BotApplication, BotContext, BotData
-from views import dashboard
+from views import dashboard, render_pool
 from views.i18n import use_locale
 from views.menus import menus
 
@@ -95,6 +95,7 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
         lock.acquire()
     except InstanceLockError as exc:
         raise SettingsError(str(exc)) from None
+    render_pool.start()  # charts and workbooks in a worker process (views/render_pool.py)
     try:
         app = build_application(settings)
         log.info("starting dondoc against %s", settings.bot_api_url)
@@ -105,4 +106,5 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
                 web.serve_beside_polling(app, settings)
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     finally:
+        render_pool.stop()
         lock.release()

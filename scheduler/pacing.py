@@ -1,26 +1,33 @@
 """Telegram's flood limits, kept strictly, with replies to people ahead of bulk sends.
 
-:class:`Pacer` is a :class:`telegram.ext.BaseRateLimiter`. Every request that names a chat
-waits for a *beat*; beats are ``1 / MESSAGES_PER_SECOND`` apart, so no one-second window holds
-more than 30 of them (``telegram.constants.FloodLimit.MESSAGES_PER_SECOND``), and a group gets
-at most one beat per ``GROUP_SPACING_SECONDS`` (under ``FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP``).
-Requests that name no chat (answering a button, getMe, setMyCommands) are not paced, as in
-PTB's own ``AIORateLimiter``; getUpdates never reaches a rate limiter.
+:class:`Pacer` is a :class:`telegram.ext.BaseRateLimiter`. Every request that names a chat waits
+for a slot. No slot is given while 30 requests (``telegram.constants.FloodLimit.MESSAGES_PER_SECOND``)
+went out in the last ``WINDOW`` seconds (a little over one, for the jitter between here and
+Telegram), and a group gets at most one slot per ``GROUP_SPACING_SECONDS`` (under
+``FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP``). Requests that name no chat (answering a button,
+getMe, setMyCommands) are not paced, as in PTB's own ``AIORateLimiter``; getUpdates never reaches
+a rate limiter.
 
-Two lanes share the beats:
+Two lanes share the slots:
 
-* **reply** (the default): whatever is sent while handling an update. Served first, and
-  round-robin between chats, so one chatty person's answers do not hold up everyone else's.
+* **reply** (the default): whatever is sent while handling an update. A reply takes a free slot
+  at once, and replies are served round-robin between chats, so one chatty person's answers do
+  not hold up everyone else's.
 * **bulk**: the dispatcher's reminders, notices, digests and broadcasts, marked with
-  ``rate_limit_args={"lane": "bulk"}`` (see :func:`bulk_args`). A bulk request gets a beat only
-  when no reply is waiting for one.
+  ``rate_limit_args={"lane": "bulk"}`` (see :func:`bulk_args`). Bulk goes on a fixed beat (one
+  slot per ``1 / BULK_PER_SECOND``), only when no reply waits, and while people were answered in
+  the last ``RESERVE_SECONDS`` it leaves ``RESERVE`` slots of the window free for them: a reply
+  during a 5,000-message broadcast does not wait for the broadcast's next beat.
 
-One task (the *pump*) hands out the beats: it sleeps until the next beat holding no lock, and
-requests arriving meanwhile only queue. A beat is set from the previous beat, not from the
-pump's (always slightly late) wake-up, so lateness does not add up over thousands of messages
-(it did: 5% over a 5,000-message broadcast); after a quiet spell, or a wake-up later than a
-quarter of a beat (the event loop was busy), the beat restarts from now, so no burst of saved-up
-beats is ever released.
+The window counts when each request actually resumed to be sent, not when its slot was given
+(the event loop may be late to resume it, and a late one followed by punctual ones would squeeze
+31 into a second); the next slot is given only once the previous one resumed. The bulk beat is
+set from the previous beat, not from the pump's (always slightly late) wake-up, so lateness does
+not add up over thousands of messages (it did: 5% over a 5,000-message broadcast); after a quiet
+spell, or a wake-up later than a quarter of a beat, the beat restarts from now.
+
+One task (the *pump*) hands out the slots; it sleeps holding no lock (requests arriving meanwhile
+queue and wake it).
 
 A 429 (:class:`telegram.error.RetryAfter`) stops every lane for ``retry_after`` seconds. A reply
 is then tried again (up to ``max_retries`` times); a bulk request is not: the error goes back to
@@ -47,12 +54,14 @@ from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
-# Slightly under Telegram's figures, so that jitter of a few milliseconds between our clock
-# and the server's never squeezes 31 into a second or 21 into a minute.
-MESSAGES_PER_SECOND = FloodLimit.MESSAGES_PER_SECOND - 0.5  # 29.5
+LIMIT = FloodLimit.MESSAGES_PER_SECOND  # 30 in any window of ...
+WINDOW = 1.02  # ... seconds: a second, and 20 ms for the jitter between our clock and Telegram's
+BULK_PER_SECOND = 29.4  # the bulk beat: evenly spaced, just inside the window
+RESERVE = 2  # slots of the window bulk leaves free while people are being answered
+RESERVE_SECONDS = 5.0  # "being answered": a reply went out this recently
 GROUP_SPACING_SECONDS = 60 / FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP + 0.05  # 3.05 s: 19.7 a minute
 MAX_RETRIES = 3
-LATE = 0.25  # of a beat: a wake-up later than this restarts the beat from now
+LATE = 0.25  # of a beat: a wake-up later than this restarts the bulk beat from now
 
 REPLY = "reply"
 BULK = "bulk"
@@ -83,6 +92,7 @@ class _Ticket:
     group: int | str | None  # the chat, when it is a group (limited per minute too)
     lane: Lane
     granted: asyncio.Future[None]
+    resumed: asyncio.Future[None]  # set when the request runs (or gives up): the pump waits for it
 
 
 @dataclass
@@ -117,9 +127,9 @@ class _Queues:
             if not queue:
                 del self.replies[ticket.chat]
 
-    def pick(self, ready: Callable[[_Ticket], bool]) -> _Ticket | None:
+    def pick(self, ready: Callable[[_Ticket], bool], *, bulk: bool) -> _Ticket | None:
         """The next ticket whose group may send now: replies first (the chat served goes to
-        the back of the round), then bulk in order."""
+        the back of the round), then, if ``bulk``, bulk in order."""
         for chat, queue in self.replies.items():
             if ready(queue[0]):
                 ticket = queue.popleft()
@@ -128,7 +138,7 @@ class _Queues:
                 else:
                     del self.replies[chat]
                 return ticket
-        for ticket in self.bulk:
+        for ticket in self.bulk if bulk else ():
             if ready(ticket):
                 self.bulk.remove(ticket)
                 return ticket
@@ -139,16 +149,22 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
     """See the module docstring. ``rate_limit_args``: ``{"lane": "bulk"}`` for bulk sends,
     optionally ``"max_retries"`` (replies only)."""
 
-    def __init__(self, *, messages_per_second: float = MESSAGES_PER_SECOND,
-                 group_spacing: float = GROUP_SPACING_SECONDS, max_retries: int = MAX_RETRIES) -> None:
-        self.spacing = 1 / messages_per_second
+    def __init__(self, *, limit: int = LIMIT, window: float = WINDOW,
+                 bulk_per_second: float = BULK_PER_SECOND, reserve: int = RESERVE,
+                 reserve_seconds: float = RESERVE_SECONDS, group_spacing: float = GROUP_SPACING_SECONDS,
+                 max_retries: int = MAX_RETRIES) -> None:
+        self.limit, self.window = limit, window
+        self.spacing = 1 / bulk_per_second
+        self.reserve, self.reserve_seconds = reserve, reserve_seconds
         self.group_spacing = group_spacing
         self.max_retries = max_retries
         self._reset()
 
     def _reset(self) -> None:
         self._queues = _Queues()
-        self._next_beat = 0.0  # loop time of the next beat
+        self._sent: deque[float] = deque()  # loop times requests resumed to be sent, last window
+        self._next_beat = 0.0  # loop time of the next bulk beat
+        self._last_reply = -1e9  # loop time of the last reply's slot
         self._group_next: dict[int | str, float] = {}  # loop time each group may have its next
         self._paused_until = 0.0  # a 429: nothing before this loop time
         self._pump: asyncio.Task[None] | None = None
@@ -164,16 +180,19 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
-        for ticket in list(self._queues.bulk) + [t for q in self._queues.replies.values() for t in q]:
+        for ticket in self._all():
             if not ticket.granted.done():
                 ticket.granted.cancel()
         self._reset()
 
-    # --- the beat --------------------------------------------------------------------------
+    # --- the slots -------------------------------------------------------------------------
 
     def waiting(self) -> int:
-        """Requests waiting for a beat (for tests and benchmarks)."""
+        """Requests waiting for a slot (for tests and benchmarks)."""
         return len(self._queues)
+
+    def _all(self) -> list[_Ticket]:
+        return list(self._queues.bulk) + [t for q in self._queues.replies.values() for t in q]
 
     def _ensure_pump(self) -> None:
         loop = asyncio.get_running_loop()
@@ -190,49 +209,73 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
         return lambda t: t.group is None or self._group_next.get(t.group, 0.0) <= now
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, waking early when a request arrives (it may be for a group that is ready)."""
+        """Sleep, waking early when a request arrives (a reply may take a free slot at once)."""
         assert self._wake is not None
         self._wake.clear()
+        if seconds <= 0:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
+    def _wake_at(self, now: float, room: int, reserve: int) -> float:
+        """When the pump must look again, if no request arrives before: a group's wait ends,
+        the next bulk beat, or a slot of the window frees."""
+        times = [self._group_next.get(t.group, 0.0) for t in self._all() if t.group is not None]
+        times = [t for t in times if t > now]
+        if self._queues.bulk:
+            times.append(self._next_beat if room > reserve else now + self.spacing)
+        if room <= reserve and self._sent:
+            times.append(self._sent[0] + self.window)
+        return min(times) if times else now + self.spacing
+
     async def _run_pump(self) -> None:
         loop = asyncio.get_running_loop()
+        sent = self._sent
         while self._queues:
             now = loop.time()
             if now < self._paused_until:
-                await asyncio.sleep(self._paused_until - now)
+                await self._sleep(self._paused_until - now)
                 continue
-            if now < self._next_beat:
-                await asyncio.sleep(self._next_beat - now)  # holding nothing: requests just queue
+            while sent and sent[0] <= now - self.window:
+                sent.popleft()
+            room = self.limit - len(sent)
+            if room <= 0:  # 30 went out in the last window: until the oldest leaves it
+                await self._sleep(sent[0] + self.window - now)
                 continue
-            ticket = self._queues.pick(self._ready(now))
-            if ticket is None:  # only groups that must wait: until the first is ready
-                ready_at = min(self._group_next.get(t.group, 0.0) for t in self._all() if t.group is not None)
-                await self._sleep(max(0.0, ready_at - now))
+            reserve = self.reserve if now - self._last_reply < self.reserve_seconds else 0
+            bulk = room > reserve and now >= self._next_beat
+            ticket = self._queues.pick(self._ready(now), bulk=bulk)
+            if ticket is None:
+                await self._sleep(self._wake_at(now, room, reserve) - now)
                 continue
-            beat = self._next_beat if now - self._next_beat < LATE * self.spacing else now
-            self._next_beat = beat + self.spacing
+            if ticket.lane == BULK:
+                beat = self._next_beat if now - self._next_beat < LATE * self.spacing else now
+                self._next_beat = beat + self.spacing
+            else:
+                self._last_reply = now
             if ticket.group is not None:
                 self._group_next[ticket.group] = now + self.group_spacing
                 if len(self._group_next) > 10_000:  # forget groups whose wait is long over
                     self._group_next = {g: t for g, t in self._group_next.items() if t > now}
             if not ticket.granted.done():
                 ticket.granted.set_result(None)
+                await ticket.resumed  # counted when it runs: then the next slot
 
-    def _all(self) -> list[_Ticket]:
-        return list(self._queues.bulk) + [t for q in self._queues.replies.values() for t in q]
-
-    async def _wait_for_beat(self, chat: int | str, group: int | str | None, lane: Lane,
+    async def _wait_for_slot(self, chat: int | str, group: int | str | None, lane: Lane,
                              *, first: bool = False) -> None:
         self._ensure_pump()
-        ticket = _Ticket(chat, group, lane, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        ticket = _Ticket(chat, group, lane, loop.create_future(), loop.create_future())
         self._queues.add(ticket, first=first)
         try:
             await ticket.granted
         except asyncio.CancelledError:
             self._queues.drop(ticket)
+            if not ticket.resumed.done():
+                ticket.resumed.set_result(None)  # given up: the pump goes on, nothing counted
             raise
+        self._sent.append(loop.time())
+        ticket.resumed.set_result(None)
 
     # --- the contract ----------------------------------------------------------------------
 
@@ -256,7 +299,7 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
         # A negative id or an @name is a group or channel (PTB's AIORateLimiter reads it the same way).
         group = chat if (isinstance(chat, int) and chat < 0) or isinstance(chat, str) else None
         for attempt in range(max_retries + 1):
-            await self._wait_for_beat(chat, group, lane, first=attempt > 0)
+            await self._wait_for_slot(chat, group, lane, first=attempt > 0)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

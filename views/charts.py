@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from models.rollup import Counts, Rollup
+from views import render_pool
 from views.html import clip
 from views.i18n import format_percent
 from views.i18n import gettext as _
@@ -87,7 +88,12 @@ def _panel(ax: object, bars: list[Bar], heading: str) -> None:
 
 
 def render_chart(data: ChartData) -> bytes:
-    """A PNG (about 1000 x 1300 px): axes on top, agency levels below."""
+    """A PNG (about 1000 x 1300 px): axes on top, agency levels below; drawn in the render
+    worker when the bot runs one (views/render_pool.py)."""
+    return render_pool.run(_render_chart, data)
+
+
+def _render_chart(data: ChartData) -> bytes:
     rows = max(1, len(data.levels))
     # matplotlib is imported for the first chart, not by a bot that never draws one.
     from matplotlib.backends.backend_agg import FigureCanvasAgg

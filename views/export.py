@@ -26,6 +26,7 @@ from domain.text import scrub
 from models.export import DetailRow, ExportData
 from models.rollup import Counts
 from models.status import Viewer
+from views import render_pool
 from views.html import clip, clip_html, esc
 from views.i18n import N_
 from views.i18n import gettext as _
@@ -114,7 +115,12 @@ _WIDTHS = (26, 6, 30, 9, 60, 30, 30, 18, 11, 34, 12, 24, 12, 40, 18, 24)
 
 
 def write_xlsx(export: ExportData) -> bytes:
-    """The workbook: sheet "Details" (the appendix layout) and sheet "Summary"."""
+    """The workbook: sheet "Details" (the appendix layout) and sheet "Summary"; written in the
+    render worker when the bot runs one (views/render_pool.py)."""
+    return render_pool.run(_write_xlsx, export)
+
+
+def _write_xlsx(export: ExportData) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter

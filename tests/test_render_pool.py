@@ -1,0 +1,48 @@
+"""views/render_pool.py: heavy renders in a worker process, in the caller's language."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from views import render_pool
+from views.i18n import gettext, use_locale
+
+
+def _pid_and_word() -> tuple[int, str]:
+    return os.getpid(), gettext("Details")
+
+
+@pytest.fixture
+def pool() -> Iterator[None]:
+    render_pool.start()
+    try:
+        yield
+    finally:
+        render_pool.stop()
+
+
+def test_without_start_it_renders_here() -> None:
+    assert render_pool.run(_pid_and_word)[0] == os.getpid()
+
+
+def test_renders_in_a_worker_in_the_callers_language(pool: None) -> None:
+    with use_locale("en"):
+        pid, english = render_pool.run(_pid_and_word)
+        here = gettext("Details")
+    with use_locale("vi"):
+        _pid, vietnamese = render_pool.run(_pid_and_word)
+        vi_here = gettext("Details")
+    assert pid != os.getpid()
+    assert (english, vietnamese) == (here, vi_here) and english != vietnamese
+
+
+def test_a_chart_from_the_worker_is_the_same_png(pool: None) -> None:
+    from views.charts import Bar, ChartData, _render_chart, render_chart
+
+    data = ChartData("Tiến độ", [Bar("Trục 1", 6, 10, (("done", 6), ("not_started", 4)))], [])
+    png = render_chart(data)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) == pytest.approx(len(_render_chart(data)), rel=0.05)
