@@ -31,7 +31,9 @@ from scheduler.context import BotApplication
 def register(app: BotApplication) -> None:
     # Group IDENTITY runs first for every update: who is asking, and the language to answer in.
     app.add_handler(identity.handler(), group=order.IDENTITY)
-    app.add_handler(flood.handler(), group=order.FLOOD)  # a flooding person's updates stop here
+    quieted, limited = flood.handlers()  # a flooding person's updates stop here
+    app.add_handler(quieted, group=order.QUIETED)
+    app.add_handler(limited, group=order.FLOOD)
     # Then the gate: in groups only commands addressed to the bot, personal ones sent to the
     # private chat; deactivated members told so; each member's own command menu.
     app.add_handler(gate.handler(), group=order.GATE)

@@ -1,5 +1,5 @@
 """Fairness under flood: a per-person limit on incoming updates (group ``handlers.order.FLOOD``,
-right after identity).
+right after identity; a person in the cooldown is stopped earlier still, ``order.QUIETED``).
 
 Beyond ``flood_per_minute`` updates in a sliding minute, a person is answered once with a short
 "slow down" and then ignored for ``flood_cooldown_seconds``: their updates stop here, before any
@@ -7,7 +7,7 @@ other handler reads the database for them or answers them. Updates are handled c
 across people and in order per person (bot/updates.py), and replies are paced round-robin
 between chats (scheduler/pacing.py), so a flooding person waits behind their own updates only;
 this limit bounds what their updates cost everyone else (at most ``flood_per_minute`` answers a
-minute, and one identity lookup per ignored update).
+minute; an ignored update is dropped before identity reads the database).
 
 What counts: button presses, and messages in a private chat or commands in a group (what the
 bot answers); a group's ordinary chatter does not. Administrators (``DONDOC_ADMIN_IDS`` and
@@ -54,6 +54,11 @@ class FloodGate:
         self.clock = clock
         self.people: OrderedDict[int, _Person] = OrderedDict()
 
+    def quieted(self, user_id: int) -> bool:
+        """In the cooldown after "slow down" (nothing is counted)."""
+        person = self.people.get(user_id)
+        return person is not None and self.clock() < person.quiet_until
+
     def check(self, user_id: int, per_minute: int, cooldown: float) -> str:
         """"ok" to go on, "warn" (say slow down now), or "ignore"."""
         now = self.clock()
@@ -88,8 +93,16 @@ def _counts(update: Update) -> bool:
     return bool(message.text and message.text.startswith("/"))
 
 
-def handler(gate: FloodGate | None = None) -> TypeHandler[Update, BotContext, None]:
+def handlers(gate: FloodGate | None = None) -> tuple[TypeHandler[Update, BotContext, None],
+                                                    TypeHandler[Update, BotContext, None]]:
+    """Two handlers sharing one gate: for group ``order.QUIETED`` (before identity: a person in
+    the cooldown costs no database read) and for group ``order.FLOOD`` (after identity: counts,
+    administrators exempt; they are never put in the cooldown, so the first never stops them)."""
     gate = gate or FloodGate()
+
+    async def ignore_quieted(update: Update, _context: BotContext) -> None:
+        if update.effective_user is not None and _counts(update) and gate.quieted(update.effective_user.id):
+            raise ApplicationHandlerStop
 
     async def limit(update: Update, context: BotContext) -> None:
         if not _counts(update) or context.actor.is_admin or update.effective_user is None:
@@ -103,4 +116,4 @@ def handler(gate: FloodGate | None = None) -> TypeHandler[Update, BotContext, No
             await show(update, context, refusals.slow_down(int(config.flood_cooldown_seconds)))
         raise ApplicationHandlerStop
 
-    return TypeHandler(Update, limit)
+    return TypeHandler(Update, ignore_quieted), TypeHandler(Update, limit)

@@ -101,3 +101,15 @@ async def test_button_presses_count_and_are_answered_with_a_toast(
         late = [stub.callback_answer(p["callback_query"]["id"]) for p in presses[5:]]
     assert answer.get("text") == SLOW_VI  # /start and four presses, then the sixth update
     assert late == [None, None, None]  # ignored
+
+
+def test_only_the_cooldown_is_quieted() -> None:
+    clock = Clock()
+    gate = FloodGate(clock)
+    for _ in range(30):
+        gate.check(7, 30, 60)
+    assert not gate.quieted(7)  # at the limit, not beyond
+    assert gate.check(7, 30, 60) == "warn"
+    assert gate.quieted(7) and not gate.quieted(8)
+    clock.now += 61
+    assert not gate.quieted(7)

