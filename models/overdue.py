@@ -63,7 +63,7 @@ def _open_before(session: Session, plan: Plan, last: date) -> list[ColumnElement
     tasks = [t for t in session.exec(select(Task.id).where(*_live(plan))) if t is not None]
     if session.get_bind().dialect.name != "sqlite":
         return [col(Item.task_id).in_(tasks), col(Item.state).in_(OPEN_STATES), col(Item.due_on) < last]
-    days = list(session.exec(select(Item.due_on).where(col(Item.due_on) < last).distinct()))
+    days = list(session.exec(select(col(Item.due_on)).where(col(Item.due_on) < last).distinct()))
     return [(col(Item.task_id) + 0).in_(tasks), col(Item.state).in_(OPEN_STATES),
             col(Item.due_on).in_(days)]
 

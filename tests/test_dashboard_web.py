@@ -103,7 +103,7 @@ async def test_summary_is_the_status_roll_up(web: str, web_settings: Settings, e
     assert {k: totals[k] for k in expected} == expected
     assert body["data"]["axes"] == {str(a.number): {**a.counts.as_dict(), "done": a.counts.done}
                                     for a in same.rollup.axes}
-    assert body["data"]["backlog"] == {"items": same.backlog.items, "agencies": same.backlog.agencies}
+    assert body["data"]["backlog"] == {"items": same.backlog.items}
     html = body["html"]
     assert "Q3 2026" in html and "whole province" in html
     assert f'data-figure="owed" data-value="{expected["owed"]}"' in html

@@ -226,10 +226,9 @@ def _backlog_html(backlog: Backlog, period: Period, overdue_now: int) -> str:
         return ""
     line = ""
     if backlog.items:
-        line = ngettext("⏳ Earlier periods: {n} item still overdue ({agencies})",
-                        "⏳ Earlier periods: {n} items still overdue ({agencies})", backlog.items).format(
-            n=format_number(backlog.items), agencies=ngettext(
-                "{n} agency", "{n} agencies", backlog.agencies).format(n=format_number(backlog.agencies)))
+        line = ngettext("⏳ Earlier periods: {n} item still overdue",
+                        "⏳ Earlier periods: {n} items still overdue", backlog.items).format(
+            n=format_number(backlog.items))
         line = (f'<p class="backlog" data-figure="backlog" data-value="{backlog.items}">'
                 f"{esc(line)}</p>")
     button = _link(esc(_("⏰ All overdue items ({n})").format(
@@ -272,7 +271,7 @@ def summary_page(summary: Summary) -> dict[str, Any]:
             "totals": _counts_data(rollup.totals),
             "axes": {str(a.number): _counts_data(a.counts) for a in rollup.axes},
             "levels": {level: _counts_data(c) for level, c in rollup.levels.items()},
-            "backlog": {"items": summary.backlog.items, "agencies": summary.backlog.agencies},
+            "backlog": {"items": summary.backlog.items},
             "most_overdue": [{"agency_id": a.agency_id, "name": a.name, "overdue": a.counts.overdue}
                              for a in rollup.most_overdue]}
     return {"data": data, "html": "".join(body)}
