@@ -33,6 +33,8 @@ async def ensure_menu(update: Update, context: BotContext, *, force: bool = Fals
         return
     wanted = (role or _role(context.actor), language or current_locale())
     known = context.bot_data.menus_set
+    if not force and known.get(chat.id, (None, wanted[1])) == wanted and wanted[0] is None:
+        return  # someone not registered: the default menu (bot/app.py) is theirs
     if not force and known.get(chat.id) == wanted:
         return
     known[chat.id] = wanted

@@ -61,17 +61,17 @@ async def test_one_escalation_per_coordinator_with_a_working_button(
             assert head is not None, text
             assert int(head.group(1)) == len(rows)
             # Hạ Long has a focal point: listed among those reminded; the others apart.
-            reminded, _sep, nobody = text.partition("Nobody registered")
+            reminded, _sep, nobody = text.partition("No focal point registered")
             assert "UBND thành phố Hạ Long" in reminded and "(their focal points were reminded)" in reminded
             assert "UBND thành phố Hạ Long" not in nobody
             assert "Sở Y tế" in reminded and "UBND huyện Ba Chẽ (BA-CHE)" in nobody
-            assert "nobody there was reminded" in nobody and "Ba Chẽ" not in reminded
+            assert "nobody there was reminded to report" in nobody and "Ba Chẽ" not in reminded
             assert "/invite" in nobody and "dondoc invite --agency CODE --role focal_point" in nobody
             assert "Send /tasks" not in text
             # Worst first: the counts of the nobody-registered block never go up.
             counts = [int(n) for n in re.findall(r": (\d+)$", nobody, re.M)]
             assert counts == sorted(counts, reverse=True) and counts
-            assert message_vi.contains("Quá hạn") and message_vi.contains("Chưa ai đăng ký")
+            assert message_vi.contains("Quá hạn") and message_vi.contains("Chưa có cán bộ đầu mối đăng ký")
             button = data_with(message, "st:o:")
 
             # The button opens the overdue list: every overdue item of the scope, worst first.

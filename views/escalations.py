@@ -1,7 +1,7 @@
 """What a coordinator's overdue escalation says: one message, whatever the number of items.
 
-Per agency the number of its overdue items, worst first; the agencies nobody is registered for
-(nobody there was reminded) listed apart, with how to invite them; a button that opens the
+Per agency the number of its overdue items, worst first; the agencies with no focal point
+registered (nobody there was reminded) listed apart, with how to invite them; a button to the
 overdue drill-down of /status. The counts are those of the items this message is about; a list
 too long for one message ends with a "+N more agencies" line (the button lists them all), it is
 never split into several messages or cut in the middle.
@@ -81,7 +81,8 @@ def render_escalation(agencies: Sequence[EscalatedAgency], *, language: str,
             lines = [f"• {esc(clip(a.name, 120))} (<code>{esc(clip(a.code, 32))}</code>): "
                      f"<b>{format_number(a.items)}</b>" for a in unstaffed]
             shown = _fit(lines, max(budget, 200))
-            head = _("👤 <b>Nobody registered</b> ({agencies}, {items}): nobody there was reminded.")
+            head = _("👤 <b>No focal point registered</b> ({agencies}, {items}): nobody there was "
+                     "reminded to report.")
             block = [head.format(agencies=_agencies(len(unstaffed)),
                                  items=_count(sum(a.items for a in unstaffed))), *lines[:shown]]
             if shown < len(lines):
