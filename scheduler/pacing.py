@@ -1,9 +1,9 @@
 """Telegram's flood limits, kept strictly, with replies to people ahead of bulk sends.
 
 :class:`Pacer` is a :class:`telegram.ext.BaseRateLimiter`. Every request that names a chat waits
-for a slot. No slot is given while 30 requests (``telegram.constants.FloodLimit.MESSAGES_PER_SECOND``)
-went out in the last ``WINDOW`` seconds (a little over one, for the jitter between here and
-Telegram), and a group gets at most one slot per ``GROUP_SPACING_SECONDS`` (under
+for a slot. No slot is given while 30 requests
+(``telegram.constants.FloodLimit.MESSAGES_PER_SECOND``) are under way or were answered in the last
+second, and a group gets at most one slot per ``GROUP_SPACING_SECONDS`` (under
 ``FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP``). Requests that name no chat (answering a button,
 getMe, setMyCommands) are not paced, as in PTB's own ``AIORateLimiter``; getUpdates never reaches
 a rate limiter.
@@ -19,12 +19,13 @@ Two lanes share the slots:
   the last ``RESERVE_SECONDS`` it leaves ``RESERVE`` slots of the window free for them: a reply
   during a 5,000-message broadcast does not wait for the broadcast's next beat.
 
-The window counts when each request actually resumed to be sent, not when its slot was given
-(the event loop may be late to resume it, and a late one followed by punctual ones would squeeze
-31 into a second); the next slot is given only once the previous one resumed. The bulk beat is
-set from the previous beat, not from the pump's (always slightly late) wake-up, so lateness does
-not add up over thousands of messages (it did: 5% over a 5,000-message broadcast); after a quiet
-spell, or a wake-up later than a quarter of a beat, the beat restarts from now.
+A request counts in the window from the moment its slot is given until one window after its
+answer came back: Telegram receives it somewhere in between, so however late the event loop
+resumes it and however the network delays it, no second at Telegram's end can hold 31 (a
+window counted at the slots alone saw 31 under load). The bulk beat is set from the previous
+beat, not from the pump's (always slightly late) wake-up, so lateness does not add up over
+thousands of messages (it did: 5% over a 5,000-message broadcast); after a quiet spell, or a
+wake-up later than a quarter of a beat, the beat restarts from now.
 
 One task (the *pump*) hands out the slots; it sleeps holding no lock (requests arriving meanwhile
 queue and wake it).
@@ -54,8 +55,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
-LIMIT = FloodLimit.MESSAGES_PER_SECOND  # 30 in any window of ...
-WINDOW = 1.02  # ... seconds: a second, and 20 ms for the jitter between our clock and Telegram's
+LIMIT = FloodLimit.MESSAGES_PER_SECOND  # 30 in any window of WINDOW seconds
+WINDOW = 1.0  # seconds: a request counts from its slot until a second after its answer came
 BULK_PER_SECOND = 29.4  # the bulk beat: evenly spaced, just inside the window
 RESERVE = 2  # slots of the window bulk leaves free while people are being answered
 RESERVE_SECONDS = 5.0  # "being answered": a reply went out this recently
@@ -92,7 +93,6 @@ class _Ticket:
     group: int | str | None  # the chat, when it is a group (limited per minute too)
     lane: Lane
     granted: asyncio.Future[None]
-    resumed: asyncio.Future[None]  # set when the request runs (or gives up): the pump waits for it
 
 
 @dataclass
@@ -162,7 +162,8 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
 
     def _reset(self) -> None:
         self._queues = _Queues()
-        self._sent: deque[float] = deque()  # loop times requests resumed to be sent, last window
+        self._done: deque[float] = deque()  # loop times requests were answered, last window
+        self._in_flight = 0  # slots given whose request has not been answered yet
         self._next_beat = 0.0  # loop time of the next bulk beat
         self._last_reply = -1e9  # loop time of the last reply's slot
         self._group_next: dict[int | str, float] = {}  # loop time each group may have its next
@@ -224,23 +225,34 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
         times = [t for t in times if t > now]
         if self._queues.bulk:
             times.append(self._next_beat if room > reserve else now + self.spacing)
-        if room <= reserve and self._sent:
-            times.append(self._sent[0] + self.window)
+        if room <= reserve and self._done:
+            times.append(self._done[0] + self.window)
         return min(times) if times else now + self.spacing
+
+    def _room(self, now: float) -> int:
+        done = self._done
+        while done and done[0] <= now - self.window:
+            done.popleft()
+        return self.limit - self._in_flight - len(done)
+
+    def _finished(self) -> None:
+        """A request given a slot was answered (or failed, or gave up): it counts for one more
+        window from now."""
+        self._in_flight -= 1
+        self._done.append(asyncio.get_running_loop().time())
+        if self._wake is not None:
+            self._wake.set()
 
     async def _run_pump(self) -> None:
         loop = asyncio.get_running_loop()
-        sent = self._sent
         while self._queues:
             now = loop.time()
             if now < self._paused_until:
                 await self._sleep(self._paused_until - now)
                 continue
-            while sent and sent[0] <= now - self.window:
-                sent.popleft()
-            room = self.limit - len(sent)
-            if room <= 0:  # 30 went out in the last window: until the oldest leaves it
-                await self._sleep(sent[0] + self.window - now)
+            room = self._room(now)
+            if room <= 0:  # 30 in the window: until the oldest answer leaves it, or one comes
+                await self._sleep(self._done[0] + self.window - now if self._done else self.window)
                 continue
             reserve = self.reserve if now - self._last_reply < self.reserve_seconds else 0
             bulk = room > reserve and now >= self._next_beat
@@ -258,24 +270,21 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
                 if len(self._group_next) > 10_000:  # forget groups whose wait is long over
                     self._group_next = {g: t for g, t in self._group_next.items() if t > now}
             if not ticket.granted.done():
+                self._in_flight += 1
                 ticket.granted.set_result(None)
-                await ticket.resumed  # counted when it runs: then the next slot
 
     async def _wait_for_slot(self, chat: int | str, group: int | str | None, lane: Lane,
                              *, first: bool = False) -> None:
         self._ensure_pump()
-        loop = asyncio.get_running_loop()
-        ticket = _Ticket(chat, group, lane, loop.create_future(), loop.create_future())
+        ticket = _Ticket(chat, group, lane, asyncio.get_running_loop().create_future())
         self._queues.add(ticket, first=first)
         try:
             await ticket.granted
         except asyncio.CancelledError:
             self._queues.drop(ticket)
-            if not ticket.resumed.done():
-                ticket.resumed.set_result(None)  # given up: the pump goes on, nothing counted
+            if ticket.granted.done() and not ticket.granted.cancelled():
+                self._finished()  # given a slot, then gave up: counted as if sent
             raise
-        self._sent.append(loop.time())
-        ticket.resumed.set_result(None)
 
     # --- the contract ----------------------------------------------------------------------
 
@@ -310,6 +319,8 @@ class Pacer(BaseRateLimiter[RateLimitArgs]):
                          endpoint, lane, pause)
                 if attempt == max_retries:
                     raise
+            finally:
+                self._finished()
         raise AssertionError("unreachable")
 
 

@@ -204,3 +204,25 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
     assert [name for name, _ in sent] == ["first", "later"]
     assert pacer.waiting() == 0
     await pacer.shutdown()
+
+
+async def test_a_request_counts_until_a_window_after_its_answer() -> None:
+    """Telegram receives a request somewhere between its start and its answer: the request
+    ``limit`` places later starts only a window after that answer, so no window at Telegram's
+    end can hold more than the limit, however slow or uneven the answers."""
+    pacer, spans = Pacer(limit=3, window=0.4, bulk_per_second=100), []
+    loop = asyncio.get_running_loop()
+
+    async def slow(seconds: float) -> bool:
+        started = loop.time()
+        await asyncio.sleep(seconds)
+        spans.append((started, loop.time()))
+        return True
+
+    durations = [0.01, 0.15, 0.02, 0.3, 0.01, 0.05, 0.2, 0.01, 0.01, 0.1, 0.02, 0.01]
+    await asyncio.gather(*(request(pacer, lambda d=d: slow(d), 10 + i, BULK if i % 2 else None)
+                           for i, d in enumerate(durations)))
+    spans.sort()
+    for j, (start, _end) in enumerate(spans):
+        # When it started: fewer than 3 before it under way or answered within the window.
+        assert sum(1 for _, end in spans[:j] if end > start - 0.4 + 1e-3) < 3, (j, spans)
