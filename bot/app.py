@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import MenuButtonWebApp, Update, WebAppInfo
+from telegram import MenuButtonDefault, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
@@ -34,17 +34,20 @@ async def _post_init(app: BotApplication) -> None:
     for language, commands in all_menus.items():
         await app.bot.set_my_commands(commands, language_code=language)
     await run_sync(record_bot_username, app.bot_data.engine, app.bot.username)  # for `dondoc invite`
-    if app.bot_data.config.web_base_url:
-        await set_menu_button(app)
+    await set_menu_button(app)
     if app.bot_data.start_jobs:
         clock.start(app)
 
 
 async def set_menu_button(app: BotApplication) -> None:
     """The chat's menu button opens the dashboard (Telegram takes only https Mini Apps; a local
-    http URL keeps the command menu)."""
-    url = dashboard.dashboard_url(app.bot_data.config.web_base_url or "")
-    if not dashboard.web_app_allowed(url):
+    http URL keeps the command menu). Without a dashboard, a Mini App button left from an earlier
+    configuration goes back to the command menu."""
+    base = app.bot_data.config.web_base_url
+    url = dashboard.dashboard_url(base or "")
+    if not base or not dashboard.web_app_allowed(url):
+        if isinstance(await app.bot.get_chat_menu_button(), MenuButtonWebApp):
+            await app.bot.set_chat_menu_button(menu_button=MenuButtonDefault())
         return
     with use_locale(app.bot_data.config.default_language):
         button = MenuButtonWebApp(dashboard.menu_button_text(), WebAppInfo(url))

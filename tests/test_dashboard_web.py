@@ -217,6 +217,7 @@ async def test_status_and_menu_button_open_the_dashboard(stub: StubBotApi, db_ur
              if m is not summary and "127.0.0.1" in json.dumps(m.reply_markup)), None))
     buttons = [b for row in (later.reply_markup or {})["inline_keyboard"] for b in row]
     assert not any("web_app" in b for b in buttons)
+    assert stub.menu_button()["type"] == "default"  # the Mini App button of before is gone
     assert any(b.get("url") == "http://127.0.0.1:8099/app/?period=2026-Q3" for b in buttons)
 
 
