@@ -24,7 +24,11 @@ from models.tables import Plan
 
 TODAY = date(2027, 1, 20)  # Q4 2026's open items are overdue, and the earlier periods'
 QUARTER_START = date(2027, 1, 1)
-GOALS_MS = {"backlog line (/status)": 150.0, "overdue drill-down": 400.0, "one agency's items": 20.0}
+# p95 goals: the backlog line is what /status adds to its summary; a drill-down page has the
+# summary's own targets (bench/status.py: p95 < 300 ms for a province, < 1.5 s for the country).
+GOALS_MS = {("backlog line (/status)", "province"): 50.0, ("backlog line (/status)", "country"): 150.0,
+            ("overdue drill-down", "province"): 300.0, ("overdue drill-down", "country"): 1500.0,
+            ("one agency's items", "province"): 20.0, ("one agency's items", "country"): 20.0}
 
 
 def measure(engine: object, root: int, runs: int) -> list[tuple[str, str, float, float]]:
@@ -67,7 +71,7 @@ def main() -> None:
             print(f"{name}: {provinces} provinces, {items:,} items (built in {took:.0f} s)")
             print(f"  {'what':<24} {'scope':<9} {'median ms':>10} {'p95 ms':>8} {'goal ms':>8}")
             for what, scope, median, p95 in measure(engine, roots[0], runs):
-                goal = GOALS_MS[what]
+                goal = GOALS_MS[(what, scope)]
                 flag = "ok" if p95 <= goal else "OVER"
                 print(f"  {what:<24} {scope:<9} {median:>10.1f} {p95:>8.1f} {goal:>8.0f}  {flag}")
 
