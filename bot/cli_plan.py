@@ -1,4 +1,5 @@
-"""``dondoc import-plan FILE``: say what a plan document would change, and change it only with
+"""``dondoc import-plan FILE``: say what a plan document (text, .xlsx or .docx: the reader is
+chosen by ``domain.plan_readers``) would change, and change it only with
 ``--apply`` (and ``--retire`` when that retires or moves tasks).
 
 Refusals raise ``ValueError`` subclasses (``PlanFormatError`` among them), which ``bot.cli.main``
@@ -25,7 +26,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.settings import Settings
-from domain.plan_parser import MAX_PLAN_BYTES, ParsedPlan, PlanFormatError, parse_plan
+from domain.plan_parser import MAX_PLAN_BYTES, ParsedPlan, PlanFormatError
+from domain.plan_readers import parse_document
 from models import registry
 from models.db import existing_session
 
@@ -45,7 +47,7 @@ def cmd_import_plan(settings: Settings, args: argparse.Namespace) -> None:
     limit = _Limit(IMPORT_TIME_LIMIT_SECONDS, path)
     with limit.interrupting():  # reading and parsing: pure Python, safe to interrupt
         raw = read_plan_file(path)
-        parsed = parse_plan(raw, source=str(path))
+        parsed = parse_document(raw, source=str(path), name=path.name)
     try:
         with existing_session(settings.database_url) as session:
             registry.limit_statements(session, limit.remaining())
@@ -118,6 +120,10 @@ def _refuse_size(size: int, path: Path) -> None:
 _clock = time.monotonic  # the tests move it
 
 
+class _Expired(BaseException):
+    """The alarm went off inside reading or parsing (turned into ``_Limit.expired()``)."""
+
+
 class _Limit:
     """One deadline for the whole import. Reading and parsing are interrupted by SIGALRM; the
     database work is not (a signal inside the driver would leave the connection unusable), so
@@ -147,12 +153,14 @@ class _Limit:
             return
 
         def _expired(_signum: int, _frame: FrameType | None) -> None:
-            raise self.expired()
+            raise _Expired  # not an Exception: no reader's "except Exception" can take it
 
         previous = signal.signal(signal.SIGALRM, _expired)
         signal.setitimer(signal.ITIMER_REAL, self.remaining())
         try:
             yield
+        except _Expired:
+            raise self.expired() from None
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)

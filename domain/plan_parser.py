@@ -1,6 +1,8 @@
 """Pure parser of a plan document's appendix: the task registry table.
 
-The input is markdown converted from a PDF (see ``docs/domain.md``).  Only the appendix
+The input is markdown converted from a PDF (see ``docs/domain.md``), or a Word or Excel
+document that ``domain.plan_readers`` turned into rows (``parse_source``): both go through the
+same table reader, so the rules below are written once.  Only the appendix
 table matters: it is located by its header row, the header pair repeated after each page
 break is skipped, merged cells are resolved (STT/content, lead agencies and timeframe are
 inherited), agency lists are split, and every timeframe gets a normalized cadence.
@@ -16,6 +18,7 @@ No database, no Telegram, no clock: ``parse_plan(bytes) -> ParsedPlan`` or ``Pla
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import unicodedata
@@ -33,8 +36,11 @@ __all__ = [
     "ParsedPlan",
     "ParsedTask",
     "PlanFormatError",
+    "PlanSource",
+    "SourceRow",
     "normalize_cadence",
     "parse_plan",
+    "parse_source",
     "split_agencies",
 ]
 
@@ -80,13 +86,14 @@ class PlanFormatError(ValueError):
     ``[source: ][line N: ][task C: ]reason``."""
 
     def __init__(self, message: str, *, line: int | None = None, source: str | None = None,
-                 task: str | None = None) -> None:
+                 task: str | None = None, unit: str = "line") -> None:
         self.reason = message
         self.line = line
         self.source = source
         self.task = task
+        self.unit = unit  # what ``line`` counts: "line" (text), "row" (sheet), "table row" (Word)
         prefix = f"{source}: " if source else ""
-        where = f"line {line}: " if line is not None else ""
+        where = f"{unit} {line}: " if line is not None else ""
         what = f"task {task}: " if task else ""
         super().__init__(f"{prefix}{where}{what}{message}")
 
@@ -439,23 +446,31 @@ def _refuse_forbidden(number: int, raw: str, *, task: str | None = None, row: bo
 
 
 def _locate_header(lines: Sequence[str]) -> int:
-    """Index of the table's first header row."""
+    """Index of the table's first header row (text: the cells are tab-separated)."""
+    return _locate_header_cells(
+        [(idx + 1, line.split("\t")) if "\t" in line else None for idx, line in enumerate(lines)],
+        how=" (tab-separated)",
+    )
+
+
+def _locate_header_cells(rows: Sequence[tuple[int, Sequence[str]] | None], *, how: str = "") -> int:
+    """Index of the table's first header row among ``(number, cells)`` (``None``: no cells)."""
     candidate: tuple[int, list[str]] | None = None
-    for idx, line in enumerate(lines):
-        if "\t" not in line:
+    for idx, row in enumerate(rows):
+        if row is None:
             continue
-        cells = _trim([_clean(c) for c in line.split("\t")])
+        cells = _trim([_clean(c) for c in row[1]])
         if not cells or cells[0].casefold() != "stt":
             continue
         if _matches(cells, EXPECTED_HEADER):
             return idx
         if candidate is None:
-            candidate = (idx + 1, cells)
+            candidate = (row[0], cells)
     if candidate is not None:
         raise _wrong_columns(*candidate)
     raise PlanFormatError(
         "no appendix table found: expected a header row with the columns "
-        f"{_fmt_cols(EXPECTED_HEADER)} (tab-separated), followed by a row with "
+        f"{_fmt_cols(EXPECTED_HEADER)}{how}, followed by a row with "
         f"{EXPECTED_SUBHEADER[3]} | {EXPECTED_SUBHEADER[4]}"
     )
 
@@ -467,18 +482,19 @@ class _Preamble:
     issued_on: datetime.date | None = None
 
 
-def _read_preamble(lines: Sequence[str], warnings: list[str]) -> _Preamble:
-    """Title, plan number and date from the text before the table (closest to it wins)."""
+def _read_preamble(lines: Sequence[tuple[int, str]], warnings: list[str]) -> _Preamble:
+    """Title, plan number and date from the text before the table (closest to it wins):
+    ``(number, text)`` pairs, a title written as a markdown heading ``# …``."""
     found = _Preamble()
-    for idx, line in enumerate(lines):
-        _refuse_forbidden(idx + 1, line)
+    for lineno, line in lines:
+        _refuse_forbidden(lineno, line)
         heading = _HEADING.match(line)
         if heading:
             title = heading.group("text").rstrip().rstrip("#")
             found = _Preamble(_strip_markup(title), found.number, found.issued_on)
         number = _PLAN_NUMBER.search(line)
         if number:
-            issued = _issue_date(line, number.end(), idx + 1, warnings)
+            issued = _issue_date(line, number.end(), lineno, warnings)
             found = _Preamble(found.title, f"{number['num']}/{number['suffix']}", issued)
     return found
 
@@ -1043,9 +1059,15 @@ def _parse(data: bytes) -> ParsedPlan:
     lines = _split_lines(_decode(data))
     header = _locate_header(lines)
     warnings: list[str] = []
-    preamble = _read_preamble(lines[:header], warnings)
+    preamble = _read_preamble(list(enumerate(lines[:header], 1)), warnings)
     table = [_classify(idx + 1, lines[idx]) for idx in range(header, len(lines))]
-    reader = _TableReader(table, header_line=header + 1)
+    return _read_table(table, header + 1, preamble, warnings)
+
+
+def _read_table(table: Sequence[_Line], header_line: int, preamble: _Preamble,
+                warnings: list[str]) -> ParsedPlan:
+    """Steps 4 and 5, whatever the document was: the rules of the table, written once."""
+    reader = _TableReader(table, header_line=header_line)
     reader.read()
     return ParsedPlan(
         number=preamble.number,
@@ -1055,3 +1077,109 @@ def _parse(data: bytes) -> ParsedPlan:
         tasks=_assign_codes(reader.rows),
         warnings=tuple(warnings + reader.warnings),
     )
+
+
+# --------------------------------------------------------------------------- documents with cells
+
+# A spreadsheet or a Word table hands over cells, not lines: ``domain.plan_readers`` reads them
+# into a ``PlanSource`` and the same table reader as the text's applies the same rules.
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One row of a document's table: ``number`` says where it is (the sheet's row, the table's
+    row); a cell is its text (paragraphs or lines of a cell separated by ``\n``), ``""`` when empty
+    or covered by the cell to its left (merged across), ``None`` when it continues the cell above
+    (merged down)."""
+
+    number: int
+    cells: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class PlanSource:
+    """A document read into rows: the text before its table, ``(number, text)`` with a title
+    written as ``# …``, and its table's rows (title rows above the header may be among them)."""
+
+    preamble: tuple[tuple[int, str], ...]
+    rows: tuple[SourceRow, ...]
+    unit: str = "row"  # what a row's number counts, in messages
+
+
+def parse_source(doc: PlanSource, *, source: str = "<input>") -> ParsedPlan:
+    """Parse a document that a reader turned into rows; refusals and warnings name ``doc.unit``
+    (a sheet's "row 12", a Word "table row 12") where the text's name a line."""
+    try:
+        plan = _parse_source(doc)
+    except PlanFormatError as exc:
+        raise PlanFormatError(exc.reason, line=exc.line, task=exc.task, unit=doc.unit,
+                              source=None if source == "<input>" else source) from None
+    prefix = re.compile(r"^line (?=\d+:)")
+    return dataclasses.replace(
+        plan, warnings=tuple(prefix.sub(f"{doc.unit} ", w) for w in plan.warnings))
+
+
+def _parse_source(doc: PlanSource) -> ParsedPlan:
+    rows = [SourceRow(r.number, _shape(r.cells)) for r in doc.rows]
+    header = _locate_header_cells([(r.number, [c or "" for c in r.cells]) for r in rows])
+    warnings: list[str] = []
+    preamble = _read_preamble([*doc.preamble, *_title_rows(doc.preamble, rows[:header])],
+                              warnings)
+    table = _lines_of(rows[header:])
+    return _read_table(table, rows[header].number, preamble, warnings)
+
+
+def _shape(cells: Sequence[str | None]) -> tuple[str | None, ...]:
+    """Seven cells: a grid has no lost tab, so missing cells are empty; empty ones past the
+    seventh are dropped (a wider sheet), filled ones kept (and refused as a wrong row)."""
+    shaped = list(cells) + [""] * (NCOLS - len(cells))
+    while len(shaped) > NCOLS and not shaped[-1]:
+        shaped.pop()
+    return tuple(shaped)
+
+
+def _title_rows(preamble: Sequence[tuple[int, str]],
+                rows: Sequence[SourceRow]) -> list[tuple[int, str]]:
+    """Rows above the header (a sheet's title rows) as text; the first is the title unless the
+    text before the table has a heading already."""
+    titled = any(_HEADING.match(text) for _, text in preamble)
+    out: list[tuple[int, str]] = []
+    for row in rows:
+        text = _clean(" ".join(c for c in row.cells if c))
+        if not text:
+            continue
+        if not titled:
+            text, titled = f"# {text}", True
+        out.append((row.number, text))
+    return out
+
+
+def _lines_of(rows: Sequence[SourceRow]) -> list[_Line]:
+    """The table's rows as the text's lines. A cell merged down continues the one above: empty
+    where the table reader inherits an empty cell (STT, content, lead agencies, timeframe, and
+    header rows), the value above where it does not (coordinating agencies, note). A line break
+    in an agency cell separates agencies."""
+    lines: list[_Line] = []
+    above: _Line | None = None
+    for row in rows:
+        cells: list[str] = []
+        for column, cell in enumerate(row.cells):
+            if cell is None:
+                inherited = above is not None and above.kind is _Kind.ROW and column in (
+                    _COORD, _NOTE) and column < len(above.cells)
+                cells.append(above.cells[column] if above is not None and inherited else "")
+                continue
+            if column in (_LEAD, _COORD):
+                cell = re.sub(r"\s*\n\s*", "; ", cell.strip())
+            cells.append(_clean(cell))
+        raw = "\t".join(c.replace("\t", " ") for c in cells)
+        if not any(cells):
+            line = _Line(row.number, _Kind.BLANK, "", ())
+        else:
+            line = _Line(row.number, _kind_of(raw, _trim(cells)), raw, tuple(cells))
+        lines.append(line)
+        above = line
+    # The text's reader takes a last line without a line break for a file cut short: a table
+    # that ends ends with a blank line here.
+    lines.append(_Line((rows[-1].number if rows else 0) + 1, _Kind.BLANK, "", ()))
+    return lines

@@ -147,7 +147,7 @@ def test_oversized_plan_is_refused_before_it_is_read(cli_env: str, capsys: pytes
     def never(*_: object, **__: object) -> None:
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(cli_plan, "parse_plan", never)
+    monkeypatch.setattr(cli_plan, "parse_document", never)
     huge = tmp_path / "huge.txt"
     with huge.open("wb") as handle:  # sparse: 65 MB that nothing needs to read
         handle.truncate(65 * 2**20)
@@ -172,15 +172,15 @@ def test_import_that_runs_too_long_is_stopped(cli_env: str, capsys: pytest.Captu
     stopped = (f"dondoc: error: {plan}: the import took longer than 0.3 s and was stopped; "
                "nothing was changed\n")
     monkeypatch.setattr(cli_plan, "IMPORT_TIME_LIMIT_SECONDS", 0.3)
-    real_parse, real_import = cli_plan.parse_plan, cli_plan.registry.import_plan
+    real_parse, real_import = cli_plan.parse_document, cli_plan.registry.import_plan
 
     def slow_parse(*args: object, **kwargs: object) -> object:
         time.sleep(5)  # the alarm interrupts it
         return real_parse(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli_plan, "parse_plan", slow_parse)
+    monkeypatch.setattr(cli_plan, "parse_document", slow_parse)
     assert run(capsys, "import-plan", str(plan), "--apply", "--retire") == (1, "", stopped)
-    monkeypatch.setattr(cli_plan, "parse_plan", real_parse)
+    monkeypatch.setattr(cli_plan, "parse_document", real_parse)
 
     now = [0.0]
 

@@ -14,8 +14,8 @@ import pytest
 from bot.cli import LAZY, build_parser, main
 
 ROOT = Path(__file__).parents[1]
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "matplotlib", "telegram", "pydantic",
-         "holidays", "models", "views", "scheduler", "handlers")
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "docx", "lxml", "matplotlib", "telegram",
+         "pydantic", "holidays", "models", "views", "scheduler", "handlers")
 
 
 def test_help_imports_nothing_heavy_and_lists_every_command() -> None:

@@ -1,0 +1,248 @@
+"""Plan 916 in Word and in Excel (written by tests/plan_copies.py from the seed) reads as the seed
+does; a damaged workbook or document is refused in one line and changes nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.cli import main
+from domain.plan_parser import (
+    ParsedPlan,
+    PlanFormatError,
+    PlanSource,
+    SourceRow,
+    parse_plan,
+    parse_source,
+)
+from domain.plan_readers import document_format, parse_document
+from models.db import make_engine
+from tests.conftest import load_plan916
+from tests.db_dump import dump
+from tests.plan_copies import SEED, excel_copy, word_copy
+
+SEED_PLAN = parse_plan(SEED)
+WORD, EXCEL = word_copy(), excel_copy()
+COPIES = {"docx": WORD, "xlsx": EXCEL}
+
+
+def _meaning(plan: ParsedPlan) -> tuple[object, ...]:
+    return (plan.number, plan.issued_on, plan.title, plan.axes,
+            tuple((t.code, t.axis, t.row, t.position, t.content, t.task, t.lead, t.coordinating,
+                   t.coordination_note, t.timeframe, t.cadence, t.note) for t in plan.tasks))
+
+
+def _unplaced(warnings: tuple[str, ...]) -> list[str]:
+    return [re.sub(r"^(line|row|table row) \d+: ", "", w) for w in warnings]
+
+
+# --------------------------------------------------------------------------- the copies
+
+
+def test_the_word_copy_has_what_a_province_s_document_has() -> None:
+    with zipfile.ZipFile(io.BytesIO(WORD)) as archive:
+        xml = archive.read("word/document.xml").decode()
+    assert xml.count("<w:vMerge/>") > 40  # cells merged down (continued)
+    assert xml.count('<w:gridSpan w:val="7"/>') == 6  # one axis row per axis, across the table
+    assert xml.count(">STT<") == 7  # the header repeated where the seed's pages break
+    assert re.search(r"<w:tc>(?:(?!</w:tc>).)*<w:p>(?:(?!</w:tc>).)*<w:p>", xml, re.S)
+
+
+def test_the_excel_copy_has_what_a_province_s_sheet_has() -> None:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(EXCEL)).worksheets[0]
+    ranges = [str(r) for r in sheet.merged_cells.ranges]
+    assert str(sheet.cell(1, 1).value).startswith("NHIỆM VỤ CỤ THỂ") and "A1:G1" in ranges
+    assert sheet.cell(4, 1).value == "STT" and "D4:E4" in ranges and "A4:A5" in ranges
+    down = [r for r in sheet.merged_cells.ranges if r.min_col == r.max_col and r.min_row > 5]
+    assert len(down) > 20
+    assert any("\n" in str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_a_copy_parses_to_the_seed_s_plan(fmt: str) -> None:
+    parsed = parse_document(COPIES[fmt], source=f"plan916.{fmt}")
+    assert _meaning(parsed) == _meaning(SEED_PLAN)
+    assert len(parsed.tasks) == 40
+    assert _unplaced(parsed.warnings) == _unplaced(SEED_PLAN.warnings)
+    unit = "table row" if fmt == "docx" else "row"
+    assert all(w.startswith(f"{unit} ") for w in parsed.warnings if w[0].isalpha())
+
+
+def test_the_reader_is_chosen_by_the_file_itself_then_its_name() -> None:
+    assert document_format("plan.docx", WORD) == "docx"
+    assert document_format("plan.txt", WORD) == "docx"  # a Word file misnamed
+    assert document_format("plan", EXCEL) == "xlsx"
+    assert document_format("plan.txt", SEED) == "text"
+    assert _meaning(parse_document(WORD, source="plan.bin")) == _meaning(SEED_PLAN)
+    for name, data in (("plan.pdf", b"%PDF-1.7 ..."), ("plan.doc", b"\xd0\xcf\x11\xe0"),
+                       ("plan.xls", b"\xd0\xcf\x11\xe0")):
+        with pytest.raises(PlanFormatError, match=r"files are not read; save the document as"):
+            parse_document(data, source=name)
+
+
+# --------------------------------------------------------------------------- the rules, once
+
+
+def _rows(*rows: tuple[str | None, ...]) -> PlanSource:
+    header = ("STT", "Nội dung", "Nhiệm vụ cụ thể", "Trách nhiệm cụ thể", "",
+              "Thời gian thực hiện", "Ghi chú")
+    sub = (None, None, None, "Đơn vị chủ trì", "Đơn vị phối hợp", None, None)
+    axis = ("Trục nội dung: Một", "", "", "", "", "", "")
+    table = [header, sub, axis, *rows]
+    return PlanSource(((1, "# Kế hoạch"),), tuple(SourceRow(n, c) for n, c in enumerate(table, 1)))
+
+
+def test_cells_merged_down_continue_the_row_above_as_the_text_s_empty_cells_do() -> None:
+    plan = parse_source(_rows(
+        ("1", "Nội dung A", "Việc một", "Sở Nội vụ\nSở Tư pháp", "Sở Tài chính", "Hàng năm",
+         "Ghi chú một"),
+        (None, None, "Việc hai", None, None, None, None),
+        ("2", "Nội dung B", "Việc ba", None, "", "Thường xuyên", ""),
+    ))
+    one, two, three = plan.tasks
+    assert (one.code, two.code, three.code) == ("1.1a", "1.1b", "1.2")
+    assert one.lead == two.lead == three.lead == ("Sở Nội vụ", "Sở Tư pháp")  # paragraphs split
+    assert two.content == "Nội dung A" and two.cadence == "annual"
+    assert two.coordinating == ("Sở Tài chính",) and two.note == "Ghi chú một"  # merged: repeated
+    assert three.coordinating == () and three.cadence == "ongoing"
+
+
+def test_a_damaged_row_is_refused_with_its_place_in_the_document() -> None:
+    with pytest.raises(PlanFormatError) as caught:
+        parse_source(_rows(("1", "A", "Việc một", "Sở Nội vụ", "", "Hàng năm", ""),
+                           ("3", "B", "Việc hai", "Sở Nội vụ", "", "Hàng năm", "")),
+                     source="copy.docx")
+    assert str(caught.value) == ("copy.docx: row 5: task 1.3: the numbering of axis 1 jumps from "
+                                 "row 1 to row 3 (row 2 missing?)")
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+@pytest.fixture
+def cli_registry(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DONDOC_DATABASE_URL", db_url)
+    monkeypatch.delenv("DONDOC_BOT_TOKEN", raising=False)
+    engine = make_engine(db_url)
+    load_plan916(engine)
+    return engine
+
+
+def _import(capsys: pytest.CaptureFixture[str], path: Path, data: bytes,
+            *flags: str) -> tuple[int, str, str]:
+    path.write_bytes(data)
+    code = main(["import-plan", str(path), *flags])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_importing_a_copy_over_the_bundled_plan_changes_nothing(
+        fmt: str, cli_registry: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = dump(cli_registry)
+    path = tmp_path / f"ke-hoach-916.{fmt}"
+    code, out, err = _import(capsys, path, COPIES[fmt])
+    assert (code, err) == (0, "")
+    assert out.startswith("Plan 916/KH-UBND: no changes; the registry already matches "
+                          f"ke-hoach-916.{fmt}.\n")
+    assert dump(cli_registry) == before
+
+
+def _cut(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _no_table(_: bytes) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Kế hoạch số 916/KH-UBND ngày 25 tháng 02 năm 2016")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _flipped(data: bytes) -> bytes:
+    """A byte inside the compressed document changed: the archive's checksum fails."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = next(i for i in archive.infolist()
+                    if i.filename in ("word/document.xml", "xl/worksheets/sheet1.xml"))
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+
+
+DAMAGED: list[tuple[str, Callable[[bytes], bytes], str]] = [
+    ("docx", _cut, r"not readable as a Word document \(\.docx\): BadZipFile"),
+    ("xlsx", _cut, r"not readable as an Excel workbook \(\.xlsx\): BadZipFile"),
+    ("docx", _flipped, r"not readable as a Word document \(\.docx\)"),
+    ("xlsx", _flipped, r"not readable as an Excel workbook \(\.xlsx\)"),
+    ("docx", lambda _: b"PK\x03\x04" + b"\x00" * 64, r"not readable as a Word document"),
+    ("docx", _no_table, r"no appendix table found: the document has no table"),
+    ("xlsx", lambda d: d.replace(b"xl/workbook.xml", b"xl/workbook.xmX"),
+     r"not readable as an Excel workbook|not an Excel workbook"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "damage", "message"), DAMAGED)
+def test_a_damaged_copy_is_refused_in_one_line_and_changes_nothing(
+        fmt: str, damage: Callable[[bytes], bytes], message: str, cli_registry: Engine,
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = dump(cli_registry)
+    path = tmp_path / f"copy.{fmt}"
+    code, out, err = _import(capsys, path, damage(COPIES[fmt]), "--apply", "--retire")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"dondoc: error: {path}: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert dump(cli_registry) == before
+
+
+def test_a_copy_with_a_damaged_table_is_refused_like_a_damaged_text(
+        cli_registry: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = dump(cli_registry)
+    lines = SEED.decode().split("\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith("3\tĐóng góp"))
+    del lines[row]  # row 3 of axis 1 lost: the numbering jumps from 2 to 4
+    damaged = "\n".join(lines).encode()
+    for fmt, data, place in (("docx", word_copy(damaged), "table row 6"),
+                             ("xlsx", excel_copy(damaged), "row 9")):
+        path = tmp_path / f"copy.{fmt}"
+        code, out, err = _import(capsys, path, data, "--apply", "--retire")
+        assert (code, out) == (1, "")
+        assert err == (f"dondoc: error: {path}: {place}: task 1.4: the numbering of axis 1 jumps "
+                       "from row 2 to row 4 (row 3 missing?)\n")
+        assert dump(cli_registry) == before
+
+
+def test_the_time_limit_stops_a_reader_and_is_not_taken_for_damage(
+        cli_registry: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import openpyxl
+
+    from bot import cli_plan
+
+    real = openpyxl.load_workbook
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(5)  # the alarm interrupts it, inside the reader's "except Exception"
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(openpyxl, "load_workbook", slow)
+    monkeypatch.setattr(cli_plan, "IMPORT_TIME_LIMIT_SECONDS", 0.3)
+    before = dump(cli_registry)
+    path = tmp_path / "copy.xlsx"
+    code, out, err = _import(capsys, path, EXCEL, "--apply")
+    assert (code, out) == (1, "")
+    assert err == (f"dondoc: error: {path}: the import took longer than 0.3 s and was stopped; "
+                   "nothing was changed\n")
+    assert dump(cli_registry) == before
