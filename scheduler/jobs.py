@@ -4,6 +4,9 @@ rebuilds the whole schedule by itself."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import logging
 import time
 from datetime import date, datetime, timedelta
@@ -71,8 +74,17 @@ async def _sync_items(app: BotApplication, rules: ScheduleRules, today: date) ->
     if result.added:
         log.info("items: %s stored in %.1f s%s", result.added, time.monotonic() - start,
                  "" if result.finished else " (stopped before the end)")
+        give_back_memory()  # a first load's rows are gone; the process need not stay that big
         if app.running and app.job_queue is not None:
             wake_soon(app.job_queue)
+
+
+def give_back_memory() -> None:
+    """Collect, then hand the freed heap back to the system (glibc's ``malloc_trim``; a no-op
+    elsewhere). Without it the high-water mark of one big load stays the process's size."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _start_item_sync(context: BotContext, rules: ScheduleRules, today: date) -> None:
