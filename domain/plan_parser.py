@@ -1104,19 +1104,34 @@ class PlanSource:
     preamble: tuple[tuple[int, str], ...]
     rows: tuple[SourceRow, ...]
     unit: str = "row"  # what a row's number counts, in messages
+    preamble_unit: str = "paragraph"  # what the preamble's numbers count
 
 
 def parse_source(doc: PlanSource, *, source: str = "<input>") -> ParsedPlan:
     """Parse a document that a reader turned into rows; refusals and warnings name ``doc.unit``
     (a sheet's "row 12", a Word "table row 12") where the text's name a line."""
+    named = None if source == "<input>" else source
+    try:
+        for number, text in doc.preamble:
+            _refuse_forbidden(number, text)
+    except PlanFormatError as exc:
+        raise PlanFormatError(exc.reason, line=exc.line, unit=doc.preamble_unit,
+                              source=named) from None
     try:
         plan = _parse_source(doc)
     except PlanFormatError as exc:
-        raise PlanFormatError(exc.reason, line=exc.line, task=exc.task, unit=doc.unit,
-                              source=None if source == "<input>" else source) from None
-    prefix = re.compile(r"^line (?=\d+:)")
+        raise PlanFormatError(_placed(exc.reason, doc.unit), line=exc.line, task=exc.task,
+                              unit=doc.unit, source=named) from None
     return dataclasses.replace(
-        plan, warnings=tuple(prefix.sub(f"{doc.unit} ", w) for w in plan.warnings))
+        plan, warnings=tuple(_placed(w, doc.unit) for w in plan.warnings))
+
+
+_LINE_NUMBER = re.compile(r"\bline (?=\d)")
+
+
+def _placed(message: str, unit: str) -> str:
+    """A message of the table reader with its "line N" said as the document counts: "row N"."""
+    return _LINE_NUMBER.sub(f"{unit} ", message)
 
 
 def _parse_source(doc: PlanSource) -> ParsedPlan:

@@ -52,6 +52,8 @@ MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 # A sheet's grid (rows x columns) read at most: the 2 MB bound on the file allows far fewer
 # filled cells, but a merged range or a formatted row may claim any size.
 MAX_SHEET_CELLS = 2_000_000
+# A Word table's grid columns read at most (the appendix has 7).
+MAX_TABLE_COLUMNS = 64
 
 
 def document_format(name: str, data: bytes) -> Format:
@@ -157,6 +159,12 @@ def _sheet_rows(ws: Any) -> list[SourceRow]:
                               f"a plan's sheet has at most {MAX_SHEET_CELLS:,} cells")
     down: set[tuple[int, int]] = set()  # cells that continue the one above
     covered: set[tuple[int, int]] = set()  # cells covered by the one to their left
+    merged = sum(max(min(rng.max_row, height) - rng.min_row + 1, 0)
+                 * max(min(rng.max_col, width) - rng.min_col + 1, 0)
+                 for rng in ws.merged_cells.ranges)
+    if merged > MAX_SHEET_CELLS:  # overlapping ranges may claim many times the sheet
+        raise PlanFormatError(f"sheet {ws.title!r} has merged ranges over {merged:,} cells; a "
+                              f"plan's sheet has at most {MAX_SHEET_CELLS:,} cells")
     for rng in ws.merged_cells.ranges:
         for r in range(rng.min_row, min(rng.max_row, height) + 1):
             for c in range(rng.min_col, min(rng.max_col, width) + 1):
@@ -242,12 +250,22 @@ def _heading(para: Any) -> str:
 def _table_rows(tbl: Any, paragraph: Any) -> list[SourceRow]:
     rows: list[SourceRow] = []
     for number, tr in enumerate(tbl.tr_lst, 1):
-        cells: list[str | None] = [""] * tr.grid_before
+        cells: list[str | None] = [""] * _columns(tr.grid_before, 0, number)
         for tc in tr.tc_lst:
+            span = _columns(tc.grid_span, len(cells), number)
             if tc.vMerge == "continue":
                 cells.append(None)
             else:
                 cells.append("\n".join(paragraph(p, None).text for p in tc.p_lst))
-            cells.extend([""] * (tc.grid_span - 1))
+            cells.extend([""] * (span - 1))
         rows.append(SourceRow(number, tuple(cells)))
     return rows
+
+
+def _columns(count: int, before: int, number: int) -> int:
+    """A span as the document states it, refused past ``MAX_TABLE_COLUMNS`` (a crafted
+    ``gridSpan`` of a billion columns must not cost a billion cells)."""
+    if before + count > MAX_TABLE_COLUMNS:
+        raise PlanFormatError(f"the row spans more than {MAX_TABLE_COLUMNS} columns; the "
+                              "appendix table has 7", line=number, unit="table row")
+    return count

@@ -124,6 +124,41 @@ def test_a_damaged_row_is_refused_with_its_place_in_the_document() -> None:
                                  "row 1 to row 3 (row 2 missing?)")
 
 
+def test_messages_count_rows_as_the_document_does() -> None:
+    with pytest.raises(PlanFormatError) as caught:
+        parse_source(_rows(("1", "A", "Việc một", "Sở Nội vụ", "", "Hàng năm", ""),
+                           ("2", "B", "Việc  một", "Sở Nội vụ", "", "Hàng năm", "")))
+    assert str(caught.value) == ("row 5: task 1.2: the row repeats row 4 (task 1.1): the same "
+                                 "task text twice")
+
+
+def _edit_part(data: bytes, part: str, edit: Callable[[str], str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            body = old.read(info)
+            new.writestr(info, edit(body.decode()).encode() if info.filename == part else body)
+    return out.getvalue()
+
+
+def test_a_word_row_spanning_a_billion_columns_is_refused_before_it_costs_them() -> None:
+    data = _edit_part(WORD, "word/document.xml",
+                      lambda xml: xml.replace('<w:gridSpan w:val="7"/>',
+                                              '<w:gridSpan w:val="1000000000"/>', 1))
+    with pytest.raises(PlanFormatError, match=r"^copy\.docx: table row 3: the row spans more "
+                                              r"than 64 columns; the appendix table has 7$"):
+        parse_document(data, source="copy.docx")
+
+
+def test_an_invisible_character_before_the_table_is_placed_by_its_paragraph() -> None:
+    data = _edit_part(WORD, "word/document.xml",
+                      lambda xml: xml.replace("Ban hành kèm theo", "Ban hành\u200b kèm theo", 1))
+    with pytest.raises(PlanFormatError) as caught:
+        parse_document(data, source="copy.docx")
+    assert str(caught.value).startswith("copy.docx: paragraph 2: the invisible formatting "
+                                        "character U+200B")
+
+
 # --------------------------------------------------------------------------- through the CLI
 
 
