@@ -111,9 +111,10 @@ def _open_archive(data: bytes, fmt: Format) -> None:
             if _PART[fmt] not in {info.filename for info in infos}:
                 raise PlanFormatError(f"not {what}: the archive has no {_PART[fmt]}")
             bad = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        if isinstance(exc, PlanFormatError):
-            raise
+    except PlanFormatError:
+        raise
+    except Exception as exc:  # zipfile's and zlib's errors are many (BadZipFile, zlib.error,
+        # NotImplementedError for an unknown method, RuntimeError when encrypted, EOFError …)
         raise PlanFormatError(f"not readable as {what}: {_why(exc)} (damaged or cut "
                               "short?)") from None
     if bad is not None:

@@ -4,7 +4,9 @@ does; a damaged workbook or document is refused in one line and changes nothing.
 from __future__ import annotations
 
 import io
+import json
 import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -159,6 +161,27 @@ def test_an_invisible_character_before_the_table_is_placed_by_its_paragraph() ->
                                         "character U+200B")
 
 
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_every_flipped_bit_is_refused_or_changes_nothing_the_plan_says(fmt: str) -> None:
+    """A bit flipped anywhere in the file (a sample of 400 places): the archive's checks or the
+    table's rules refuse it, or it fell where nothing is read (a timestamp) and means the seed."""
+    import random
+
+    data, rng = COPIES[fmt], random.Random(14)
+    outcomes: dict[str, int] = {}
+    for at in rng.sample(range(len(data)), 400):
+        flipped = data[:at] + bytes([data[at] ^ (1 << rng.randrange(8))]) + data[at + 1:]
+        try:
+            same = _meaning(parse_document(flipped, source=f"copy.{fmt}")) == _meaning(SEED_PLAN)
+            outcome = "same" if same else f"other plan (byte {at})"
+        except PlanFormatError as exc:
+            assert str(exc).startswith(f"copy.{fmt}: ") and "\n" not in str(exc)
+            outcome = "refused"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    assert set(outcomes) <= {"same", "refused"}, outcomes
+    assert outcomes["refused"] > 300
+
+
 # --------------------------------------------------------------------------- through the CLI
 
 
@@ -281,3 +304,38 @@ def test_the_time_limit_stops_a_reader_and_is_not_taken_for_damage(
     assert err == (f"dondoc: error: {path}: the import took longer than 0.3 s and was stopped; "
                    "nothing was changed\n")
     assert dump(cli_registry) == before
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_a_registry_imported_from_a_copy_is_the_text_s_registry(
+        fmt: str, db_url: str, sqlite_template: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Into an empty registry: the copy first (applied), then the seed's text over it changes
+    nothing, and the tasks listed are the ones the text alone gives."""
+    from models import agencies
+    from models.db import session_scope
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DONDOC_DATABASE_URL", db_url)
+    monkeypatch.delenv("DONDOC_BOT_TOKEN", raising=False)
+    engine = make_engine(db_url)
+    with session_scope(engine) as s:
+        agencies.load_bundled_agencies(s)
+        agencies.import_agencies(s, agencies.parse_agency_csv(
+            agencies.bundled("quang_ninh_districts_2016.csv")))
+    code, out, err = _import(capsys, tmp_path / f"plan.{fmt}", COPIES[fmt], "--apply")
+    assert (code, err) == (0, "") and out.startswith("Plan 916/KH-UBND imported: 40 tasks."), out
+    assert main(["tasks", "--format", "json"]) == 0
+    from_copy = capsys.readouterr().out
+    before = dump(engine)
+    code, out, _ = _import(capsys, tmp_path / "plan916.txt", SEED)
+    assert code == 0 and out.startswith("Plan 916/KH-UBND: no changes"), out
+    assert dump(engine) == before
+
+    text_db = tmp_path / "text.sqlite3"  # the bundled plan imported from the text, alone
+    shutil.copy(sqlite_template, text_db)
+    load_plan916(make_engine(f"sqlite:///{text_db}"))
+    monkeypatch.setenv("DONDOC_DATABASE_URL", f"sqlite:///{text_db}")
+    assert main(["tasks", "--format", "json"]) == 0
+    from_text = capsys.readouterr().out
+    assert from_copy == from_text and len(json.loads(from_copy)) == 40
