@@ -31,7 +31,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 typecheck: setup
-	$(BIN)/mypy domain models views scheduler handlers bot
+	$(BIN)/mypy domain models views scheduler handlers bot sandbox
 
 # Four workers: most tests wait on sockets and subprocesses, not on the CPU.
 PYTEST_WORKERS ?= 4

@@ -149,7 +149,7 @@ class Messages(Api):
                             "buttons": [[{k: b[k] for k in ("text", "callback_data", "url") if k in b}
                                          | ({"url": b["web_app"]["url"]} if "web_app" in b else {})
                                          for b in row] for row in rows],
-                            "document": _file(m.document), "photo": _file((m.photo or [None])[-1])})
+                            "document": _file(m.document), "photo": _file(m.photo[-1] if m.photo else None)})
         self._json(sorted(entries, key=lambda e: e["id"]))
 
 
