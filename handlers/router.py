@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from domain.access import Action, allows
+from domain.text import normalize
 from handlers import broadcast, event, onboarding
 from handlers import reports as report_handlers
 from handlers.common import is_private, show, timeout
@@ -23,6 +24,7 @@ from models.db import run_sync
 from models.drafts import Draft, waiting
 from models.types import utcnow
 from scheduler.context import BotContext
+from views import help as help_views
 from views import reports as report_views
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -75,6 +77,16 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     await show(update, context, report_views.unsupported_screen())
 
 
+async def on_unknown_command(update: Update, context: BotContext) -> None:
+    """A private command no handler took (a typo, an old command): say so rather than nothing.
+    Text holding a NUL is refused as everywhere else (the error handler answers it)."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    command = normalize(message.text.split(maxsplit=1)[0], single_line=True, what="command")
+    await show(update, context, help_views.unknown_command_screen(command))
+
+
 async def on_cancel(update: Update, context: BotContext) -> None:
     """/cancel: an open /event draft first (as before); else the report's
     (in a group: the link to the private chat)."""
@@ -90,4 +102,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("cancel", on_cancel),
         MessageHandler(PRIVATE & (TEXT | FILES), on_message),
         MessageHandler(PRIVATE & UNSUPPORTED, on_unsupported),
+        MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command),
     ]

@@ -169,3 +169,17 @@ async def test_welcome_texts_fit_the_role(stub: StubBotApi, bot_settings: Settin
         hello = (await driver.text(new_leader, "/start")).text or ""
         assert "Bạn đã đăng ký tại UBND thành phố Hạ Long với vai trò lãnh đạo" in hello
         assert "1. Hằng tuần tôi gửi bản tin" in hello
+
+
+async def test_an_unknown_command_is_answered(stub: StubBotApi, bot_settings: Settings,  # noqa: F811
+                                              plan_engine: Engine, world: World) -> None:
+    """A typo or an old command gets an answer pointing to /help, in the person's language;
+    a stranger too; nothing for a group's unknown commands (groups answer their own only)."""
+    driver = Driver(stub)
+    async with driven(bot_settings, plan_engine, driver):
+        vi = (await driver.text(FP_VI, "/baocao 3.1b")).text or ""
+        assert vi == "Tôi không biết lệnh /baocao. Gửi /help để xem các lệnh của bạn."
+        en = (await driver.text(COORD_EN, "/reveiw")).text or ""
+        assert en == "I do not know the command /reveiw. Send /help to see yours."
+        stranger = (await driver.text(STRANGER, "/<b>x</b>")).raw_text or ""
+        assert stranger == "Tôi không biết lệnh /&lt;b&gt;x&lt;/b&gt;. Gửi /help để xem các lệnh của bạn."

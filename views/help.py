@@ -71,6 +71,12 @@ def greeting_text(role: str, name: str, agency: str) -> str:
                       _("Send /help to see your commands.")])
 
 
+def unknown_command_screen(command: str) -> Screen:
+    """A command nobody handles, in a private chat: say so, and where the list is."""
+    return Screen(_("I do not know the command {command}. Send /help to see yours.").format(
+        command=esc(clip(command, 64))))
+
+
 def deactivated_text() -> str:
     return _("Your membership has been deactivated, so I do not remind you or take your reports "
              "any more. Ask an administrator if you need it back.")
