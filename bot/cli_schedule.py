@@ -24,7 +24,7 @@ from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
 from scheduler.deadlines import sync_events
-from scheduler.preview import PreviewAgency, PreviewEntry, SlotGroup, preview_stream, window_days
+from scheduler.preview import PreviewAgency, Row, SlotGroup, preview_stream, window_days
 
 
 class CommandError(ValueError):
@@ -174,10 +174,10 @@ class _Lines:
     def __init__(self) -> None:
         self.count = 0
 
-    def lines(self, batch: list[PreviewEntry]) -> list[str]:
+    def lines(self, batch: list[Row]) -> list[str]:
         raise NotImplementedError
 
-    def all(self, batches: Iterable[list[PreviewEntry]], out: TextIO) -> None:
+    def all(self, batches: Iterable[list[Row]], out: TextIO) -> None:
         for batch in batches:
             if batch:
                 lines = self.lines(batch)
@@ -210,7 +210,7 @@ class _JsonLines(_Lines):
                 str(a.focal_points).encode())
         return found
 
-    def all(self, batches: Iterable[list[PreviewEntry]], out: TextIO) -> None:
+    def all(self, batches: Iterable[list[Row]], out: TextIO) -> None:
         out.flush()
         raw = out.buffer if hasattr(out, "buffer") else None
         first, between = (b"[\n", b",\n") if self.array else (b"", b"\n")
@@ -218,7 +218,7 @@ class _JsonLines(_Lines):
             if not batch:
                 continue
             parts: dict[int, tuple[bytes, bytes, bytes]] = {}
-            for g in {id(e.group): e.group for e in batch}.values():
+            for g in {id(g): g for _, _, g in batch}.values():
                 about = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
                                     "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
                 items = json.dumps([{"task": i.task, "period": i.period,
@@ -229,7 +229,7 @@ class _JsonLines(_Lines):
             agencies = self.agencies
             chunks: list[bytes] = []
             extend = chunks.extend
-            for a, g in batch:
+            for _, a, g in batch:
                 found = agencies.get(a.id) or self._agency(a)
                 head, middle, tail = parts[id(g)]
                 extend((between, head, found[0], middle, found[1], tail))
@@ -249,13 +249,13 @@ class _JsonLines(_Lines):
 
 
 class _Table(_Lines):
-    def lines(self, batch: list[PreviewEntry]) -> list[str]:
+    def lines(self, batch: list[Row]) -> list[str]:
         parts: dict[int, tuple[str, str]] = {}
-        for g in {id(e.group): e.group for e in batch}.values():
+        for g in {id(g): g for _, _, g in batch}.values():
             extra = "" if g.audience == ("focal_point",) else f"  [+{', '.join(g.audience[1:])}]"
             parts[id(g)] = (f"{g.at:%Y-%m-%d %a %H:%M}  {g.kind:<7} {_offset(g):>5}  ",
                             f" {', '.join(g.tasks)}{extra}")
-        return [f"{p[0]}{a.code:<12}{p[1]}" for a, g in batch for p in (parts[id(g)],)]
+        return [f"{p[0]}{a.code:<12}{p[1]}" for _, a, g in batch for p in (parts[id(g)],)]
 
     def end(self, out: TextIO) -> None:
         out.write(f"{self.count} reminders.\n")

@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import itemgetter
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from sqlmodel import Session, col, select
@@ -26,7 +27,7 @@ from domain.calendar import WorkingCalendar
 from domain.periods import periods_between
 from domain.rules import ScheduleRules
 from domain.slots import FOCAL_POINT, SlotCache
-from models.obligations import live_tasks, owing_agencies
+from models.obligations import live_tasks, owing
 from models.tables import OPEN_STATES, Agency, Event, Item, Member, MemberRole, Milestone, Plan
 from scheduler.planner import item_window
 
@@ -78,6 +79,9 @@ class PreviewEntry(NamedTuple):
                 "audience": list(g.audience), "focal_points": self.agency.focal_points,
                 "items": [{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
                           for i in g.items]}
+
+
+Row = tuple[int, PreviewAgency, SlotGroup]  # (order key, agency, group)
 
 
 def _code_key(code: str) -> tuple[tuple[int, int, str], ...]:
@@ -139,9 +143,10 @@ def _focal_counts(session: Session) -> dict[int, int]:
 
 def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
                    calendar: WorkingCalendar, agency_id: int | None = None,
-                   cache: SlotCache | None = None) -> Iterator[list[PreviewEntry]]:
+                   cache: SlotCache | None = None) -> Iterator[list[Row]]:
     """Every reminder the policy plans with a local date in [first, last], one list per send
-    time (in time order), each ordered by agency code, kind and offset."""
+    time (in time order) of (order key, agency, group), ordered by agency code, kind and
+    offset."""
     lo, _ = item_window(first, rules)
     _, hi = item_window(last, rules)
     lo = max(lo, plan.active_from)
@@ -151,15 +156,19 @@ def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rul
     tasks = live_tasks(session, plan)
     codes = {t.id: t.code for t in tasks if t.id is not None}
     task_ids = list(codes)
-    owed = owing_agencies(session, task_ids)
+    owed = owing(session, task_ids)
     deadlines = _deadlines(session, plan, task_ids, {t.id: t.cadence for t in tasks if t.id is not None},
                            lo, hi, rules)
-    by_agency: dict[int, list[int]] = defaultdict(list)
-    for task_id, agencies in owed.items():
-        if deadlines.get(task_id):
-            for owner in agencies:
-                if agency_id is None or owner == agency_id:
-                    by_agency[owner].append(task_id)
+    # Agencies in the same classes, leading the same tasks by name, owe the same: worked out once.
+    alike: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = defaultdict(list)
+    for owner in owed.agencies() if agency_id is None else owed.agencies() & {agency_id}:
+        alike[tuple(sorted(owed.classes.get(owner, ()))),
+              tuple(sorted(owed.direct.get(owner, ())))].append(owner)
+    by_agency: dict[int, tuple[int, ...]] = {}
+    for owners in alike.values():
+        owed_tasks = tuple(sorted(t for t in owed.tasks_of(owners[0]) if deadlines.get(t)))
+        if owed_tasks:
+            by_agency.update(dict.fromkeys(owners, owed_tasks))
     if not by_agency:
         return
     closed: dict[int, set[tuple[int, str]]] = defaultdict(set)
@@ -188,26 +197,32 @@ def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rul
             for group in own:
                 by_time[group.at].append(([people[owner]], group))
         else:
-            shared[tuple(sorted(owed_tasks))].append(people[owner])
+            shared[owed_tasks].append(people[owner])
     for signature, sharing in shared.items():
+        sharing.sort(key=attrgetter("rank"))
         for group in _groups((d for t in signature for d in deadlines[t]), codes, first, last, cache):
             by_time[group.at].append((sharing, group))
+    keys = {id(sharing): [a.rank * 1024 for a in sharing] for sharing, _ in
+            (pair for pairs in by_time.values() for pair in pairs)}
     for at in sorted(by_time):
         groups = by_time.pop(at)
         # One agency has at most one group per (kind, offset) at one time: (rank, kind) orders.
         kinds = {k: i for i, k in enumerate(sorted({(g.kind, g.offset_days) for _, g in groups}))}
-        rows = [(a.rank * 1024 + kinds[g.kind, g.offset_days], a, g) for sharing, g in groups
-                for a in sharing]
-        rows.sort(key=itemgetter(0))
-        yield [PreviewEntry(a, g) for _, a, g in rows]
+        rows: list[Row] = []
+        for sharing, g in groups:
+            kind = kinds[g.kind, g.offset_days]
+            ranks = keys[id(sharing)] if kind == 0 else [r + kind for r in keys[id(sharing)]]
+            rows.extend(zip(ranks, sharing, repeat(g, len(sharing)), strict=True))
+        rows.sort(key=itemgetter(0))  # runs already in order: a merge
+        yield rows
 
 
 def preview(session: Session, plan: Plan, first: date, last: date, *, rules: ScheduleRules,
             calendar: WorkingCalendar, agency_id: int | None = None) -> list[PreviewEntry]:
     """:func:`preview_stream` as one list (for small windows and tests)."""
-    return [entry for batch in preview_stream(session, plan, first, last, rules=rules,
-                                              calendar=calendar, agency_id=agency_id)
-            for entry in batch]
+    return [PreviewEntry(a, g) for batch in preview_stream(
+        session, plan, first, last, rules=rules, calendar=calendar, agency_id=agency_id)
+        for _, a, g in batch]
 
 
 def window_days(first: date, last: date, limit: int = 800) -> int:

@@ -166,3 +166,19 @@ def test_the_sync_stops_between_chunks_and_goes_on_later(plan_engine: Engine,
     assert second.finished and item_count(engine) == full
     with session_scope(engine) as s:
         assert sync_items(s, plan_of(s), NOW.date(), rules().due) == 0  # nothing was left out
+
+
+def test_owing_by_class_says_what_owing_agencies_says(world: Engine) -> None:
+    """The preview reads who owes what per class (one row per membership); the answer is the
+    same as the expanded one the item sync uses."""
+    from models.obligations import live_tasks, owing, owing_agencies
+
+    with session_scope(world) as s:
+        ids = [t.id for t in live_tasks(s, plan_of(s)) if t.id is not None]
+        expanded = owing_agencies(s, ids)
+        by_class = owing(s, ids)
+    inverted: dict[int, set[int]] = {}
+    for task_id, agencies in expanded.items():
+        for agency_id in agencies:
+            inverted.setdefault(agency_id, set()).add(task_id)
+    assert inverted and {a: by_class.tasks_of(a) for a in by_class.agencies()} == inverted
