@@ -17,7 +17,7 @@
    their p95 reply latency against the same without the flood (goal ≤ 1.5x).
 5. 20 presses of a forged button carrying 2^63: error alerts to admins (goal ≤ 1).
 
-The bot runs in its own process (`python -m tests.run_at … run`); this process plays Telegram
+The bot runs in its own process (`python -m sandbox.run_at … run`); this process plays Telegram
 (the Bot API stand-in of sandbox/stub_botapi) and the users.
 """
 
@@ -43,10 +43,10 @@ from sqlalchemy import text
 
 from domain.plan_parser import PlanFormatError, parse_plan
 from models.db import make_engine, upgrade
+from sandbox import status_data as data
+from sandbox.db_dump import dump
+from sandbox.plan_damage import SEED, VARIANTS
 from sandbox.stub_botapi import SentMessage, StubBotApi
-from tests import status_data as data
-from tests.db_dump import dump
-from tests.test_plan_damage import SEED, VARIANTS
 
 AT = "2026-11-16T14:00:00+07:00"  # a Monday afternoon: no reminder slot falls due meanwhile
 STRANGER = 999_999
@@ -187,7 +187,7 @@ class Bot:
                    DONDOC_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), **settings)
         self.stub = stub
         self.log = open(workdir / "bot.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.run_at", AT, "run"], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "sandbox.run_at", AT, "run"], env=env,
                                      cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, user: int) -> None:

@@ -90,7 +90,7 @@ def _env(stub: StubBotApi, url: str, lease: int) -> dict[str, str]:
 
 def _launch(stub: StubBotApi, url: str, t0: float, workdir: Path, lease: int) -> subprocess.Popen[bytes]:
     at = START + timedelta(seconds=time.monotonic() - t0)
-    return subprocess.Popen([sys.executable, "-m", "tests.run_at", at.isoformat(), "run"],
+    return subprocess.Popen([sys.executable, "-m", "sandbox.run_at", at.isoformat(), "run"],
                             env=_env(stub, url, lease), cwd=workdir, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 

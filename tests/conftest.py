@@ -19,14 +19,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from models import agencies, registry
+from sandbox.status_data import load_plan916
 from tests.stub_botapi.fixtures import stub_bot, stub_botapi  # noqa: F401
 
 # PTB 22 warns (DeprecationWarning) when it builds RetryAfter unless told to use timedeltas;
 # the suite turns warnings into errors, and the dispatcher handles both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-from domain.plan_parser import parse_plan
-from models.db import make_engine, session_scope, upgrade
+from models.db import make_engine, upgrade
 
 PG_ADMIN_URL = os.environ.get("DONDOC_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if PG_ADMIN_URL else ["sqlite"]
@@ -108,16 +107,6 @@ def engine(db_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
-
-
-def load_plan916(engine: Engine) -> None:
-    """Bundled agencies, the 14 districts of the sample file, and Plan 916."""
-    with session_scope(engine) as s:
-        agencies.load_bundled_agencies(s)
-        rows = agencies.parse_agency_csv(agencies.bundled("quang_ninh_districts_2016.csv"))
-        agencies.import_agencies(s, rows)
-        raw = agencies.bundled("plan916.txt")
-        registry.import_plan(s, parse_plan(raw), raw=raw, source_name="plan916.txt")
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ from models.calendar_feeds import token_hash
 from models.db import session_scope
 from models.registry import current_plan
 from models.tables import OPEN_STATES, Agency, CalendarFeed, Item, Task
+from sandbox.status_data import COMMUNE_FOCAL, COORDINATOR, TODAY, Seeded, seed_status
 from scheduler.deadlines import sync_items
 from tests.bot_harness import make_settings, running_bot, stub  # noqa: F401
-from tests.status_data import COMMUNE_FOCAL, COORDINATOR, TODAY, Seeded, seed_status
 from tests.stub_botapi import StubBotApi
 from tests.test_dashboard_web import free_port
 

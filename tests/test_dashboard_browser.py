@@ -24,8 +24,8 @@ from models import status
 from models.db import session_scope
 from models.members import load_actor
 from models.rollup import parse_period
+from sandbox.status_data import PROVINCE_LEADER, TODAY, Seeded, oracle, seed_status
 from tests.bot_harness import make_settings, running_bot, stub  # noqa: F401
-from tests.status_data import PROVINCE_LEADER, TODAY, Seeded, oracle, seed_status
 from tests.stub_botapi import StubBotApi
 from tests.test_dashboard_web import free_port, launch
 

@@ -25,8 +25,7 @@ from models.db import session_scope
 from models.members import load_actor
 from models.rollup import parse_period
 from models.tables import Agency
-from tests.bot_harness import make_settings, running_bot, stub  # noqa: F401
-from tests.status_data import (
+from sandbox.status_data import (
     COMMUNE_FOCAL,
     DISTRICT_LEADER,
     PROVINCE_LEADER,
@@ -35,6 +34,7 @@ from tests.status_data import (
     oracle,
     seed_status,
 )
+from tests.bot_harness import make_settings, running_bot, stub  # noqa: F401
 from tests.stub_botapi import StubBotApi
 
 pytestmark = pytest.mark.e2e

@@ -20,10 +20,10 @@ from models.export import load as load_export
 from models.registry import current_plan
 from models.rollup import compute_rollup, parse_period
 from models.tables import Chat, Delivery, Digest, Item, ItemState
+from sandbox.status_data import DISTRICT_LEADER, PROVINCE_LEADER, TODAY, Seeded, seed_status
 from scheduler.digests import due_slots, period_end_slot, plan_digests_now, weekly_slot
 from scheduler.dispatch import dispatch_due
 from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
-from tests.status_data import DISTRICT_LEADER, PROVINCE_LEADER, TODAY, Seeded, seed_status
 from tests.stub_botapi import StubBotApi
 from views.charts import chart_data
 from views.i18n import use_locale

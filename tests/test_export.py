@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.cli import main
-from tests.status_data import Seeded, oracle, seed_status
+from sandbox.status_data import Seeded, oracle, seed_status
 
 Q3 = "2026-Q3"
 

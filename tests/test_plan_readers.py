@@ -25,8 +25,8 @@ from domain.plan_parser import (
 )
 from domain.plan_readers import document_format, parse_document
 from models.db import make_engine
+from sandbox.db_dump import dump
 from tests.conftest import load_plan916
-from tests.db_dump import dump
 from tests.plan_copies import SEED, excel_copy, word_copy
 
 SEED_PLAN = parse_plan(SEED)

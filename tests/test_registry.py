@@ -13,7 +13,7 @@ from domain.plan_parser import PlanFormatError, parse_plan
 from models import agencies, registry
 from models.db import session_scope
 from models.tables import Agency, Assignment, AuditLog, Delivery, Item, Member, Task
-from tests.db_dump import dump
+from sandbox.db_dump import dump
 
 RAW = agencies.bundled("plan916.txt")
 

@@ -53,7 +53,7 @@ def env(tmp_path: Path, stub: StubBotApi) -> dict[str, str]:
 
 
 def start(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.run_at", CLOCK, "run"], env=env, cwd=cwd,
+    return subprocess.Popen([sys.executable, "-m", "sandbox.run_at", CLOCK, "run"], env=env, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -21,7 +21,7 @@ from models.rollup import (
     scope_for,
 )
 from models.tables import Agency
-from tests.status_data import (
+from sandbox.status_data import (
     ADMIN,
     COMMUNE_FOCAL,
     COORDINATOR,

@@ -107,7 +107,7 @@ def test_an_unreachable_or_refusing_bot_api_stops_run_in_one_line(env: dict[str,
 def test_invite_prints_the_expiry_in_local_time(env: dict[str, str], tmp_path: Path) -> None:
     assert dondoc(env, tmp_path, "init").returncode == 0
     # 23:30 in Hà Nội is 16:30 UTC: the printed hour tells which one it is.
-    invite = subprocess.run([sys.executable, "-m", "tests.run_at", "2026-12-24T23:30:00+07:00", "invite",
+    invite = subprocess.run([sys.executable, "-m", "sandbox.run_at", "2026-12-24T23:30:00+07:00", "invite",
                              "--agency", "SNV", "--role", "leader"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=90)
     assert invite.returncode == 0, invite.stderr

@@ -14,9 +14,9 @@ from sqlmodel import select
 from bot.settings import Settings
 from models.db import session_scope
 from models.tables import Agency
+from sandbox.status_data import COMMUNE_FOCAL, PROVINCE_LEADER, TODAY, Seeded, oracle, seed_status
 from tests.bot_harness import bot_settings, running_bot, stub  # noqa: F401
 from tests.forged import BIG, CHANGED, admin_alerts, press_all
-from tests.status_data import COMMUNE_FOCAL, PROVINCE_LEADER, TODAY, Seeded, oracle, seed_status
 from tests.stub_botapi import StubBotApi, UploadedFile, utf16_len
 
 pytestmark = pytest.mark.e2e

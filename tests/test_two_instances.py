@@ -41,7 +41,7 @@ def _start(stub: StubBotApi, db_url: str, port: int, public_url: str, tmp: Path)
     env.update(DONDOC_BOT_TOKEN=stub.token, DONDOC_BOT_API_URL=stub.url, DONDOC_DATABASE_URL=db_url,
                DONDOC_WEBHOOK_LISTEN="127.0.0.1", DONDOC_WEBHOOK_PORT=str(port),
                DONDOC_WEBHOOK_SECRET=SECRET, DONDOC_DISPATCH_INTERVAL="2", PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "tests.run_at", START, "run", "--webhook", public_url],
+    return subprocess.Popen([sys.executable, "-m", "sandbox.run_at", START, "run", "--webhook", public_url],
                             env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

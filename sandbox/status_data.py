@@ -1,4 +1,5 @@
-"""A registry with known states for the roll-up tests (/status, charts, exports, digests).
+"""A registry with known states for the roll-up tests (/status, charts, exports, digests) and the
+benchmarks (bench/adversary.py).
 
 Plan 916 with Quang Ninh's agencies and 14 districts, plus three communes under Hạ Long; items
 synced up to TODAY (Monday 16 November 2026); each item's state set by a fixed pattern over its
@@ -14,12 +15,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from domain.periods import DueRules
-from models import agencies
+from domain.plan_parser import parse_plan
+from models import agencies, registry
 from models.db import session_scope
 from models.registry import current_plan
 from models.tables import Agency, Item, ItemState, Member, MemberRole, Report, ReviewState, Task
 from scheduler.deadlines import sync_items
-from tests.conftest import load_plan916
 
 TODAY = date(2026, 11, 16)
 COMMUNES = """name,code,level,parent,classes,aliases
@@ -40,6 +41,16 @@ class Seeded:
     plan_id: int
     ha_long_id: int
     commune_ids: tuple[int, ...]
+
+
+def load_plan916(engine: Engine) -> None:
+    """Bundled agencies, the 14 districts of the sample file, and Plan 916."""
+    with session_scope(engine) as s:
+        agencies.load_bundled_agencies(s)
+        rows = agencies.parse_agency_csv(agencies.bundled("quang_ninh_districts_2016.csv"))
+        agencies.import_agencies(s, rows)
+        raw = agencies.bundled("plan916.txt")
+        registry.import_plan(s, parse_plan(raw), raw=raw, source_name="plan916.txt")
 
 
 def state_for(task_code: str, agency_code: str, period_key: str) -> ItemState:
@@ -102,7 +113,7 @@ def seed_status(engine: Engine) -> Seeded:
         communes = session.exec(select(Agency.id).where(col(Agency.code).like("XA-%"))
                                 .order_by(col(Agency.code))).all()
         assert ha_long.id is not None
-        return Seeded(plan.id, ha_long.id, tuple(communes))
+        return Seeded(plan.id, ha_long.id, tuple(c for c in communes if c is not None))
 
 
 def oracle(engine: Engine, first: date, last: date, today: date,

@@ -1,6 +1,6 @@
 """Start ``dondoc`` with its clock set to a given instant (the clock then runs normally).
 
-    python -m tests.run_at 2027-03-24T08:29:50+07:00 run
+    python -m sandbox.run_at 2027-03-24T08:29:50+07:00 run
 
 time-machine patches the wall clock (datetime, time.time) but not time.monotonic, so asyncio,
 the JobQueue and httpx keep working while the bot believes it is that day.
@@ -18,7 +18,7 @@ from bot.cli import main
 
 def run(argv: list[str]) -> int:
     if len(argv) < 1:
-        sys.stderr.write("usage: python -m tests.run_at ISO_DATETIME_WITH_OFFSET [dondoc args]\n")
+        sys.stderr.write("usage: python -m sandbox.run_at ISO_DATETIME_WITH_OFFSET [dondoc args]\n")
         return 2
     at = datetime.fromisoformat(argv[0])
     if at.tzinfo is None:
