@@ -133,7 +133,9 @@ async def test_bulk_leaves_room_for_replies_while_people_are_answered() -> None:
     for task in bulk:
         task.cancel()
     await asyncio.gather(*bulk, return_exceptions=True)
-    assert max(waits) < 0.01, waits
+    # Waiting for a slot would take up to window / limit = 50 ms; a free slot is taken at once
+    # (well under that even on a loaded machine, where the loop itself wakes late).
+    assert max(waits) < 0.03, waits
     assert sum(name.startswith("bulk") for name, _ in sent) >= 20  # bulk went on meanwhile
     assert peak([t for _, t in sent], 0.5) <= 10
 

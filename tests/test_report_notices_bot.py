@@ -82,7 +82,7 @@ async def test_blocked_is_told_with_its_reason_and_verified_to_the_focal_points(
         assert agency.contains(f"Reason: {REASON}")
         # ... and in the export (the blocked row's note).
         await driver.text(COORD_EN, "/export 2026-Q4")
-        call = await stub.await_call("sendDocument")
+        call = await stub.await_call("sendDocument", timeout=60)  # the render worker starts
         upload: Any = call.params["document"]
         assert isinstance(upload, UploadedFile)
         sheet = openpyxl.load_workbook(io.BytesIO(upload.content))["Details"]

@@ -87,7 +87,9 @@ async def test_chart_sends_a_png(stub: StubBotApi, bot_settings: Settings, engin
     leader = stub.user(PROVINCE_LEADER, "Leader")
     async with running_bot(bot_settings, engine):
         stub.send_text(leader, f"/chart {Q3}")
-        call = await stub.await_call("sendPhoto")
+        # The first chart starts the render worker process (matplotlib's import): a loaded
+        # machine takes a while.
+        call = await stub.await_call("sendPhoto", timeout=60)
     png = _upload(call.params, "photo")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
@@ -101,7 +103,7 @@ async def test_export_sends_the_workbook(stub: StubBotApi, bot_settings: Setting
         stub.send_text(focal, f"/export {Q3}")
         await stub.await_message(COMMUNE_FOCAL, contains="Exports are for leaders")
         stub.send_text(leader, f"/export {Q3}")
-        call = await stub.await_call("sendDocument")
+        call = await stub.await_call("sendDocument", timeout=60)  # the render worker starts
     book = openpyxl.load_workbook(io.BytesIO(_upload(call.params, "document")))
     detail = book["Details"]
     header = [c.value for c in detail[2]]
