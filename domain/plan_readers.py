@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import warnings
 import zipfile
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -63,7 +64,7 @@ def document_format(name: str, data: bytes) -> Format:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
+        except Exception:  # not a readable zip: the extension decides, its reader refuses it
             names = set()
         for fmt in ("docx", "xlsx"):
             if _PART[fmt] in names:
@@ -135,7 +136,9 @@ def read_xlsx(data: bytes) -> PlanSource:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        with warnings.catch_warnings():  # "extension is not supported": not the plan's concern
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # the library's errors are many (zip, XML, KeyError …)
         raise PlanFormatError(f"not a readable Excel workbook (.xlsx): {_why(exc)}") from None
     sheets = [ws for ws in book.worksheets if hasattr(ws, "merged_cells")]
