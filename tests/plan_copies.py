@@ -115,7 +115,8 @@ def word_copy(seed: bytes = SEED) -> bytes:
     return out.getvalue()
 
 
-def excel_copy(seed: bytes = SEED) -> bytes:
+def excel_copy(seed: bytes = SEED, *, column: int = 1) -> bytes:
+    """``column``: where the table starts (1: column A)."""
     import openpyxl
 
     preamble, seed_rows = _seed_parts(seed.decode("utf-8"))
@@ -139,8 +140,8 @@ def excel_copy(seed: bytes = SEED) -> bytes:
     sheet.title = "Phụ lục"
     titles = [_title(line) for line in preamble]
     for n, text in enumerate(titles, 1):
-        sheet.cell(n, 1, text)
-        sheet.merge_cells(start_row=n, start_column=1, end_row=n, end_column=7)
+        sheet.cell(n, column, text)
+        sheet.merge_cells(start_row=n, start_column=column, end_row=n, end_column=column + 6)
     first = len(titles) + 2  # a blank row between the titles and the table
     down = _merges(rows)
     for r, row in enumerate(rows):
@@ -150,7 +151,7 @@ def excel_copy(seed: bytes = SEED) -> bytes:
             value: str | int = int(text) if c == STT and text.isdigit() else text
             if c in (LEAD, COORD):
                 value = "\n".join(_split_paragraphs(text, c))
-            sheet.cell(first + r, c + 1, value)
+            sheet.cell(first + r, c + column, value)
     for c in range(7):  # merged ranges down each column
         r = 0
         while r < len(rows):
@@ -158,16 +159,16 @@ def excel_copy(seed: bytes = SEED) -> bytes:
             while end + 1 < len(rows) and down[end + 1][c]:
                 end += 1
             if end > r:
-                sheet.merge_cells(start_row=first + r, start_column=c + 1, end_row=first + end,
-                                  end_column=c + 1)
+                sheet.merge_cells(start_row=first + r, start_column=c + column,
+                                  end_row=first + end, end_column=c + column)
             r = end + 1
     for r, row in enumerate(rows):
         if row.kind == "header":
-            sheet.merge_cells(start_row=first + r, start_column=LEAD + 1, end_row=first + r,
-                              end_column=COORD + 1)
+            sheet.merge_cells(start_row=first + r, start_column=LEAD + column,
+                              end_row=first + r, end_column=COORD + column)
         elif row.kind == "axis":
-            sheet.merge_cells(start_row=first + r, start_column=1, end_row=first + r,
-                              end_column=7)
+            sheet.merge_cells(start_row=first + r, start_column=column, end_row=first + r,
+                              end_column=column + 6)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -78,6 +78,14 @@ def test_a_copy_parses_to_the_seed_s_plan(fmt: str) -> None:
     assert all(w.startswith(f"{unit} ") for w in parsed.warnings if w[0].isalpha())
 
 
+def test_a_sheet_whose_table_starts_further_right_reads_the_same() -> None:
+    import openpyxl
+
+    shifted = excel_copy(column=3)
+    assert openpyxl.load_workbook(io.BytesIO(shifted)).worksheets[0].cell(4, 3).value == "STT"
+    assert _meaning(parse_document(shifted, source="plan.xlsx")) == _meaning(SEED_PLAN)
+
+
 def test_the_reader_is_chosen_by_the_file_itself_then_its_name() -> None:
     assert document_format("plan.docx", WORD) == "docx"
     assert document_format("plan.txt", WORD) == "docx"  # a Word file misnamed
