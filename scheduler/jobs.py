@@ -4,6 +4,7 @@ rebuilds the whole schedule by itself."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import gc
@@ -31,6 +32,7 @@ from scheduler.planner import plan_reminders
 log = logging.getLogger(__name__)
 
 TICK = "dispatch-tick"
+SYNC_WAIT = 2.0  # seconds a tick waits for the item sync before it leaves the planning to the next
 WAKE = "dispatch-wake"
 
 
@@ -71,12 +73,14 @@ async def _sync_items(app: BotApplication, rules: ScheduleRules, today: date) ->
     except Exception:
         log.exception("item sync failed; the next tick tries again")
         return
+    took = time.monotonic() - start
     if result.added:
-        log.info("items: %s stored in %.1f s%s", result.added, time.monotonic() - start,
+        log.info("items: %s stored in %.1f s%s", result.added, took,
                  "" if result.finished else " (stopped before the end)")
         give_back_memory()  # a first load's rows are gone; the process need not stay that big
-        if app.running and app.job_queue is not None:
-            wake_soon(app.job_queue)
+    # A tick that waited SYNC_WAIT for this sync left the planning to the next one: wake it.
+    if (result.added or took >= SYNC_WAIT) and app.running and app.job_queue is not None:
+        wake_soon(app.job_queue)
 
 
 def give_back_memory() -> None:
@@ -87,12 +91,21 @@ def give_back_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _start_item_sync(context: BotContext, rules: ScheduleRules, today: date) -> None:
+def _start_item_sync(context: BotContext, rules: ScheduleRules, today: date) -> asyncio.Task[None]:
+    """The running item sync, started if none is."""
     data = context.bot_data
     if data.item_sync is not None and not data.item_sync.done():
-        return
+        return data.item_sync
     app = context.application
     data.item_sync = app.create_task(_sync_items(app, rules, today), name="item-sync")  # type: ignore[arg-type]
+    return data.item_sync
+
+
+async def _items_settled(sync: asyncio.Task[None]) -> bool:
+    """Whether the item sync is done, waiting a moment for it (a sync with nothing to store
+    takes milliseconds). The task is not cancelled when the wait ends."""
+    await asyncio.wait({sync}, timeout=SYNC_WAIT)
+    return sync.done()
 
 
 async def tick(context: BotContext) -> None:
@@ -104,8 +117,12 @@ async def tick(context: BotContext) -> None:
     async with lock:
         rules = context.config.rules
         now = utcnow()
-        _start_item_sync(context, rules, now.astimezone(rules.tz).date())
-        await run_sync(plan_if_changed, context.engine, rules, now)
+        sync = _start_item_sync(context, rules, now.astimezone(rules.tz).date())
+        # No planning while items are being stored: a slot planned from part of a person's
+        # items, and again once the rest is in, would reach them as two messages. The sync
+        # wakes the ticks when it is done; meanwhile what is planned already goes out.
+        if await _items_settled(sync):
+            await run_sync(plan_if_changed, context.engine, rules, now)
         await run_sync(plan_digests_now, context.engine, context.config, now)  # leaders' digests
         stats = await dispatch_due(context.bot, context.engine, rules,
                                    default_language=context.config.default_language,

@@ -182,3 +182,41 @@ def test_owing_by_class_says_what_owing_agencies_says(world: Engine) -> None:
         for agency_id in agencies:
             inverted.setdefault(agency_id, set()).add(task_id)
     assert inverted and {a: by_class.tasks_of(a) for a in by_class.agencies()} == inverted
+
+
+async def test_a_tick_plans_nothing_while_items_are_being_stored(
+        world: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slot planned from part of a person's items and again once the rest is stored reached
+    them as two messages (bench/faults.py under 429s): while the item sync runs, a tick only
+    sends what is planned already; once the sync is done, the next tick plans."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from scheduler import jobs
+    from scheduler.dispatch import DispatchStats
+
+    storing = asyncio.Event()
+    sync = asyncio.create_task(storing.wait())
+    monkeypatch.setattr(jobs, "_start_item_sync", lambda *_: sync)
+    monkeypatch.setattr(jobs, "SYNC_WAIT", 0.05)
+
+    async def dispatched(*_: object, **__: object) -> DispatchStats:
+        return DispatchStats()
+
+    async def no_wake(*_: object, **__: object) -> None:
+        return None
+
+    monkeypatch.setattr(jobs, "dispatch_due", dispatched)
+    monkeypatch.setattr(jobs, "_schedule_wake", no_wake)
+    monkeypatch.setattr(jobs, "plan_digests_now", lambda *_: 0)
+    context = SimpleNamespace(
+        bot_data=SimpleNamespace(dispatch_lock=asyncio.Lock()), engine=world, bot=None,
+        config=SimpleNamespace(rules=rules(), default_language="vi"),
+        application=SimpleNamespace(running=True), job_queue=None)
+    with time_machine.travel(NOW, tick=False):
+        await jobs.tick(context)  # type: ignore[arg-type]
+        assert reminders(world) == []  # the sync is still storing: nothing planned
+        storing.set()
+        await sync
+        await jobs.tick(context)  # type: ignore[arg-type]
+    assert len(reminders(world)) > 0
