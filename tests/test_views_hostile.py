@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardMarkup, MessageEntity
@@ -19,6 +20,7 @@ from telegram.constants import BotCommandLimit, InlineKeyboardButtonLimit, Messa
 
 from domain.access import EVERYTHING, Scope
 from domain.periods import HALF, QUARTER, YEAR, period_containing
+from domain.text import NulCharacter
 from models import broadcasts as bc
 from models.events import Choice, EventError, Recorded, Typed
 from models.export import ExportData
@@ -239,6 +241,10 @@ def test_broadcast_compose_and_preview(message: tuple[str, list[MessageEntity]],
                                        kind: str, detail: str, total: int, ack: bool, document: bool,
                                        language: str) -> None:
     html = entities_html(*message)
+    if "\x00" in html:  # a NUL is refused before anything is stored or shown
+        with pytest.raises(NulCharacter):
+            bc.content_problem(html, has_document=document, file_size=10)
+        return
     if bc.content_problem(html, has_document=document, file_size=10) is not None:
         return  # refused before it is stored: never previewed
     preview = bc.Preview(broadcast_id, html, "BQACAgIAAxkBAAIB" if document else None, kind, detail,
