@@ -61,6 +61,6 @@ def test_head_matches_the_models(empty_url: str) -> None:
     upgrade(empty_url)
     engine = make_engine(empty_url, pooled=False)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}),
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 SQLModel.metadata)
     assert diff == [], f"models and migrations differ; write a migration: {diff}"

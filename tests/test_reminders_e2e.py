@@ -91,7 +91,7 @@ def test_real_process_reminds_once_and_not_again_after_a_restart(env: dict[str, 
     (halong,) = stub.sent_messages(HALONG)
     assert syt.contains("6.1b") and not syt.contains("1.1 ")
     assert halong.contains("1.1") and not halong.contains("6.1b")
-    assert "7" in (syt.text or "")  # "còn 7 ngày" / "7 days left"
+    assert "7 days left (due 3/31/27)" in (syt.text or ""), syt.text  # an English focal point, 7 days before
 
     # The same morning again: the ledger already says sent.
     again = start(env, tmp_path)
