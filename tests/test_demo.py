@@ -5,10 +5,12 @@ button opens (with launch data the demo signs as Telegram would)."""
 
 from __future__ import annotations
 
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,8 +32,15 @@ def demo(tmp_path: Path) -> Iterator[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert "dondoc demo: open" in line, line + proc.stdout.read()
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(out) for out in proc.stdout or ()], daemon=True).start()
+    seen = []
+    try:  # warnings may come first; a demo that never says "open" fails instead of hanging
+        while not any("dondoc demo: open" in out for out in seen):
+            seen.append(lines.get(timeout=120))
+    except queue.Empty:
+        proc.kill()
+        pytest.fail("the demo did not start within 120 s:\n" + "".join(seen))
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
