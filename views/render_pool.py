@@ -14,8 +14,10 @@ caller's language, since the texts inside the file are translated where it is wr
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -53,11 +55,19 @@ def _in_language(language: str, fn: Callable[..., R], args: tuple[Any, ...]) -> 
         return fn(*args)
 
 
+def _lower_priority() -> None:
+    """In the worker: a render is background work; when the cores are busy the system gives
+    them to the bot's event loop first (people's replies), then to the charts and workbooks."""
+    with contextlib.suppress(OSError, AttributeError):  # not on every system
+        os.nice(10)
+
+
 def _get_pool() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(_workers, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(_workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_lower_priority)
         return _pool
 
 
