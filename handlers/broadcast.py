@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from domain.access import NotAllowed
-from handlers.common import answer, is_private, private_only, send, show, wake_dispatcher
+from handlers.common import answer, decoded, is_private, private_only, send, show, wake_dispatcher
 from models import broadcasts
 from models.db import run_sync
 from scheduler import broadcast_progress
@@ -31,7 +31,6 @@ from scheduler.context import BotContext
 from views import broadcasts as views
 from views import refusals
 from views.callbacks import (
-    BadCallbackData,
     BroadcastAudience,
     BroadcastCancel,
     BroadcastChange,
@@ -41,7 +40,6 @@ from views.callbacks import (
     BroadcastToggleAck,
     BroadcastWho,
     CallbackData,
-    decode,
     family,
 )
 from views.entities import entities_html
@@ -100,12 +98,8 @@ async def _show_all(update: Update, context: BotContext, screens: list[Screen]) 
 async def button(update: Update, context: BotContext) -> None:
     """Every ``bc:`` button. Who may press what is checked on the server, by models.broadcasts."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    pressed = await decoded(update, context)
+    if query is None or pressed is None:
         return
     try:
         await _press(update, context, pressed)

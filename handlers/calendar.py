@@ -7,14 +7,14 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import private_only, show
+from handlers.common import decoded, private_only, show
 from models import calendar_feeds
 from models.db import run_sync
 from models.types import utcnow
 from scheduler.context import BotContext
 from views import calendar as views
 from views import refusals
-from views.callbacks import BadCallbackData, CalendarNew, CalendarRevoke, decode, family
+from views.callbacks import CalendarNew, CalendarRevoke, family
 from views.screen import Screen
 
 
@@ -27,12 +27,8 @@ async def calendar_command(update: Update, context: BotContext) -> None:
 
 async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        button = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    button = await decoded(update, context)
+    if query is None or button is None:
         return
     if not isinstance(button, CalendarNew | CalendarRevoke):
         await show(update, context, refusals.changed())

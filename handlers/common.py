@@ -14,7 +14,9 @@ from models.reporting import Clock
 from models.types import MAX_ROW_ID, utcnow
 from scheduler import jobs
 from scheduler.context import BotContext
+from views import refusals
 from views import reports as report_views
+from views.callbacks import BadCallbackData, CallbackData, decode
 from views.html import clip
 from views.screen import Attachment, Screen
 
@@ -128,6 +130,19 @@ async def _send_file(context: BotContext, chat_id: int, attachment: Attachment) 
             await context.bot.send_document(chat_id, document, caption=attachment.caption)
     except BadRequest as exc:  # a file Telegram no longer has: the card lists it anyway
         log.warning("could not send file %s: %s", attachment.file_id or attachment.filename, exc)
+
+
+async def decoded(update: Update, context: BotContext) -> CallbackData | None:
+    """The pressed button's data, decoded with the codec; None when there is no callback query,
+    or (answered "this has changed") when the data is no button of ours."""
+    query = update.callback_query
+    if query is None:
+        return None
+    try:
+        return decode(query.data)
+    except BadCallbackData:
+        await show(update, context, refusals.changed())
+        return None
 
 
 def is_private(update: Update) -> bool:

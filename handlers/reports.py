@@ -19,14 +19,14 @@ from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import Action, NotAllowed, allows
-from handlers.common import answer, clock, is_private, private_only, show
+from handlers.common import answer, clock, decoded, is_private, private_only, show
 from models import reporting
 from models import reports as svc
 from models.db import run_sync
 from scheduler.context import BotContext
 from views import refusals
 from views import reports as views
-from views.callbacks import BadCallbackData, DraftStep, ReportAnew, ReportItem, ReportList, any_of, decode
+from views.callbacks import BadCallbackData, DraftStep, ReportAnew, ReportItem, ReportList, any_of
 from views.screen import Screen
 
 log = logging.getLogger(__name__)
@@ -65,12 +65,8 @@ async def list_button(update: Update, context: BotContext) -> None:
     """rk:<page>:<fresh>: a page of the items to report on (a reminder's "all N tasks" opens it
     as a new message; the list's own ‹ › turn it in place)."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    pressed = await decoded(update, context)
+    if query is None or pressed is None:
         return
     if not isinstance(pressed, ReportList) or pressed.page < 0 or not is_private(update):
         await show(update, context, refusals.changed() if is_private(update) else refusals.not_allowed())
@@ -93,12 +89,8 @@ async def cancel_command(update: Update, context: BotContext) -> None:
 async def report_button(update: Update, context: BotContext) -> None:
     """rp:<item> / rn:<item>: start (or continue) a report; from a group, in the private chat."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    pressed = await decoded(update, context)
+    if query is None or pressed is None:
         return
     if not isinstance(pressed, ReportItem | ReportAnew):
         await show(update, context, refusals.changed())
@@ -124,12 +116,8 @@ async def report_button(update: Update, context: BotContext) -> None:
 async def draft_button(update: Update, context: BotContext) -> None:
     """d:<draft>:<step>:<action>: one of the draft's buttons (private chat only)."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    pressed = await decoded(update, context)
+    if query is None or pressed is None:
         return
     if not isinstance(pressed, DraftStep) or not is_private(update):
         await show(update, context, views.refused_screen(NotAllowed(), 0))

@@ -11,14 +11,14 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import clock, is_private, private_only, show, today
+from handlers.common import clock, decoded, is_private, private_only, show, today
 from models import reporting
 from models import reports as svc
 from models.db import run_sync
 from scheduler.context import BotContext
 from views import refusals
 from views import reports as views
-from views.callbacks import BadCallbackData, ReviewAction, ReviewNext, ReviewPage, any_of, decode
+from views.callbacks import ReviewAction, ReviewNext, ReviewPage, any_of
 from views.screen import Screen
 
 
@@ -44,12 +44,8 @@ async def review_command(update: Update, context: BotContext) -> None:
 async def review_button(update: Update, context: BotContext) -> None:
     """rv:<report>:<version>:<a|r>, rq (next) and rl:<page>."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    pressed = await decoded(update, context)
+    if query is None or pressed is None:
         return
     if not is_private(update):
         await show(update, context, views.refused_screen(NotAllowed(), 0))

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import show, today
+from handlers.common import decoded, show, today
 from models import status
 from models.db import run_sync
 from models.registry import NoPlan
@@ -22,7 +22,6 @@ from scheduler.context import BotContext
 from views import refusals
 from views import status as views
 from views.callbacks import (
-    BadCallbackData,
     CallbackData,
     StatusAgency,
     StatusAxis,
@@ -31,7 +30,6 @@ from views.callbacks import (
     StatusOverdueAgency,
     StatusSummary,
     StatusTask,
-    decode,
     family,
 )
 from views.screen import Screen
@@ -72,12 +70,8 @@ async def chart_command(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """A drill-down button: the next page in the same message (the chart as a photo)."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        button = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    button = await decoded(update, context)
+    if query is None or button is None:
         return
     try:
         screen = await _press(context, button, private=_private(update))

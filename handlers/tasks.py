@@ -7,13 +7,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import is_private, private_only, show, today
+from handlers.common import decoded, is_private, private_only, show, today
 from models import reporting
 from models.db import run_sync
 from scheduler.context import BotContext
 from views import refusals
 from views import reports as views
-from views.callbacks import BadCallbackData, TaskItem, TasksPage, any_of, decode
+from views.callbacks import TaskItem, TasksPage, any_of
 from views.screen import Screen
 
 
@@ -37,12 +37,8 @@ async def tasks_command(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """tk:<page> (another page, in place) and ti:<item>:<page> (one item with its report)."""
     query = update.callback_query
-    if query is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except BadCallbackData:
-        await show(update, context, refusals.changed())
+    pressed = await decoded(update, context)
+    if query is None or pressed is None:
         return
     if not is_private(update):
         await show(update, context, refusals.not_allowed())
