@@ -199,6 +199,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "members": ("bot.cli_members", "list members; move, change role, deactivate"),
     "export": ("bot.cli_export", "export a period's status as XLSX (appendix layout + summary) or CSV"),
     "audit": ("bot.cli_audit", "the audit log, newest first (filters: since, until, member, action)"),
+    "target": ("bot.cli_targets", "numeric targets of tasks and plan indicators, per year"),
 }
 
 

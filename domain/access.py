@@ -36,6 +36,7 @@ class Action(StrEnum):
     MANAGE_GROUPS = "manage_groups"
     HISTORY = "history"  # an item's report versions (within the person's scope)
     AUDIT = "audit"  # the audit log
+    MANAGE_TARGETS = "manage_targets"  # the plan's numeric targets (/targets)
 
 
 # Roles that may do each thing; admins may do everything.
@@ -52,6 +53,7 @@ _RULES: dict[Action, frozenset[str]] = {
     Action.MANAGE_GROUPS: frozenset(),
     Action.HISTORY: frozenset({FOCAL_POINT, COORDINATOR, LEADER}),
     Action.AUDIT: frozenset(),
+    Action.MANAGE_TARGETS: frozenset(),
 }
 
 

@@ -376,6 +376,64 @@ class ReportDraft(SQLModel, table=True):
     # JSON list of {"kind", "file_id", "file_unique_id", "file_name", "mime_type", "file_size"}
     evidence: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     base_version: int = 0  # the report version the user started from (to notice a race)
+    # The value reported against the task's numeric target for the item's year (models/targets.py).
+    target_value: float | None = None
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- numeric targets ----------------------------------------------------------------------
+
+class Target(SQLModel, table=True):
+    """A value to reach in a year: a task's (``task_id``, ``subject`` its code) or a plan-level
+    indicator's (``task_id`` None, ``subject`` the indicator's code, ``name`` what it measures).
+    ``source``: "plan" (the plan's text, seeded) or "admin"."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "subject", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    subject: str = Field(max_length=16)
+    name: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    year: int
+    value: float
+    unit: str = Field(default="%", max_length=16)
+    direction: str = Field(default="at_least", max_length=8)  # at_least | at_most
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    source: str = Field(default="admin", max_length=8)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class TargetValue(SQLModel, table=True):
+    """A value reported against a target: by a focal point with a report (``report_id``: its
+    files are the evidence) for an item, or recorded by an admin (an indicator's province-wide
+    value: ``agency_id`` None). Every value is kept; an agency's latest per period counts."""
+
+    __tablename__ = "target_value"
+    id: int | None = Field(default=None, primary_key=True)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)
+    period_key: str = Field(max_length=32)
+    value: float
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    evidence: str = Field(default="", max_length=255)  # a file's name or a document number
+    actor: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime, index=True)
+
+
+class TargetDraft(SQLModel, table=True):
+    """A target an admin typed in /targets, shown for confirmation: nothing is stored as a
+    target until they confirm (a row, so the confirmation survives a restart)."""
+
+    __tablename__ = "target_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    subject: str = Field(max_length=16)
+    year: int
+    value: float
+    unit: str = Field(default="%", max_length=16)
+    direction: str = Field(default="at_least", max_length=8)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
