@@ -37,6 +37,8 @@ class Action(StrEnum):
     HISTORY = "history"  # an item's report versions (within the person's scope)
     AUDIT = "audit"  # the audit log
     MANAGE_TARGETS = "manage_targets"  # the plan's numeric targets (/targets)
+    REQUEST_EXPLANATION = "request_explanation"  # ask an overdue agency to explain (in scope)
+    ANSWER_EXPLANATION = "answer_explanation"  # answer a request made to the own agency
 
 
 # Roles that may do each thing; admins may do everything.
@@ -54,6 +56,8 @@ _RULES: dict[Action, frozenset[str]] = {
     Action.HISTORY: frozenset({FOCAL_POINT, COORDINATOR, LEADER}),
     Action.AUDIT: frozenset(),
     Action.MANAGE_TARGETS: frozenset(),
+    Action.REQUEST_EXPLANATION: frozenset({COORDINATOR, LEADER}),
+    Action.ANSWER_EXPLANATION: frozenset({FOCAL_POINT, LEADER}),
 }
 
 

@@ -20,6 +20,7 @@ from models.tables import AppState, ChangeCounter
 from models.types import utcnow
 
 REGISTRY, EVENTS, PEOPLE, ITEMS, CALENDAR = "registry", "events", "people", "items", "calendar"
+EXPLANATIONS = "explanations"  # explanation requests opened or closed (migration 0015)
 ITEMS_SYNCED = "items_synced"  # the item sync's mark: plan, day, registry and events counters
 REMINDERS_PLANNED = "reminders_planned"  # the planner's mark: plan, day, every counter, rules
 

@@ -37,6 +37,8 @@ from models.tables import (
     OPEN_STATES,
     Delivery,
     DeliveryState,
+    ExplanationRequest,
+    ExplanationState,
     Item,
     Member,
     MemberRole,
@@ -60,6 +62,15 @@ BLOCKED_NOTICE = "blocked"  # a report says the work is blocked, with the reason
 VERIFIED_NOTICE = "verified"  # a report was verified (ref: the report)
 # Notices about one report version: checked against the current version right before sending.
 REPORT_NOTICES = (REVIEW_NOTICE, RETURNED_NOTICE, BLOCKED_NOTICE, VERIFIED_NOTICE)
+# Explanation requests (ref: the request): asked, reminded before/on its due day, late
+# (escalated), and answered (to the requester).
+EXPLAIN_NOTICE = "explain"
+EXPLAIN_DUE_NOTICE = "explain_due"
+EXPLAIN_LATE_NOTICE = "explain_late"
+EXPLAINED_NOTICE = "explained"
+# Notices that only stand while their request is open: checked right before sending.
+OPEN_EXPLANATION_NOTICES = (EXPLAIN_NOTICE, EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE)
+EXPLANATION_NOTICES = (*OPEN_EXPLANATION_NOTICES, EXPLAINED_NOTICE)
 
 STALE = "stale: "  # prefix of ``last_error`` of notices dropped because they went stale
 
@@ -151,6 +162,46 @@ def queue_verified_notices(session: Session, *, report_id: int, recipients: Iter
     """Tell the agency's focal points that its report was verified (once per report version)."""
     return queue_notices(session, key=f"verified:{report_id}", detail=VERIFIED_NOTICE,
                          subject_id=report_id, recipients=recipients, now=now)
+
+
+def queue_explanation_notices(session: Session, *, request_id: int, recipients: Iterable[Member],
+                              now: datetime) -> int:
+    """Tell the asked agency's focal points and leaders that an explanation is requested (once
+    per request); returns how many will be told."""
+    return queue_notices(session, key=f"explain:{request_id}", detail=EXPLAIN_NOTICE,
+                         subject_id=request_id, recipients=recipients, now=now)
+
+
+def queue_explanation_answered(session: Session, *, request_id: int, recipient: Member,
+                               now: datetime) -> int:
+    """Tell the requester that the agency answered (once per request)."""
+    return queue_notices(session, key=f"explained:{request_id}", detail=EXPLAINED_NOTICE,
+                         subject_id=request_id, recipients=[recipient], now=now)
+
+
+def skip_explanation_notices(session: Session, request_id: int, reason: str) -> int:
+    """The request closed: its asks and reminders not yet sent are dropped. Returns how many."""
+    result = session.execute(update(Delivery).where(
+        col(Delivery.kind) == NOTICE, col(Delivery.ref_id) == request_id,
+        col(Delivery.slot_kind).in_(OPEN_EXPLANATION_NOTICES),
+        col(Delivery.state) == DeliveryState.PENDING.value)
+        .values(state=DeliveryState.SKIPPED.value, last_error=reason[:ERROR_LIMIT]))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def skip_unplanned_explanation_notices(session: Session, *, wanted: set[str], since: datetime,
+                                       until: datetime) -> int:
+    """Pending explanation reminders due in [since, until] the planner no longer plans (their
+    due day or the calendar moved) are skipped. Returns how many."""
+    query = select(Delivery.id, Delivery.key).where(
+        col(Delivery.kind) == NOTICE, col(Delivery.state) == DeliveryState.PENDING.value,
+        col(Delivery.slot_kind).in_((EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE)),
+        col(Delivery.slot_at) >= since, col(Delivery.slot_at) <= until)
+    stale = [row_id for row_id, key in session.exec(query) if key not in wanted]
+    if stale:
+        session.execute(update(Delivery).where(col(Delivery.id).in_(stale)).values(
+            state=DeliveryState.SKIPPED.value, last_error="no longer planned"))
+    return len(stale)
 
 
 def skip_unplanned_reminders(session: Session, *, item_ids: list[int] | None, wanted: set[str],
@@ -376,8 +427,21 @@ def _record_sent(conn: Connection, sent: Sent) -> None:
     conn.execute(_RECORD_SENT, {"ids": list(sent.ids), "message_id": sent.message_id, "sent_at": sent.at})
 
 
+def _explanation_stale(conn: Connection, check: Check) -> str | None:
+    state = conn.execute(select(ExplanationRequest.state)
+                         .where(col(ExplanationRequest.id) == check.ref_id)).scalar()
+    if state is None:
+        return "request gone"
+    if state != ExplanationState.OPEN.value:
+        return f"the request was {state} meanwhile"
+    return None
+
+
 def stale_reason(conn: Connection, check: Check) -> str | None:
-    """Why a notice no longer applies (checked against the current report version), or None."""
+    """Why a notice no longer applies (checked against the current report version, or whether
+    its explanation request is still open), or None."""
+    if check.detail in OPEN_EXPLANATION_NOTICES:
+        return _explanation_stale(conn, check)
     if check.detail not in REPORT_NOTICES:
         return None
     version = aliased(Report)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -551,3 +551,54 @@ class CalendarFeed(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- explanation requests ("yêu cầu giải trình") -------------------------------------------
+
+class ExplanationState(StrEnum):
+    OPEN = "open"  # asked, not answered yet: reminded, then escalated
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+
+
+class ExplanationRequest(SQLModel, table=True):
+    """A coordinator or leader asks the agency owing an overdue item to explain the delay. At
+    most one open request per item (a partial unique index): pressing twice asks once."""
+
+    __tablename__ = "explanation_request"
+    __table_args__ = (
+        Index("ux_explanation_open_item", "item_id", unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    requested_by: int = Field(foreign_key="member.id")
+    question: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    due_on: date  # the answer is due: DONDOC_EXPLANATION_DAYS working days after the request
+    state: str = Field(default=ExplanationState.OPEN.value, max_length=16, index=True)
+    answer_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    answer_file_id: str = Field(default="", max_length=255)
+    answer_file_unique_id: str = Field(default="", max_length=128)
+    answer_file_name: str = Field(default="", max_length=255)
+    answer_mime_type: str = Field(default="", max_length=128)
+    answered_by: int | None = Field(default=None, foreign_key="member.id")
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class ExplanationDraft(SQLModel, table=True):
+    """What a person is typing for an explanation: the requester's optional question (``item_id``
+    set, ``request_id`` None) or an agency's answer (``request_id`` set), with its document. A
+    row, so that a restart or another instance continues it; one per member."""
+
+    __tablename__ = "explanation_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    item_id: int = Field(foreign_key="item.id")
+    request_id: int | None = Field(default=None, foreign_key="explanation_request.id")
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    file_id: str = Field(default="", max_length=255)
+    file_unique_id: str = Field(default="", max_length=128)
+    file_name: str = Field(default="", max_length=255)
+    mime_type: str = Field(default="", max_length=128)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
