@@ -229,7 +229,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-plan", help="preview, or apply with --apply, a plan document "
                        "(appendix table)")
-    p.add_argument("file", help="the plan document: .docx, .xlsx or UTF-8 text in the seed's format")
+    p.add_argument("file", help="the plan document: .docx, .xlsx, .pdf or UTF-8 text in the seed's format")
     p.add_argument("--number", help="plan number, if the document does not state it")
     p.add_argument("--start", type=_parse_date, help="date the plan is active from")
     p.add_argument("--format", choices=("text", "json"), default="text")

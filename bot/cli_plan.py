@@ -1,4 +1,4 @@
-"""``dondoc import-plan FILE``: say what a plan document (text, .xlsx or .docx: the reader is
+"""``dondoc import-plan FILE``: say what a plan document (text, .xlsx, .docx or .pdf: the reader is
 chosen by ``domain.plan_readers``) would change, and change it only with
 ``--apply`` (and ``--retire`` when that retires or moves tasks).
 

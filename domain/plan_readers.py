@@ -1,4 +1,5 @@
-"""Readers of a plan document: the seed's text, an Excel workbook (.xlsx), a Word document (.docx).
+"""Readers of a plan document: the seed's text, an Excel workbook (.xlsx), a Word document (.docx),
+a PDF with a text layer.
 
 Each reader turns its format into the one row model of ``domain.plan_parser`` (a
 ``PlanSource``: the text before the table and the table's rows, a cell merged down marked as
@@ -12,9 +13,17 @@ every refusal of a damaged table) are the parser's, written once. The text goes 
 * ``.docx`` (python-docx): the first table with the header row; ``vMerge`` continues the cell
   above, ``gridSpan`` covers the grid columns to the right, the paragraphs of a cell are joined;
   the paragraphs before the table are the preamble (a "Heading"/"Title" paragraph is the title).
+* ``.pdf`` (pdfplumber): the ruled tables of its pages, from the first with the header row on,
+  read as one table (the header pair Word repeats on each page is the text's page-break header);
+  a cell that spans rows is in its first row, the rows below continue it, a cell that spans
+  columns covers the ones to its right (told apart by the cells' boxes); a cell's lines are
+  joined with spaces (in a PDF a line break is layout: agency lists are read by their ``;`` and
+  ``,``); the text above the table is the preamble, its lines in a larger font the title. A
+  PDF without a text layer (a scan) or without a ruled table is refused: it cannot be read.
 
-python-docx and openpyxl are imported inside the readers (the CLI's ``--help`` stays fast).
-A file that is not a readable workbook or document is refused in one line, like a damaged text.
+python-docx, openpyxl and pdfplumber are imported inside the readers (the CLI's ``--help``
+stays fast). A file that is not a readable workbook, document or PDF is refused in one line,
+like a damaged text.
 No database, no Telegram, no clock.
 """
 
@@ -37,16 +46,15 @@ from domain.plan_parser import (
     parse_source,
 )
 
-__all__ = ["FORMATS", "MAX_UNPACKED_BYTES", "Format", "document_format", "parse_document",
-           "read_docx", "read_xlsx"]
+__all__ = ["FORMATS", "MAX_PDF_PAGES", "MAX_UNPACKED_BYTES", "Format", "document_format",
+           "parse_document", "read_docx", "read_pdf", "read_xlsx"]
 
-Format = Literal["text", "xlsx", "docx"]
+Format = Literal["text", "xlsx", "docx", "pdf"]
 FORMATS: dict[str, Format] = {".txt": "text", ".md": "text", ".xlsx": "xlsx", ".xlsm": "xlsx",
-                              ".docx": "docx"}
+                              ".docx": "docx", ".pdf": "pdf"}
 _NAMES = {"xlsx": "an Excel workbook (.xlsx)", "docx": "a Word document (.docx)"}
 _PART = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
-_NOT_READ = {".doc": "docx", ".xls": "xlsx", ".pdf": "docx", ".odt": "docx", ".ods": "xlsx",
-             ".rtf": "docx"}
+_NOT_READ = {".doc": "docx", ".xls": "xlsx", ".odt": "docx", ".ods": "xlsx", ".rtf": "docx"}
 # A 2 MB zip may unpack to far more than 2 MB: Plan 916 in Word or Excel unpacks to under
 # 100 KB, so 32 MB is generous, and bounds what a crafted archive can cost.
 MAX_UNPACKED_BYTES = 32 * 1024 * 1024
@@ -55,6 +63,11 @@ MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 MAX_SHEET_CELLS = 2_000_000
 # A Word table's grid columns read at most (the appendix has 7).
 MAX_TABLE_COLUMNS = 64
+# A PDF's pages read at most: Plan 916's appendix has 7; pdfplumber takes a few tenths of a
+# second a page, so this bounds the time a file can cost.
+MAX_PDF_PAGES = 100
+# How far up from its end a PDF says "%%EOF" (a file cut short lacks it).
+_PDF_TAIL = 2048
 
 
 def document_format(name: str, data: bytes) -> Format:
@@ -70,10 +83,11 @@ def document_format(name: str, data: bytes) -> Format:
             if _PART[fmt] in names:
                 return fmt
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
-    if suffix in _NOT_READ or data.startswith(b"%PDF"):
-        what = suffix or ".pdf"
-        raise PlanFormatError(f"{what} files are not read; save the document as .docx or .xlsx "
-                              "(or the appendix as UTF-8 text) and import that")
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if suffix in _NOT_READ:
+        raise PlanFormatError(f"{suffix} files are not read; save the document as .docx, .xlsx "
+                              "or .pdf (or the appendix as UTF-8 text) and import that")
     return FORMATS.get(suffix, "text")
 
 
@@ -84,7 +98,7 @@ def parse_document(data: bytes, *, source: str = "<input>", name: str | None = N
         fmt = document_format(name or source, data)
         if fmt == "text":
             return parse_plan(data, source=source)
-        doc = read_xlsx(data) if fmt == "xlsx" else read_docx(data)
+        doc = _READERS[fmt](data)
     except PlanFormatError as exc:
         if source == "<input>" or exc.source:
             raise
@@ -273,3 +287,112 @@ def _columns(count: int, before: int, number: int) -> int:
         raise PlanFormatError(f"the row spans more than {MAX_TABLE_COLUMNS} columns; the "
                               "appendix table has 7", line=number, unit="table row")
     return count
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def read_pdf(data: bytes) -> PlanSource:
+    """The ruled tables of the PDF's pages from the first with the header row on, as one table;
+    the text above that table is the preamble."""
+    _check_pdf(data)
+    import pdfminer.settings
+    import pdfplumber
+
+    # Strict: a damaged stream raises instead of being read as far as it goes (a page's content
+    # cut off there would lose its rows, and the rest could still read as a plan).
+    pdfminer.settings.STRICT = True
+
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = list(pdf.pages)
+            if len(pages) > MAX_PDF_PAGES:
+                raise PlanFormatError(f"the PDF has {len(pages)} pages; a plan read from a PDF "
+                                      f"has at most {MAX_PDF_PAGES}")
+            return _pdf_source(pages)
+    except PlanFormatError:
+        raise
+    except Exception as exc:  # pdfminer's and pypdfium2's errors are many (PSEOF, PDFSyntaxError …)
+        raise PlanFormatError(f"not a readable PDF: {_why(exc)} (damaged or cut short?)") from None
+
+
+def _check_pdf(data: bytes) -> None:
+    """Refuse, in one line, what is not a whole PDF: pdfminer reads on past damage and a PDF
+    cut short would lose its last pages (and their tasks) without a word."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanFormatError(f"the file has {len(data) / 2**20:.1f} MB; a plan document may have "
+                              f"at most {MAX_PLAN_BYTES / 2**20:.0f} MB")
+    if not data.startswith(b"%PDF-"):
+        raise PlanFormatError("not a PDF: it does not start with %PDF-")
+    if b"%%EOF" not in data[-_PDF_TAIL:]:
+        raise PlanFormatError("not readable as a PDF: it does not end with %%EOF (cut short?)")
+
+
+def _pdf_source(pages: Sequence[Any]) -> PlanSource:
+    rows: list[SourceRow] = []
+    preamble: list[tuple[int, str]] = []
+    text_seen = False
+    for page in pages:
+        text_seen = text_seen or bool(page.chars)
+        for table in page.find_tables():
+            cells = _pdf_rows(table)
+            if not rows:
+                if not any(_first(row).casefold() == "stt" for row in cells):
+                    continue  # a table before the appendix (a letterhead's)
+                preamble = _pdf_preamble(page, table.bbox[1])
+            rows.extend(SourceRow(len(rows) + 1, row) for row in cells)
+    if not text_seen:
+        raise PlanFormatError("the PDF has no text layer (a scan?): save the document as .docx "
+                              "or .xlsx, or run it through text recognition first")
+    if not rows:
+        raise PlanFormatError("no appendix table found: the PDF has no ruled table with the "
+                              "header row STT | Nội dung | Nhiệm vụ cụ thể | …")
+    return PlanSource(tuple(preamble), tuple(rows), unit="table row", preamble_unit="line")
+
+
+def _pdf_rows(table: Any) -> list[tuple[str | None, ...]]:
+    """A table's rows as cells: ``None`` where a cell above spans down over it, ``""`` where one
+    to its left spans across it (pdfplumber gives ``None`` for both: the boxes tell them apart)."""
+    texts = table.extract()
+    columns = sorted({cell[0] for cell in table.cells})
+    out: list[tuple[str | None, ...]] = []
+    for row, words in zip(table.rows, texts, strict=True):
+        boxes = [box for box in row.cells if box is not None]
+        values: list[str | None] = []
+        for x0, box, text in zip(columns, row.cells, words, strict=True):
+            if box is not None:
+                values.append(" ".join((text or "").split("\n")))
+            elif any(b[0] < x0 < b[2] for b in boxes):
+                values.append("")
+            else:
+                values.append(None)
+        out.append(tuple(values))
+    return out
+
+
+def _pdf_preamble(page: Any, top: float) -> list[tuple[int, str]]:
+    """The text above the table: its lines in a larger font than the smallest are the title
+    (one ``# …`` heading), the lines between are joined as the paragraph they wrap (the plan's
+    number and date may fall on two lines); each numbered by its first line."""
+    if top <= 0:
+        return []
+    lines = [line for line in page.crop((0, 0, page.width, top)).extract_text_lines(
+        return_chars=True) if line["chars"]]
+    sizes = [max(c["size"] for c in line["chars"]) for line in lines]
+    body = min(sizes, default=0.0)
+    out: list[tuple[int, str]] = []
+    run: list[str] = []
+    run_title = False
+    for number, (line, size) in enumerate(zip(lines, sizes, strict=True), 1):
+        title = size > body * 1.15
+        if run and title != run_title:
+            out.append((number - len(run), ("# " if run_title else "") + " ".join(run)))
+            run = []
+        run.append(line["text"])
+        run_title = title
+    if run:
+        out.append((len(lines) + 1 - len(run), ("# " if run_title else "") + " ".join(run)))
+    return out
+
+
+_READERS = {"xlsx": read_xlsx, "docx": read_docx, "pdf": read_pdf}

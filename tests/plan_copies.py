@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 
 from models.agencies import bundled
@@ -172,3 +173,89 @@ def excel_copy(seed: bytes = SEED, *, column: int = 1) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- PDF
+
+_FONT = "DejaVuSans"
+_PDF_WIDTHS = (32, 84, 256, 128, 110, 92, 84)  # points: 786, landscape A4 less its margins
+
+
+def _fonts() -> None:
+    """DejaVu Sans (it has every Vietnamese letter), from matplotlib's own copy."""
+    from pathlib import Path
+
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if _FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdfmetrics.registerFont(TTFont(_FONT, str(folder / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(f"{_FONT}-Bold", str(folder / "DejaVuSans-Bold.ttf")))
+
+
+def pdf_copy(seed: bytes = SEED) -> bytes:
+    """Plan 916 as a PDF printed from Word: landscape A4, a ruled table, each of the seed's pages
+    one page with its header pair (merged as in the Word copy), cells spanning rows where the
+    text continues the row above, an axis row one cell across the table, the title larger."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    _fonts()
+    preamble, rows = _seed_parts(seed.decode("utf-8"))
+    body = ParagraphStyle("cell", fontName=_FONT, fontSize=7, leading=8.5)
+    bold = ParagraphStyle("axis", parent=body, fontName=f"{_FONT}-Bold")
+    story: list[object] = []
+    for line in preamble:
+        size = 12 if line.startswith("#") else 9
+        story.append(Paragraph(escape(_title(line)), ParagraphStyle(
+            "pre", fontName=f"{_FONT}-Bold" if size == 12 else _FONT, fontSize=size,
+            leading=size * 1.3, alignment=1, spaceAfter=6)))
+    down = _merges(rows)
+    pages = [i for i, row in enumerate(rows) if row.kind == "header"] + [len(rows)]
+    for start, end in itertools.pairwise(pages):
+        if start:
+            story.append(PageBreak())
+        story.append(_pdf_table(rows[start:end], down[start:end], body, bold, escape))
+    out = io.BytesIO()
+    document = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=28, rightMargin=28,
+                                 topMargin=28, bottomMargin=28, title="Kế hoạch 916/KH-UBND")
+    document.build(story)
+    return out.getvalue()
+
+
+def _pdf_table(rows: list[_Row], down: list[list[bool]], body: object, bold: object,
+               escape: object) -> object:
+    import re
+
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    data: list[list[object]] = []
+    for r, row in enumerate(rows):
+        style = bold if row.kind in ("header", "subheader", "axis") else body
+        data.append(["" if down[r][c] else Paragraph(escape(re.sub(r"</?b>", "", text)), style)
+                     for c, text in enumerate(row.cells)])
+    commands: list[tuple[object, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, "black"),
+                                          ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    for c in range(7):  # spans down each column, where a cell continues the one above
+        r = 0
+        while r < len(rows):
+            end = r
+            while end + 1 < len(rows) and down[end + 1][c]:
+                end += 1
+            if end > r:
+                commands.append(("SPAN", (c, r), (c, end)))
+            r = end + 1
+    for r, row in enumerate(rows):
+        if row.kind == "header":
+            commands.append(("SPAN", (LEAD, r), (COORD, r)))
+        elif row.kind == "axis":
+            commands.append(("SPAN", (0, r), (NOTE, r)))
+    table = Table(data, colWidths=_PDF_WIDTHS)
+    table.setStyle(TableStyle(commands))
+    return table

@@ -1,5 +1,5 @@
-"""Plan 916 in Word and in Excel (written by tests/plan_copies.py from the seed) reads as the seed
-does; a damaged workbook or document is refused in one line and changes nothing."""
+"""Plan 916 in Word, in Excel and as a PDF (written by tests/plan_copies.py from the seed) reads as
+the seed does; a damaged workbook, document or PDF is refused in one line and changes nothing."""
 
 from __future__ import annotations
 
@@ -27,11 +27,12 @@ from domain.plan_readers import document_format, parse_document
 from models.db import make_engine
 from sandbox.db_dump import dump
 from tests.conftest import load_plan916
-from tests.plan_copies import SEED, excel_copy, word_copy
+from tests.plan_copies import SEED, excel_copy, pdf_copy, word_copy
 
 SEED_PLAN = parse_plan(SEED)
-WORD, EXCEL = word_copy(), excel_copy()
-COPIES = {"docx": WORD, "xlsx": EXCEL}
+WORD, EXCEL, PDF = word_copy(), excel_copy(), pdf_copy()
+COPIES = {"docx": WORD, "xlsx": EXCEL, "pdf": PDF}
+UNIT = {"docx": "table row", "xlsx": "row", "pdf": "table row"}
 
 
 def _meaning(plan: ParsedPlan) -> tuple[object, ...]:
@@ -68,14 +69,30 @@ def test_the_excel_copy_has_what_a_province_s_sheet_has() -> None:
     assert any("\n" in str(c.value) for row in sheet.iter_rows() for c in row if c.value)
 
 
-@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_the_pdf_copy_has_what_a_printed_plan_has() -> None:
+    """Seven pages, each with the header pair; text a reader can select (Vietnamese letters
+    whole), the merged cells drawn as one box."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(PDF)) as pdf:
+        assert len(pdf.pages) == 7
+        texts = [page.extract_text() for page in pdf.pages]
+        tables = [page.find_tables() for page in pdf.pages]
+    assert all(t.startswith("STT") or "STT Nội dung" in t for t in texts)
+    assert "Ban hành kèm theo Kế hoạch số 916 /KH-UBND ngày 25 tháng 02 năm 2016" in texts[0]
+    assert all(len(found) == 1 for found in tables)
+    first = tables[0][0].extract()
+    assert first[1][:3] == [None, None, None]  # STT, content, task: one box over the header pair
+    assert first[2][0].startswith("Trực nội dung: Tham gia") and first[2][1:] == [None] * 6
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf"])
 def test_a_copy_parses_to_the_seed_s_plan(fmt: str) -> None:
     parsed = parse_document(COPIES[fmt], source=f"plan916.{fmt}")
     assert _meaning(parsed) == _meaning(SEED_PLAN)
     assert len(parsed.tasks) == 40
     assert _unplaced(parsed.warnings) == _unplaced(SEED_PLAN.warnings)
-    unit = "table row" if fmt == "docx" else "row"
-    assert all(w.startswith(f"{unit} ") for w in parsed.warnings if w[0].isalpha())
+    assert all(w.startswith(f"{UNIT[fmt]} ") for w in parsed.warnings if w[0].isalpha())
 
 
 def test_a_sheet_whose_table_starts_further_right_reads_the_same() -> None:
@@ -91,11 +108,14 @@ def test_the_reader_is_chosen_by_the_file_itself_then_its_name() -> None:
     assert document_format("plan.txt", WORD) == "docx"  # a Word file misnamed
     assert document_format("plan", EXCEL) == "xlsx"
     assert document_format("plan.txt", SEED) == "text"
+    assert document_format("plan.txt", PDF) == "pdf"
     assert _meaning(parse_document(WORD, source="plan.bin")) == _meaning(SEED_PLAN)
-    for name, data in (("plan.pdf", b"%PDF-1.7 ..."), ("plan.doc", b"\xd0\xcf\x11\xe0"),
-                       ("plan.xls", b"\xd0\xcf\x11\xe0")):
-        with pytest.raises(PlanFormatError, match=r"files are not read; save the document as"):
+    for name, data in (("plan.doc", b"\xd0\xcf\x11\xe0"), ("plan.xls", b"\xd0\xcf\x11\xe0")):
+        with pytest.raises(PlanFormatError, match=r"files are not read; save the document as "
+                                                  r"\.docx, \.xlsx or \.pdf"):
             parse_document(data, source=name)
+    with pytest.raises(PlanFormatError, match=r"^plan.pdf: not a PDF: it does not start"):
+        parse_document(b"<html>", source="plan.pdf")
 
 
 # --------------------------------------------------------------------------- the rules, once
@@ -190,6 +210,24 @@ def test_every_flipped_bit_is_refused_or_changes_nothing_the_plan_says(fmt: str)
     assert outcomes["refused"] > 300
 
 
+def _page_streams(data: bytes) -> list[int]:
+    """Where each page's content stream starts (reportlab writes them ASCII85 + Flate)."""
+    return [m.end() for m in re.finditer(rb"/Filter \[ /ASCII85Decode /FlateDecode \] "
+                                         rb"/Length \d+\s*>>\s*stream\r?\n", data)]
+
+
+def test_a_byte_changed_in_any_page_of_the_pdf_is_refused() -> None:
+    """A PDF has no checksum: a damaged page stream read as far as it goes would lose that
+    page's rows and the rest could still read as a plan. Read strictly, it is refused."""
+    starts = _page_streams(PDF)
+    assert len(starts) == 7
+    for at in (start + 50 for start in starts):
+        flipped = PDF[:at] + bytes([PDF[at] ^ 0x10]) + PDF[at + 1:]
+        with pytest.raises(PlanFormatError) as caught:
+            parse_document(flipped, source="copy.pdf")
+        assert str(caught.value).startswith("copy.pdf: ") and "\n" not in str(caught.value)
+
+
 # --------------------------------------------------------------------------- through the CLI
 
 
@@ -211,7 +249,7 @@ def _import(capsys: pytest.CaptureFixture[str], path: Path, data: bytes,
     return code, out, err
 
 
-@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf"])
 def test_importing_a_copy_over_the_bundled_plan_changes_nothing(
         fmt: str, cli_registry: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = dump(cli_registry)
@@ -246,7 +284,38 @@ def _flipped(data: bytes) -> bytes:
     return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
 
 
+def _pdf_flipped(data: bytes) -> bytes:
+    at = _page_streams(data)[3] + 50  # inside the fourth page's compressed content
+    return data[:at] + bytes([data[at] ^ 0x10]) + data[at + 1:]
+
+
+def _pdf_canvas(draw: Callable[[object], None]) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4)
+    draw(canvas)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def _scan(_: bytes) -> bytes:
+    """A scanned page: pictures and lines, no text."""
+    return _pdf_canvas(lambda c: c.rect(50, 50, 400, 600, fill=1))  # type: ignore[attr-defined]
+
+
+def _pdf_without_table(_: bytes) -> bytes:
+    return _pdf_canvas(lambda c: c.drawString(  # type: ignore[attr-defined]
+        72, 720, "Ke hoach so 916/KH-UBND ngay 25 thang 02 nam 2016"))
+
+
 DAMAGED: list[tuple[str, Callable[[bytes], bytes], str]] = [
+    ("pdf", _cut, r"not readable as a PDF: it does not end with %%EOF \(cut short\?\)"),
+    ("pdf", _pdf_flipped, r"not a readable PDF: \w+"),
+    ("pdf", _scan, r"the PDF has no text layer \(a scan\?\)"),
+    ("pdf", _pdf_without_table, r"no appendix table found: the PDF has no ruled table"),
     ("docx", _cut, r"not readable as a Word document \(\.docx\): BadZipFile"),
     ("xlsx", _cut, r"not readable as an Excel workbook \(\.xlsx\): BadZipFile"),
     ("docx", _flipped, r"not readable as a Word document \(\.docx\)"),
@@ -279,7 +348,8 @@ def test_a_copy_with_a_damaged_table_is_refused_like_a_damaged_text(
     del lines[row]  # row 3 of axis 1 lost: the numbering jumps from 2 to 4
     damaged = "\n".join(lines).encode()
     for fmt, data, place in (("docx", word_copy(damaged), "table row 6"),
-                             ("xlsx", excel_copy(damaged), "row 9")):
+                             ("xlsx", excel_copy(damaged), "row 9"),
+                             ("pdf", pdf_copy(damaged), "table row 6")):
         path = tmp_path / f"copy.{fmt}"
         code, out, err = _import(capsys, path, data, "--apply", "--retire")
         assert (code, out) == (1, "")
@@ -314,7 +384,7 @@ def test_the_time_limit_stops_a_reader_and_is_not_taken_for_damage(
     assert dump(cli_registry) == before
 
 
-@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf"])
 def test_a_registry_imported_from_a_copy_is_the_text_s_registry(
         fmt: str, db_url: str, sqlite_template: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
