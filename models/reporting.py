@@ -316,7 +316,8 @@ def _submit(engine: Engine, actor: Actor, draft_id: int, step: str, clock: Clock
 
     def work(session: Session) -> Sent:
         member = member_of(session, actor)
-        result = svc.submit(session, member, draft_id, now=clock.now, timeout=clock.timeout)
+        result = svc.submit(session, member, draft_id, now=clock.now, timeout=clock.timeout,
+                            today=clock.today)
         assert result.item.id is not None
         pending = result.report.review_state == ReviewState.PENDING.value
         return Sent(result.report.version, result.item.state, result.report.percent, result.report.state,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -49,6 +50,9 @@ from models.tables import (
 )
 
 R = TypeVar("R")
+
+# The plan's time zone: the local day a report was sent when the caller names none.
+PLAN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 STEP_STATE = "state"
 STEP_PERCENT = "percent"
@@ -556,8 +560,11 @@ def _lock_item(session: Session, item_id: int) -> Item:
 
 
 def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
-           timeout: timedelta = DEFAULT_TIMEOUT) -> SubmitResult:
+           timeout: timedelta = DEFAULT_TIMEOUT, today: date | None = None) -> SubmitResult:
     """Store the draft as the item's next version and move the item's state, in one transaction.
+
+    A done report sets the item's ``completed_on`` to ``today`` (the bot's local day; default:
+    ``now`` in Asia/Ho_Chi_Minh); any other report clears it (domain.official).
 
     The draft is claimed first with a conditional UPDATE (review -> sent), so a double tap or a
     second instance finds it already sent; the item row is locked before the next version number
@@ -591,6 +598,8 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
                              mime_type=file.mime_type[:128], file_size=file.file_size))
     item.state = ITEM_STATE_BY_REPORT[draft.state]
     item.state_changed_at = now
+    item.completed_on = ((today or local_day(now)) if draft.state == ReportState.DONE.value
+                         else None)
     session.add(item)
     session.flush()
     if report.review_state == ReviewState.PENDING.value:
@@ -599,6 +608,11 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
         queue_blocked_notices(session, report_id=report.id, agency_id=item.agency_id, now=now)
     _audit(session, member, "report.submit", report, now, state=report.state)
     return SubmitResult(report, item, overtook=previous != draft.base_version)
+
+
+def local_day(at: datetime) -> date:
+    """The day ``at`` falls on in the plan's time zone."""
+    return at.astimezone(PLAN_TZ).date()
 
 
 def _retryable(exc: Exception) -> bool:
@@ -689,6 +703,8 @@ def approve(session: Session, member: Member, report_id: int, version: int, *,
     report, item = _reviewable(session, who or actor(session, member), report_id, version)
     report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.APPROVED.value, member.id, now
     item.state, item.state_changed_at = ItemState.VERIFIED.value, now
+    if item.completed_on is None:  # reported before the day was kept: the report's own day
+        item.completed_on = local_day(report.created_at)
     session.add_all([report, item])
     session.flush()
     assert report.id is not None
@@ -732,6 +748,7 @@ def return_report(session: Session, member: Member, report_id: int, version: int
     report.review_state, report.reviewed_by, report.reviewed_at = ReviewState.RETURNED.value, member.id, now
     report.review_reason = reason
     item.state, item.state_changed_at = ItemState.RETURNED.value, now
+    item.completed_on = None  # returned: not completed (domain.official)
     session.add_all([report, item])
     session.flush()
     assert report.id is not None

@@ -21,13 +21,25 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, func, literal, tuple_, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    tuple_,
+    union_all,
+)
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.access import Scope, scope_of
 from domain.collation import vi_key
+from domain.official import COMPLETED_STATES, OFFICIAL_CLASSES, OfficialClass, classify, on_time_rate, settled
 from domain.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
 from models.members import actor_of
 from models.tables import (
@@ -142,7 +154,9 @@ def in_scope(session: Session, scope: Scope, agency_id: int) -> bool:
 
 @dataclass(frozen=True)
 class Counts:
-    """Items owed, by state, plus how many of them are overdue."""
+    """Items owed, by state, how many of them are overdue, and the four official classes
+    (domain.official): on time + late = reported + verified (the completed items); within +
+    overdue = the rest. ``reported`` stays beside them: completed, awaiting verification."""
 
     owed: int = 0
     not_started: int = 0
@@ -151,7 +165,10 @@ class Counts:
     reported: int = 0
     returned: int = 0
     verified: int = 0
-    overdue: int = 0
+    overdue: int = 0  # also the official class OVERDUE: not completed, due day passed
+    on_time: int = 0
+    late: int = 0
+    within: int = 0
 
     @property
     def done(self) -> int:
@@ -162,19 +179,43 @@ class Counts:
     def ratio(self) -> float:
         return self.done / self.owed if self.owed else 0.0
 
+    @property
+    def awaiting(self) -> int:
+        """Completed, not yet verified (shown beside the four classes)."""
+        return self.reported
+
+    def official(self, which: OfficialClass) -> int:
+        return {OfficialClass.ON_TIME: self.on_time, OfficialClass.LATE: self.late,
+                OfficialClass.WITHIN: self.within, OfficialClass.OVERDUE: self.overdue}[which]
+
+    def by_official(self) -> dict[OfficialClass, int]:
+        """The four classes in their reporting order."""
+        return {which: self.official(which) for which in OFFICIAL_CLASSES}
+
+    @property
+    def settled(self) -> int:
+        """Completed or overdue: the on-time rate's denominator (domain.official.settled)."""
+        return settled(self.on_time, self.late, self.overdue)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return on_time_rate(self.on_time, self.late, self.overdue)
+
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
 
     def as_tuple(self) -> tuple[int, ...]:
         return (self.owed, self.not_started, self.in_progress, self.blocked, self.reported,
-                self.returned, self.verified, self.overdue)
+                self.returned, self.verified, self.overdue, self.on_time, self.late, self.within)
 
     def as_dict(self) -> dict[str, int]:
         return dict(zip(COUNT_FIELDS, self.as_tuple(), strict=True))
 
 
 COUNT_FIELDS = ("owed", "not_started", "in_progress", "blocked", "reported", "returned",
-                "verified", "overdue")
+                "verified", "overdue", "on_time", "late", "within")
+# The counts a scan returns; the other official classes follow from them (see _with_classes).
+SCANNED_FIELDS = ("owed", *(state.value for state in ItemState), "overdue", "late")
 ZERO = Counts()
 
 
@@ -243,18 +284,43 @@ def overdue_flag(today: date) -> ColumnElement[bool]:
     return and_(col(Item.state).in_(OPEN_STATES), col(Item.due_on) < today)
 
 
+def late_flag() -> ColumnElement[bool]:
+    """Completed after the due day (domain.official.classify's LATE)."""
+    return and_(col(Item.state).in_(COMPLETED_STATES), col(Item.completed_on) > col(Item.due_on))
+
+
+def official_class_sql(today: date) -> ColumnElement[str]:
+    """domain.official.classify as a SQL CASE (the ranking groups by it; a test checks the
+    two agree on every combination)."""
+    completed = col(Item.state).in_(COMPLETED_STATES)
+    return case((and_(completed, col(Item.completed_on) > col(Item.due_on)), OfficialClass.LATE.value),
+                (completed, OfficialClass.ON_TIME.value),
+                (col(Item.due_on) >= today, OfficialClass.WITHIN.value),
+                else_=OfficialClass.OVERDUE.value)
+
+
 def _count_columns(today: date) -> list[ColumnElement[int]]:
-    """COUNT(*), one count per state, and the overdue count, in COUNT_FIELDS order."""
+    """COUNT(*), one count per state, the overdue count and the late count, in SCANNED_FIELDS
+    order. Within and on time need no column of their own (see _with_classes)."""
     return [func.count().label("owed"),
             *(_state_count(state).label(state) for state in STATES),
-            func.count().filter(overdue_flag(today)).label("overdue")]
+            func.count().filter(overdue_flag(today)).label("overdue"),
+            func.count().filter(late_flag()).label("late")]
+
+
+def _with_classes(scanned: dict[str, int]) -> Counts:
+    """Counts from a scan's figures (SCANNED_FIELDS): on time = completed - late, within =
+    not completed - overdue. A completed item with completed_on NULL is on time, as in
+    domain.official.classify (NULL > due_on is not true)."""
+    completed = sum(scanned[state] for state in COMPLETED_STATES)
+    return Counts(**scanned, on_time=completed - scanned["late"],
+                  within=scanned["owed"] - completed - scanned["overdue"])
 
 
 def _counts(row: tuple[object, ...]) -> Counts:
-    """A result row's count columns (COUNT_FIELDS order, states in ItemState order) as Counts."""
-    owed, *by_state, overdue = (int(v or 0) for v in row)  # type: ignore[call-overload]
-    states = dict(zip(STATES, by_state, strict=True))
-    return Counts(owed=owed, overdue=overdue, **states)
+    """A result row's count columns (SCANNED_FIELDS order) as Counts."""
+    values = (int(v or 0) for v in row)  # type: ignore[call-overload]
+    return _with_classes(dict(zip(SCANNED_FIELDS, values, strict=True)))
 
 
 def _period_filter(plan: Plan, period: Period, agency_ids: list[int] | None) -> list[ColumnElement[bool]]:
@@ -345,8 +411,8 @@ def _scan_with_ranking(session: Session, tasks: ColumnElement[bool], period: Per
     items (GROUPING SETS), instead of a second scan for the ranking, which for a finished
     period at country scale rereads most of the items.
 
-    The task rows are grouped by state too, with COUNT(*) and the overdue count: every
-    aggregate is computed for both grouping sets, so two aggregates instead of nine keep the
+    The task rows are grouped by state too, with COUNT(*), the overdue and the late counts:
+    every aggregate is computed for both grouping sets, so three aggregates instead of ten keep the
     agency set cheap (about 15% of the statement at country scale); Python adds up the few
     hundred rows. Only the ``top`` agency rows come back (picked in the statement)."""
     by_agency = func.grouping(col(Item.agency_id)).label("by_agency")  # 0: an agency row
@@ -354,7 +420,8 @@ def _scan_with_ranking(session: Session, tasks: ColumnElement[bool], period: Per
                               tuple_(col(Item.agency_id)))
     grouped = (core_select(col(Item.task_id), col(Agency.level), col(Item.state),
                            col(Item.agency_id), by_agency, func.count().label("items"),
-                           func.count().filter(overdue_flag(today)).label("overdue"))
+                           func.count().filter(overdue_flag(today)).label("overdue"),
+                           func.count().filter(late_flag()).label("late"))
                .join(Agency, col(Agency.id) == Item.agency_id)
                .where(*_item_filter(tasks, period, within))
                .group_by(sets).cte("grouped"))
@@ -363,18 +430,19 @@ def _scan_with_ranking(session: Session, tasks: ColumnElement[bool], period: Per
     query = union_all(core_select(*grouped.c).where(grouped.c.by_agency == 1), core_select(*ranked.c))
     tallies: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     overdue: list[tuple[int, int]] = []
-    for task_id, level, state, agency_id, agency_row, items, late in session.execute(query):
+    for task_id, level, state, agency_id, agency_row, items, behind, late in session.execute(query):
         if agency_row == 0:
-            overdue.append((int(agency_id), int(late)))
+            overdue.append((int(agency_id), int(behind)))
             continue
         tally = tallies[(task_id, level)]
         tally["owed"] += items
         tally[state] += items
-        tally["overdue"] += late
+        tally["overdue"] += behind
+        tally["late"] += late
     overdue.sort(key=lambda pair: (-pair[1], pair[0]))  # UNION ALL keeps no order
     per_task: dict[int, dict[str, Counts]] = defaultdict(dict)
     for (task_id, level), tally in tallies.items():
-        per_task[task_id][level] = Counts(*(tally[name] for name in COUNT_FIELDS))
+        per_task[task_id][level] = _with_classes({name: tally[name] for name in SCANNED_FIELDS})
     return per_task, overdue
 
 
@@ -501,6 +569,8 @@ class ItemLine:
     state: str
     overdue: bool
     reason: str = ""  # a blocked item's reason (its current report's note), where asked for
+    official: OfficialClass = OfficialClass.WITHIN  # domain.official.classify as of today
+    completed_on: date | None = None
 
 
 def item_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
@@ -516,7 +586,9 @@ def item_lines(session: Session, plan: Plan, period: Period, today: date, scope:
              .join(Agency, col(Agency.id) == Item.agency_id)
              .where(*where).order_by(col(Task.position)))
     lines = [ItemLine(item.id, item.task_id, code, text, item.agency_id, name, item.period_key,
-                      item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today)
+                      item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today,
+                      official=classify(item.state, item.due_on, item.completed_on, today),
+                      completed_on=item.completed_on)
              for item, code, text, name in session.exec(query) if item.id is not None]
     # Agency names in Vietnamese order (SQL orders by code point); one key per distinct name.
     keys = {name: vi_key(name) for name in {line.agency_name for line in lines}}

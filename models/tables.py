@@ -239,9 +239,9 @@ class Item(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("task_id", "agency_id", "period_key"),
-        # Covers the roll-ups' period scans (due_on range, state, who, which task) so that
+        # Covers the roll-ups' period scans (due_on range, state, who, which task, when done) so that
         # /status reads the index alone, also for a whole country.
-        Index("ix_item_period_rollup", "due_on", "state", "agency_id", "task_id"),
+        Index("ix_item_period_rollup", "due_on", "state", "agency_id", "task_id", "completed_on"),
     )
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
@@ -254,6 +254,10 @@ class Item(SQLModel, table=True):
     milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
     state: str = Field(default=ItemState.NOT_STARTED.value, max_length=16, index=True)
     state_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The local day (Asia/Ho_Chi_Minh) the report that marked the item done was sent: kept by
+    # verification, cleared by a return or a later not-done report. Against due_on it makes
+    # the official class (domain.official): completed on time or late. In the roll-up index.
+    completed_on: date | None = None
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 

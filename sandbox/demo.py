@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from tornado.web import RequestHandler, StaticFileHandler
 from bot.app import build_application
 from bot.settings import Settings, load_settings, schedule_rules
 from bot.web import make_web_server
+from domain.official import COMPLETED_STATES
 from domain.plan_parser import parse_plan
 from domain.webapp_auth import signed_init_data
 from models import agencies, registry
@@ -96,6 +97,8 @@ def prepare(settings: Settings, today: date) -> None:
             earlier = session.exec(select(Item).where(Item.due_on < today).order_by(col(Item.id)))
             for index, item in enumerate(earlier):
                 item.state = PATTERN[index % len(PATTERN)].value
+                if item.state in COMPLETED_STATES:  # every other one a few days late
+                    item.completed_on = item.due_on + timedelta(days=3 * (index % 2))
     finally:
         engine.dispose()
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from domain.official import OfficialClass, classify
 from domain.periods import DueRules
 from domain.plan_parser import parse_plan
 from models import agencies, registry
@@ -23,6 +24,9 @@ from models.tables import Agency, Item, ItemState, Member, MemberRole, Report, R
 from scheduler.deadlines import sync_items
 
 TODAY = date(2026, 11, 16)
+# Every report's time: after Q3's due day (its done items are late), before Q4's (on time).
+REPORTED_AT = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
+REPORTED_ON = date(2026, 10, 15)  # its local day (Asia/Ho_Chi_Minh)
 COMMUNES = """name,code,level,parent,classes,aliases
 UBND phường Hồng Gai,XA-HONG-GAI,commune,HA-LONG,UBND cấp xã,
 UBND phường Bãi Cháy,XA-BAI-CHAY,commune,HA-LONG,UBND cấp xã,
@@ -90,6 +94,8 @@ def seed_status(engine: Engine) -> Seeded:
         for item, task_code, agency_code in rows:
             state = state_for(task_code, agency_code, item.period_key)
             item.state = state.value
+            if state in (ItemState.REPORTED, ItemState.VERIFIED):
+                item.completed_on = REPORTED_ON
             if state in (ItemState.NOT_STARTED,):
                 continue
             verified = state == ItemState.VERIFIED
@@ -108,7 +114,7 @@ def seed_status(engine: Engine) -> Seeded:
                               ReviewState.PENDING.value if report_state == "done" else None),
                 reviewed_by=coordinator.id if (verified or returned) else None,
                 reviewed_at=datetime(2026, 10, 20, 3, 0, tzinfo=UTC) if (verified or returned) else None,
-                created_at=datetime(2026, 10, 15, 2, 0, tzinfo=UTC)))
+                created_at=REPORTED_AT))
         ha_long = session.exec(select(Agency).where(Agency.code == "HA-LONG")).one()
         communes = session.exec(select(Agency.id).where(col(Agency.code).like("XA-%"))
                                 .order_by(col(Agency.code))).all()
@@ -129,4 +135,8 @@ def oracle(engine: Engine, first: date, last: date, today: date,
         result[state.value] = sum(1 for i in found if i.state == state.value)
     result["overdue"] = sum(1 for i in found if i.due_on < today and i.state in (
         "not_started", "in_progress", "blocked", "returned"))
+    classes = [classify(i.state, i.due_on, i.completed_on, today) for i in found]
+    for which in (OfficialClass.ON_TIME, OfficialClass.LATE, OfficialClass.WITHIN):
+        result[which.value] = classes.count(which)
+    assert classes.count(OfficialClass.OVERDUE) == result["overdue"]
     return result
