@@ -21,6 +21,12 @@ runs in this process (it injects the updates). Figures, each against its goal:
 - RSS: idle, and after 1k, 5k, 10k updates (/tasks from a registered focal point)
 - ``dondoc schedule`` for a year (JSON, to a file): wall time and peak RSS
 - ``dondoc --help``: wall time (median of 5)
+
+To measure ``dondoc schedule`` alone, build the country once and keep it (the items are stored
+in this process with the bot's own sync, no bot process)::
+
+    .venv/bin/python -m bench.scale --only schedule --keep /tmp/dondoc-country   # builds, then times
+    .venv/bin/python -m bench.scale --only schedule --keep /tmp/dondoc-country   # reuses, times
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from bench._common import PG_ADMIN, pg_available, scratch_database
@@ -279,6 +286,47 @@ def schedule_year(url: str, workdir: Path, first: date) -> tuple[float, float, i
             usage.ru_utime + usage.ru_stime)
 
 
+def schedule_rows(url: str, workdir: Path, kind: str) -> list[Row]:
+    wall, peak, size, cpu = schedule_year(url, workdir, date(2026, 1, 1))
+    _out(f"[{kind}] schedule output: {size} MB")
+    # On a shared machine the wall time is the CPU time stretched by the load.
+    return [row("dondoc schedule, a year (JSON)", wall, "s", 2),
+            row("dondoc schedule, a year: CPU time", cpu, "s", 2),
+            row("dondoc schedule, peak RSS", peak, "MB", 200)]
+
+
+def kept_country(kind: str, args: argparse.Namespace, keep: Path) -> str:
+    """The database kept in ``keep`` (built and loaded the first time): for the schedule alone."""
+    from bot.settings import load_settings, schedule_rules
+    from scheduler.deadlines import sync_due
+
+    keep.mkdir(parents=True, exist_ok=True)
+    marker = keep / f"{kind}.url"
+    if marker.exists():
+        return marker.read_text().strip()
+    if kind == "sqlite":
+        url = f"sqlite:///{keep / 'country.sqlite3'}"
+    else:
+        name = f"dondoc_bench_kept_{keep.name.replace('-', '_')}"
+        server = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
+        url = server.set(database=name).render_as_string(hide_password=False)
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    shape = build_tree(engine, args.provinces)
+    rules = schedule_rules(load_settings(database_url=url))
+    start = time.process_time()
+    result = sync_due(engine, rules.due, _now().astimezone(rules.tz).date())
+    _out(f"[{kind}] kept in {keep}: {shape['agencies']:,} agencies, {result.added:,} items "
+         f"({time.process_time() - start:.1f} s CPU in this process)")
+    engine.dispose()
+    marker.write_text(url)
+    return url
+
+
 def run_bench(kind: str, args: argparse.Namespace, workdir: Path) -> list[Row]:
     rows: list[Row] = []
     with scratch_database(kind, workdir) as url:
@@ -291,12 +339,7 @@ def run_bench(kind: str, args: argparse.Namespace, workdir: Path) -> list[Row]:
         stub = StubBotApi(TOKEN, "dondoc_scale_bot").start()
         try:
             rows += run_bot(stub, engine, url, workdir, args, kind)
-            wall, peak, size, cpu = schedule_year(url, workdir, date(2026, 1, 1))
-            rows.append(row("dondoc schedule, a year (JSON)", wall, "s", 2))
-            # On a shared machine the wall time is the CPU time stretched by the load.
-            rows.append(row("dondoc schedule, a year: CPU time", cpu, "s", 2))
-            rows.append(row("dondoc schedule, peak RSS", peak, "MB", 200))
-            _out(f"[{kind}] schedule output: {size} MB")
+            rows += schedule_rows(url, workdir, kind)
             rows += stop_during_load(stub, engine, url, workdir)
         finally:
             stub.stop()
@@ -400,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates", type=int, default=10_000, help="updates for the RSS figures")
     parser.add_argument("--idle-seconds", type=float, default=15)
     parser.add_argument("--load-limit", type=float, default=600, help="give up on the first load after")
+    parser.add_argument("--only", choices=("schedule",),
+                        help="only this figure (with --keep: on a country built once)")
+    parser.add_argument("--keep", type=Path, help="keep the country here and reuse it (--only schedule)")
     args = parser.parse_args(argv)
     kinds = [] if args.only_postgres else ["sqlite"]
     if args.postgres or args.only_postgres:
@@ -408,14 +454,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _out(f"PostgreSQL at {PG_ADMIN} is unreachable: left out")
     failed = False
-    help_s = help_time()
+    help_s = 0.0 if args.only else help_time()
     for kind in kinds:
         workdir = Path(tempfile.mkdtemp(prefix="dondoc-scale-"))
         try:
-            rows = run_bench(kind, args, workdir)
+            if args.only:
+                url = kept_country(kind, args, args.keep or workdir)
+                rows = schedule_rows(url, workdir, kind)
+            else:
+                rows = run_bench(kind, args, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        rows.append(row("dondoc --help", help_s * 1000, "ms", 300))
+        if not args.only:
+            rows.append(row("dondoc --help", help_s * 1000, "ms", 300))
         _out(f"\n{kind}, {args.provinces} provinces:")
         width = max(len(r[0]) for r in rows)
         for name, value, goal, ok in rows:

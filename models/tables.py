@@ -184,6 +184,9 @@ class ItemState(StrEnum):
 # States in which an item still needs the agency's work, so reminders go on.
 OPEN_STATES = (ItemState.NOT_STARTED.value, ItemState.IN_PROGRESS.value,
                ItemState.BLOCKED.value, ItemState.RETURNED.value)
+# The rest (done, or waiting for a coordinator), listed: ``state IN (…)`` can use the state
+# index, ``state NOT IN (OPEN_STATES)`` reads every item of a task.
+CLOSED_STATES = tuple(s.value for s in ItemState if s.value not in OPEN_STATES)
 
 
 class CalendarDay(SQLModel, table=True):

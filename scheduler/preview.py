@@ -28,7 +28,7 @@ from domain.periods import periods_between
 from domain.rules import ScheduleRules
 from domain.slots import FOCAL_POINT, SlotCache
 from models.obligations import live_tasks, owing
-from models.tables import OPEN_STATES, Agency, Event, Item, Member, MemberRole, Milestone, Plan
+from models.tables import CLOSED_STATES, Agency, Event, Item, Member, MemberRole, Milestone, Plan
 from scheduler.planner import item_window
 
 AUDIENCE_ORDER = ("focal_point", "leader", "coordinator")
@@ -174,7 +174,7 @@ def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rul
     closed: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for owner, task_id, period_key in session.exec(
             select(Item.agency_id, Item.task_id, Item.period_key).where(
-                col(Item.task_id).in_(task_ids), col(Item.state).not_in(OPEN_STATES),
+                col(Item.task_id).in_(task_ids), col(Item.state).in_(CLOSED_STATES),
                 col(Item.due_on) >= lo, col(Item.due_on) <= hi)):
         if owner in by_agency:
             closed[owner].add((task_id, period_key))

@@ -9,8 +9,17 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from sqlmodel import select
 
 from bot.cli import main
+from bot.settings import load_settings, schedule_rules
+from models.agencies import find_agency
+from models.calendar_days import working_calendar
+from models.db import existing_session
+from models.registry import require_plan
+from models.tables import Item, ItemState, Task
+from scheduler.deadlines import sync_items
+from scheduler.preview import PreviewEntry, preview
 
 DISTRICTS = str(Path(__file__).parents[1] / "models" / "data" / "quang_ninh_districts_2016.csv")
 
@@ -151,3 +160,53 @@ def test_a_due_day_that_does_not_exist_stops_the_command(cli: str, capsys: pytes
     monkeypatch.setenv("DONDOC_DUE_SEMIANNUAL", "31-06,31-12")
     code, _, err = run(capsys, "schedule", "--from", "2026-12-01", "--to", "2026-12-31")
     assert code == 1 and "DONDOC_DUE_SEMIANNUAL" in err and "June has only 30 days" in err
+
+
+def _reference(entries: list[PreviewEntry], fmt: str) -> str:
+    """The plain rendering the streamed writer must match byte for byte: one json.dumps of each
+    entry's dict."""
+    lines = [json.dumps(e.to_json(), ensure_ascii=False) for e in entries]
+    if fmt == "jsonl":
+        return "".join(f"{line}\n" for line in lines)
+    return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
+
+
+def test_schedule_output_is_the_plain_rendering_of_every_entry(cli: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The streamed JSON (shared groups rendered once, bytes joined per send time) is exactly
+    what json.dumps of each entry would print, in time order, agency code then kind and offset
+    within a send time; a finished item leaves its agency's reminders, and only its."""
+    settings = load_settings(database_url=cli)
+    rules = schedule_rules(settings)
+    with existing_session(cli) as session:
+        plan = require_plan(session)
+        sync_items(session, plan, date(2026, 12, 2), rules.due)
+        syt = find_agency(session, "SYT")
+        assert syt is not None
+        done = session.exec(select(Item).where(Item.agency_id == syt.id,
+                                               Item.due_on == date(2026, 12, 31))).first()
+        assert done is not None
+        done.state = ItemState.REPORTED.value
+        session.add(done)
+    first, last = date(2026, 12, 1), date(2027, 1, 31)
+    with existing_session(cli) as session:
+        plan = require_plan(session)
+        entries = preview(session, plan, first, last, rules=rules, calendar=working_calendar(session))
+        done_task = session.get(Task, done.task_id)
+        assert done_task is not None
+    assert len(entries) > 100
+    order = [(e.group.at, e.agency.code, e.group.kind, e.group.offset_days) for e in entries]
+    assert order == sorted(order)
+    finished = (done_task.code, done.period_key)
+    mine = [(i.task, i.period) for e in entries if e.agency.code == "SYT" for i in e.group.items]
+    others = [(i.task, i.period) for e in entries if e.agency.code != "SYT" for i in e.group.items]
+    assert mine and finished not in mine and finished in others
+    for fmt in ("json", "jsonl"):
+        code, out, err = run(capsys, "schedule", "--from", first.isoformat(), "--to", last.isoformat(),
+                             "--format", fmt)
+        assert code == 0, err
+        assert out == _reference(entries, fmt)
+    code, out, _ = run(capsys, "schedule", "--from", "2026-12-05", "--to", "2026-12-06", "--format", "json")
+    assert code == 0 and out == "[]\n"  # a weekend: nothing is sent
+    code, out, _ = run(capsys, "schedule", "--from", "2026-12-05", "--to", "2026-12-06", "--format", "jsonl")
+    assert code == 0 and out == ""
