@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import models.all_tables  # noqa: F401
-from models.db import alembic_config, current_revision, downgrade, make_engine, upgrade
+from models.db import alembic_config, current_revision, downgrade, make_engine, schema_head, upgrade
 from tests.conftest import BACKENDS, _pg_admin, _pg_url
 
 
@@ -37,6 +37,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
 def test_upgrade_to_head_and_back_to_base(empty_url: str) -> None:
     head = ScriptDirectory.from_config(alembic_config(empty_url)).get_current_head()
+    assert schema_head() == head  # the command line's quick reading of the chain agrees
     upgrade(empty_url)
     engine = make_engine(empty_url, pooled=False)
     assert current_revision(engine) == head
