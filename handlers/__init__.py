@@ -24,6 +24,7 @@ from handlers import members as members_handlers
 from handlers import reports as report_handlers
 from handlers import review as review_handlers
 from handlers import status as status_handlers
+from handlers import targets as target_handlers
 from handlers import tasks as task_handlers
 from scheduler.context import BotApplication
 
@@ -47,6 +48,8 @@ def register(app: BotApplication) -> None:
         app.add_handler(event_handler)
     for calendar_handler in calendar.handlers():  # /calendar: the member's private calendar link
         app.add_handler(calendar_handler)
+    for target_handler in target_handlers.handlers():  # /targets: admins' numeric targets
+        app.add_handler(target_handler)
     # /status, /chart, /export, a task's history and /audit (admins)
     for status_handler in [*status_handlers.handlers(), *export_handlers.handlers(),
                            *history_handlers.handlers()]:

@@ -8,7 +8,7 @@ The summary's figures come from :func:`models.rollup.compute_rollup`, like /stat
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from models.db import session_scope
 from models.rollup import AgencyLine, Rollup, agency_lines, compute_rollup, scope_agency_ids
 from models.status import Viewer, viewer
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
+from models.targets import TargetLine, target_lines
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class ExportData:
     rollup: Rollup
     rows: list[DetailRow]
     agencies: list[AgencyLine]
+    # The numeric targets of the period's year, value against target (views.targets' sheet).
+    targets: list[TargetLine] = field(default_factory=list)
 
 
 def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -114,7 +117,8 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
     """What the export of ``period`` for ``scope`` holds (``dondoc export``: everything)."""
     rollup = compute_rollup(session, plan, period, today, scope)
     return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz),
-                      agency_lines(session, plan, period, today, scope))
+                      agency_lines(session, plan, period, today, scope),
+                      target_lines(session, plan, period.start.year, scope))
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date,

@@ -23,6 +23,7 @@ from models.db import session_scope
 from models.items import ItemPage, ItemRow, item_row, items_for_agency, reportable_items
 from models.reports import EvidenceFile
 from models.tables import Agency, Evidence, Item, ItemState, Member, Report, ReportDraft, ReviewState
+from models.targets import TargetRow, target_for_item
 
 MAX_CHOICES = 30  # items a message in the officer's words may offer to choose from
 
@@ -56,24 +57,27 @@ class DraftView:
     files: tuple[EvidenceFile, ...]
     base_version: int
     document_date: date | None = None
+    target_value: float | None = None
 
     @classmethod
     def of(cls, draft: ReportDraft) -> DraftView:
         assert draft.id is not None
         return cls(draft.id, draft.item_id, draft.step, draft.state, draft.percent, draft.note,
                    draft.document_number, tuple(svc.draft_files(draft)), draft.base_version,
-                   draft.document_date)
+                   draft.document_date, draft.target_value)
 
 
 @dataclass(frozen=True)
 class Form:
     """A draft's current question (``hint``: ``use_buttons`` when text came for a button step;
-    ``choices``: the items a message in the officer's words may have meant)."""
+    ``choices``: the items a message in the officer's words may have meant; ``target``: the
+    numeric target the report gives a value against, if its task has one for the item's year)."""
 
     draft: DraftView
     row: ItemRow
     hint: str = ""
     choices: tuple[ItemRow, ...] = ()
+    target: TargetRow | None = None
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,10 @@ def _form(session: Session, draft: ReportDraft, hint: str = "") -> Form:
         rows = reportable_items(session, item.agency_id, date.min) if item is not None else []
         by_id = {r.item_id: r for r in rows}
         choices = tuple(by_id[i] for i in ids if i in by_id)
-    return Form(DraftView.of(draft), _row(session, draft.item_id), hint, choices)
+    item = session.get(Item, draft.item_id)
+    target = target_for_item(session, item) if item is not None else None
+    return Form(DraftView.of(draft), _row(session, draft.item_id), hint, choices,
+                TargetRow.of(target, None) if target is not None else None)
 
 
 def _card(session: Session, report: Report) -> Card:
@@ -298,6 +305,9 @@ def _apply(session: Session, member: Member, draft: ReportDraft, action: str, cl
         return svc.set_state(session, member, draft.id, _STATES[action], now=now, timeout=limit)
     if draft.step == svc.STEP_PERCENT and action.isdigit():
         return svc.set_percent(session, member, draft.id, int(action), now=now, timeout=limit)
+    if draft.step == svc.STEP_VALUE and action in ("vkeep", "vskip"):
+        return svc.keep_target_value(session, member, draft.id, keep=action == "vkeep", now=now,
+                                     timeout=limit)
     if action == "keep":
         return svc.keep_note(session, member, draft.id, now=now, timeout=limit)
     if action == "next":
@@ -364,7 +374,8 @@ def take_text(engine: Engine, actor: Actor, text: str, clock: Clock, *,
         draft_id = draft.id
         assert draft_id is not None
         now, limit = clock.now, clock.timeout
-        if draft.step in (svc.STEP_PERCENT, svc.STEP_EVIDENCE) and _names_a_task(session, actor, text, clock):
+        typed_steps = (svc.STEP_PERCENT, svc.STEP_VALUE, svc.STEP_EVIDENCE)
+        if draft.step in typed_steps and _names_a_task(session, actor, text, clock):
             # "4.2a đang làm 60%" where a number was asked: a new report in the officer's words.
             said = _words(session, actor, member, text, clock, _meant(draft, replied))
             if said is not None:
@@ -375,6 +386,8 @@ def take_text(engine: Engine, actor: Actor, text: str, clock: Clock, *,
                                         timeout=limit)
             elif draft.step in (svc.STEP_NOTE, svc.STEP_REASON):
                 draft = svc.set_note(session, member, draft_id, text, now=now, timeout=limit)
+            elif draft.step == svc.STEP_VALUE:
+                draft = svc.set_target_value(session, member, draft_id, text, now=now, timeout=limit)
             elif draft.step == svc.STEP_EVIDENCE:
                 draft = svc.set_document_number(session, member, draft_id, text, now=now, timeout=limit)
             else:

@@ -4,8 +4,10 @@ coordinators' review. Pure database work (no Telegram): handlers call these and 
 The draft lives in ``report_draft`` (one per member), so every step reads it from the database:
 a restart or another instance in the middle of a report loses nothing.
 
-Steps: state -> (percent | reason) -> note -> evidence -> review -> sent. A blocked report's
-reason is its note, so "reason" replaces the note step. Coordinators use the same table for the
+Steps: state -> (percent | reason) -> note -> [value] -> evidence -> review -> sent. A blocked
+report's reason is its note, so "reason" replaces the note step. "value" is asked only when the
+item's task has a numeric target for the item's year (models/targets.py), and not of a blocked
+report; a done report must give it, an unfinished one may skip it. Coordinators use the same table for the
 one-step "return" draft (the reason they are typing for sending a report back).
 """
 
@@ -26,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, NotAllowed, Scope, allows, require, scope_of
 from domain.docnumber import find_document_numbers
+from domain.targets import TargetInputError, parse_value
 from domain.text import normalize, scrub
 from models.db import session_scope
 from models.ledger import (
@@ -48,6 +51,7 @@ from models.tables import (
     ReportState,
     ReviewState,
 )
+from models.targets import last_value, record_report_value, target_for_item
 
 R = TypeVar("R")
 
@@ -58,6 +62,7 @@ STEP_STATE = "state"
 STEP_PERCENT = "percent"
 STEP_REASON = "reason"
 STEP_NOTE = "note"
+STEP_VALUE = "value"  # the value reached against the task's numeric target
 STEP_EVIDENCE = "evidence"
 STEP_REVIEW = "review"
 STEP_SENT = "sent"
@@ -65,8 +70,8 @@ STEP_RETURN = "return"  # a coordinator typing why a report goes back
 # A report in the officer's words asks what it could not tell: which item, which state.
 STEP_PICK_ITEM = "pick_item"
 STEP_PICK_STATE = "pick_state"
-STEPS = (STEP_PICK_ITEM, STEP_PICK_STATE, STEP_STATE, STEP_PERCENT, STEP_REASON, STEP_NOTE, STEP_EVIDENCE,
-         STEP_REVIEW, STEP_RETURN)
+STEPS = (STEP_PICK_ITEM, STEP_PICK_STATE, STEP_STATE, STEP_PERCENT, STEP_REASON, STEP_NOTE, STEP_VALUE,
+         STEP_EVIDENCE, STEP_REVIEW, STEP_RETURN)
 
 MAX_NOTE = 1000
 MAX_DOCUMENT_NUMBER = 64
@@ -303,6 +308,7 @@ def start_draft(session: Session, member: Member, item_id: int, *, now: datetime
         draft.state, draft.percent, draft.note = last.state, last.percent, last.note
         draft.document_number, draft.base_version = last.document_number, last.version
         draft.document_date = last.document_date
+        draft.target_value = last_value(session, last.id)
         _store_files(draft, [EvidenceFile(e.kind, e.file_id, e.file_unique_id, e.file_name,
                                           e.mime_type, e.file_size)
                              for e in evidence_of(session, last.id)])
@@ -367,7 +373,7 @@ def set_note(session: Session, member: Member, draft_id: int, text: str, *, now:
     """The note (or a blocked report's reason, which must not be empty), then evidence."""
     draft = _load(session, member, draft_id, (STEP_NOTE, STEP_REASON), now=now, timeout=timeout)
     draft.note = _check_text(text, required=draft.step == STEP_REASON)
-    return _advance(draft, STEP_EVIDENCE, now)
+    return _advance(draft, _after_note(session, draft), now)
 
 
 def keep_note(session: Session, member: Member, draft_id: int, *, now: datetime,
@@ -376,6 +382,48 @@ def keep_note(session: Session, member: Member, draft_id: int, *, now: datetime,
     draft = _load(session, member, draft_id, (STEP_NOTE, STEP_REASON), now=now, timeout=timeout)
     if draft.step == STEP_REASON and not draft.note.strip():
         raise Invalid("note_empty")
+    return _advance(draft, _after_note(session, draft), now)
+
+
+def asks_value(session: Session, draft: ReportDraft) -> str | None:
+    """The unit of the value the draft's report must (or may) give; None: it gives none (no
+    target for the item's year, or a blocked report)."""
+    if draft.state == ReportState.BLOCKED.value:
+        return None
+    item = session.get(Item, draft.item_id)
+    target = target_for_item(session, item) if item is not None else None
+    return target.unit if target is not None else None
+
+
+def _after_note(session: Session, draft: ReportDraft) -> str:
+    return STEP_VALUE if asks_value(session, draft) is not None else STEP_EVIDENCE
+
+
+def set_target_value(session: Session, member: Member, draft_id: int, text: str, *, now: datetime,
+                     timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """The value reached ("75", "đạt 75%"), checked against the target's unit, then evidence."""
+    draft = _load(session, member, draft_id, (STEP_VALUE,), now=now, timeout=timeout)
+    unit = asks_value(session, draft)
+    if unit is None:
+        raise Changed("target")
+    try:
+        draft.target_value = parse_value(normalize(text, what="value"), unit)
+    except TargetInputError as error:
+        raise Invalid(f"value_{error.code}") from None
+    return _advance(draft, STEP_EVIDENCE, now)
+
+
+def keep_target_value(session: Session, member: Member, draft_id: int, *, keep: bool, now: datetime,
+                      timeout: timedelta = DEFAULT_TIMEOUT) -> ReportDraft:
+    """Go on with the prefilled value (``keep``), or without one: only a report not done may
+    skip it."""
+    draft = _load(session, member, draft_id, (STEP_VALUE,), now=now, timeout=timeout)
+    if keep and draft.target_value is None:
+        raise Changed("value")
+    if not keep:
+        if draft.state == ReportState.DONE.value:
+            raise Invalid("value_needed")
+        draft.target_value = None
     return _advance(draft, STEP_EVIDENCE, now)
 
 
@@ -471,7 +519,7 @@ def _overlay(draft: ReportDraft, words: Words) -> None:
         draft.document_number, draft.document_date = words.document_number, words.document_date
 
 
-def _next_step(draft: ReportDraft, state_said: bool) -> str:
+def _next_step(session: Session, draft: ReportDraft, state_said: bool) -> str:
     """The first question the words left open; the review when none is."""
     if not state_said or draft.state is None:
         return STEP_PICK_STATE
@@ -479,6 +527,8 @@ def _next_step(draft: ReportDraft, state_said: bool) -> str:
         return STEP_PERCENT
     if draft.state == ReportState.BLOCKED.value and not draft.note.strip():
         return STEP_REASON
+    if draft.target_value is None and asks_value(session, draft) is not None:
+        return STEP_VALUE
     if draft.state == ReportState.DONE.value and not draft.document_number and not draft_files(draft):
         return STEP_EVIDENCE
     return STEP_REVIEW
@@ -494,7 +544,7 @@ def draft_from_words(session: Session, member: Member, item_ids: list[int], word
         draft = start_draft(session, member, item_ids[0], now=now)
         _overlay(draft, words)
         draft.choices = ""
-        draft.step = _next_step(draft, words.state is not None)
+        draft.step = _next_step(session, draft, words.state is not None)
         session.add(draft)
         session.flush()
         return draft
@@ -532,7 +582,7 @@ def pick_state(session: Session, member: Member, draft_id: int, state: str, *, n
     if state != ReportState.IN_PROGRESS.value:
         draft.percent = None
     draft.state = state
-    return _advance(draft, _next_step(draft, True), now)
+    return _advance(draft, _next_step(session, draft, True), now)
 
 
 # --------------------------------------------------------------------------- submitting
@@ -602,6 +652,8 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
                          else None)
     session.add(item)
     session.flush()
+    if draft.target_value is not None and report.state != ReportState.BLOCKED.value:
+        _record_value(session, report, item, draft)
     if report.review_state == ReviewState.PENDING.value:
         queue_review_notices(session, report_id=report.id, now=now)
     if report.state == ReportState.BLOCKED.value:
@@ -613,6 +665,15 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
 def local_day(at: datetime) -> date:
     """The day ``at`` falls on in the plan's time zone."""
     return at.astimezone(PLAN_TZ).date()
+
+
+def _record_value(session: Session, report: Report, item: Item, draft: ReportDraft) -> None:
+    """The report's value against its target; its evidence is the report's own files."""
+    assert draft.target_value is not None
+    files = draft_files(draft)
+    evidence = files[0].file_name or files[0].kind if files else draft.document_number
+    record_report_value(session, report=report, item=item, value=draft.target_value, evidence=evidence,
+                        now=report.created_at)
 
 
 def _retryable(exc: Exception) -> bool:

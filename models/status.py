@@ -28,6 +28,7 @@ from models.overdue import (
 from models.registry import require_plan
 from models.rollup import AgencyLine, ItemLine, Rollup, agency_lines, compute_rollup, in_scope, item_lines
 from models.tables import Agency, Axis, Plan, Task
+from models.targets import TargetLine, target_lines
 
 NO_BACKLOG = Backlog(0)
 
@@ -50,6 +51,8 @@ class Summary:
     rollup: Rollup
     # Overdue items of earlier periods (due before this period began), in the same scope.
     backlog: Backlog = NO_BACKLOG
+    # The numeric targets of the period's year against the values reported in the scope.
+    targets: tuple[TargetLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ def summary(engine: Engine, actor: Actor, period: Period, today: date) -> Summar
     with session_scope(engine) as session:
         who, plan = viewer(session, actor)
         return Summary(who, compute_rollup(session, plan, period, today, who.scope),
-                       backlog(session, plan, today, who.scope, period.start))
+                       backlog(session, plan, today, who.scope, period.start),
+                       tuple(target_lines(session, plan, period.start.year, who.scope)))
 
 
 def overdue_page(engine: Engine, actor: Actor, period: Period, today: date) -> OverduePage:

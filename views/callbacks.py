@@ -635,3 +635,19 @@ class EventConfirm(CallbackData):
 @dataclasses.dataclass(frozen=True)
 class EventCancel(CallbackData):
     PREFIX: ClassVar[str] = "ev:x"
+
+
+# --- numeric targets: /targets (admins) ----------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class TargetConfirm(CallbackData):
+    """Store the target previewed from the admin's typed line (its draft row)."""
+
+    PREFIX: ClassVar[str] = "tg:ok"
+    draft_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetDiscard(CallbackData):
+    PREFIX: ClassVar[str] = "tg:x"
+    draft_id: int

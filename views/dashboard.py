@@ -25,12 +25,14 @@ from models.history import ItemHistory
 from models.overdue import Backlog
 from models.rollup import AgencyLine, Counts, ItemLine
 from models.status import AgencyPage, AxisPage, OverdueAgencyPage, OverduePage, Summary, TaskPage, Viewer
+from models.targets import TargetLine
 from views.history import version_lines
 from views.html import clip, esc, esc_attr
 from views.i18n import current_locale, format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
 from views.labels import axis_name, level_name, state_name
 from views.rollup import period_label
+from views.targets import target_text, trend_text, value_text
 
 ONE_DAY = timedelta(days=1)
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -236,6 +238,62 @@ def _backlog_html(backlog: Backlog, period: Period, overdue_now: int) -> str:
     return line + f"<p>{button}</p>"
 
 
+def trend_svg(line: TargetLine, title: str) -> str:
+    """A small line of the average value per period, with the target as a dashed line; the
+    vertical scale runs from 0 to the largest of the values and the target."""
+    width, height, pad = 320, 80, 6
+    points = line.trend
+    top = max([line.target.value, *(v for _, v in points)]) or 1.0
+
+    def y(value: float) -> float:
+        return pad + (height - 2 * pad) * (1 - value / top)
+
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+    coords = [(pad + i * step, y(v)) for i, (_, v) in enumerate(points)]
+    path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" class="point"><title>{esc(key)}: '
+                   f"{esc(value_text(v, line.target.unit))}</title></circle>"
+                   for (x, yy), (key, v) in zip(coords, points, strict=True))
+    goal = y(line.target.value)
+    return (f'<svg class="trend" viewBox="0 0 {width} {height}" role="img" aria-label="{esc_attr(title)}" '
+            f'xmlns="http://www.w3.org/2000/svg">'
+            f'<line x1="0" y1="{goal:.1f}" x2="{width}" y2="{goal:.1f}" class="goal" stroke-dasharray="4 3"/>'
+            f'<polyline points="{path}" class="value" fill="none"/>{dots}</svg>')
+
+
+def _targets_html(lines: Sequence[TargetLine]) -> str:
+    if not lines:
+        return ""
+    parts = [_h2(_("Numeric targets"))]
+    for line in lines:
+        row, standing = line.target, line.progress
+        head = f"<b>{esc(clip(row.subject, 16))}</b> {esc(clip(row.text, 120))}"
+        target = _("target {target} ({year})").format(target=target_text(row), year=row.year)
+        if standing.average is None:
+            figure = _("no value reported yet")
+        else:
+            figure = value_text(standing.average, row.unit)
+            if standing.reporting > 1:
+                figure += " · " + _("average of the latest values of {n} agencies; {met} of them meet the "
+                                    "target").format(n=format_number(standing.reporting),
+                                                     met=format_number(standing.meeting))
+        state = "" if standing.met is None else (" met" if standing.met else " unmet")
+        body = f'<div class="target{state}" data-target="{esc_attr(row.subject)}"><p>{head}</p>' \
+               f'<p class="pct">{esc(figure)} / {esc(target)}</p>'
+        if line.trend:
+            title = _("Trend of {code}").format(code=row.subject)
+            body += trend_svg(line, title) + f'<p class="note">{trend_text(line)}</p>'
+        parts.append(body + "</div>")
+    return "".join(parts)
+
+
+def _targets_data(lines: Sequence[TargetLine]) -> list[dict[str, Any]]:
+    return [{"subject": t.target.subject, "year": t.target.year, "target": t.target.value,
+             "unit": t.target.unit, "direction": t.target.direction, "value": t.progress.average,
+             "reporting": t.progress.reporting, "meeting": t.progress.meeting, "met": t.progress.met,
+             "trend": [{"period": key, "value": value} for key, value in t.trend]} for t in lines]
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 def summary_page(summary: Summary) -> dict[str, Any]:
@@ -267,13 +325,15 @@ def summary_page(summary: Summary) -> dict[str, Any]:
         body.append(_note(_("Nothing is due in this period for your scope.")))
     if ranking:
         body += [_h2(_('Most overdue agencies')), f'<div class="list">{ranking}</div>']
+    body.append(_targets_html(summary.targets))
     data = {"page": "summary", "period": key, "scope": summary.viewer.scope.key,
             "totals": _counts_data(rollup.totals),
             "axes": {str(a.number): _counts_data(a.counts) for a in rollup.axes},
             "levels": {level: _counts_data(c) for level, c in rollup.levels.items()},
             "backlog": {"items": summary.backlog.items},
             "most_overdue": [{"agency_id": a.agency_id, "name": a.name, "overdue": a.counts.overdue}
-                             for a in rollup.most_overdue]}
+                             for a in rollup.most_overdue],
+            "targets": _targets_data(summary.targets)}
     return {"data": data, "html": "".join(body)}
 
 

@@ -33,6 +33,7 @@ from views.i18n import gettext as _
 from views.labels import axis_name, level_name, state_name
 from views.rollup import period_label
 from views.screen import Attachment, Screen
+from views.targets import target_headers, target_rows
 
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is written (a bot idles without it)
     from openpyxl import Workbook
@@ -147,6 +148,7 @@ def _write_xlsx(export: ExportData) -> bytes:
     detail.freeze_panes = "A3"
     detail.auto_filter.ref = f"A2:{get_column_letter(len(HEADERS))}{detail.max_row}"
     _summary_sheet(book, export)
+    targets_sheet(book, export)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -177,6 +179,20 @@ def _summary_sheet(book: Workbook, export: ExportData) -> None:
     sheet.column_dimensions["A"].width = 44
     for index in range(2, len(summary_headers()) + 3):
         sheet.column_dimensions[get_column_letter(index)].width = 14
+
+
+def targets_sheet(book: Workbook, export: ExportData) -> None:
+    """Sheet "Targets": the year's numeric targets, value against target and the trend (only
+    when the year has targets)."""
+    if not export.targets:
+        return
+    sheet = book.create_sheet(_("Targets")[:31])
+    _append(sheet, list[object](target_headers()))
+    _bold_row(sheet)
+    for values in target_rows(export.targets):
+        _append(sheet, values)
+    for letter, width in zip("ABCDEFGH", (10, 60, 8, 12, 14, 12, 14, 50), strict=True):
+        sheet.column_dimensions[letter].width = width
 
 
 def _bold_row(sheet: Worksheet) -> None:

@@ -37,6 +37,7 @@ MENU: tuple[tuple[str, str, object], ...] = (
     ("group", N_("Register a group (send it in the group)"), Action.MANAGE_GROUPS),
     ("groups", N_("The groups the bot is in"), Action.MANAGE_GROUPS),
     ("audit", N_("The audit log"), Action.AUDIT),
+    ("targets", N_("The plan's numeric targets"), Action.MANAGE_TARGETS),
     ("language", N_("Choose your language"), EVERYONE),
 )
 # What a command is for someone who may see it but not do it (leaders look at the review queue).

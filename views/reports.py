@@ -28,6 +28,7 @@ from models.reporting import (
     TasksList,
 )
 from models.tables import Evidence, Report, ReportState
+from models.targets import TargetRow
 from views.callbacks import (
     CallbackData,
     DraftStep,
@@ -46,6 +47,7 @@ from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
 from views.labels import report_name, state_icon, state_label
 from views.screen import Attachment, Screen
+from views.targets import target_text, value_text
 
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -112,6 +114,13 @@ def invalid_text(detail: str, length: int | None = None) -> str:
         "no_evidence": _("A finished task needs evidence: send at least one file or the number of "
                          "the document that records the work."),
         "state": _("Please choose one of the buttons."),
+        "value_number": _("Please send the value reached as a number, e.g. 75 or 75.5."),
+        "value_percent_range": _("A value in % must be between 0 and 100."),
+        "value_negative": _("The value cannot be negative."),
+        "value_too_large": _("That value is too large."),
+        "value_unit": _("Please send the value in the target's unit, e.g. 75."),
+        "value_needed": _("A finished task with a numeric target needs the value reached: type it, "
+                          "e.g. 75."),
     }
     return messages.get(detail, _("That was not accepted. Please try again."))
 
@@ -137,7 +146,7 @@ def _action(draft: DraftView, text: str, action: str) -> InlineKeyboardButton:
     return button(text, DraftStep(draft.draft_id, draft.step, action))
 
 
-def draft_summary(draft: DraftView) -> list[str]:
+def draft_summary(draft: DraftView, target: TargetRow | None = None) -> list[str]:
     lines = []
     if draft.state:
         label = report_name(draft.state)
@@ -147,6 +156,10 @@ def draft_summary(draft: DraftView) -> list[str]:
     if draft.note:
         title = _("Reason") if draft.state == ReportState.BLOCKED.value else _("Note")
         lines.append(f"{title}: <i>{esc(draft.note)}</i>")
+    if target is not None and draft.target_value is not None and draft.state != ReportState.BLOCKED.value:
+        lines.append(_("🎯 Value reached: {value} (target {target} in {year})").format(
+            value=value_text(draft.target_value, target.unit), target=esc(target_text(target)),
+            year=target.year))
     files = draft.files
     if files:
         names = ", ".join(esc(clip(f.file_name or _("photo"), 40)) for f in files)
@@ -165,7 +178,8 @@ def document_line(number: str, dated: date | None) -> str:
                                                                date=format_date(dated))
 
 
-def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[ItemRow, ...] = ()) -> Screen:
+def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[ItemRow, ...] = (),
+                 target: TargetRow | None = None) -> Screen:
     """The prompt of the draft's current step, with its buttons."""
     if draft.step == svc.STEP_PICK_ITEM:
         return _pick_item_screen(draft, choices, today)
@@ -201,6 +215,9 @@ def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[Ite
         elif step == svc.STEP_NOTE:
             keep = _action(draft, _("Skip"), "keep")
         rows = [[keep], [cancel]] if keep else [[cancel]]
+    elif step == svc.STEP_VALUE and target is not None:
+        ask, rows = _value_question(draft, target), _value_buttons(draft, target)
+        rows.append([cancel])
     elif step == svc.STEP_EVIDENCE:
         ask = _("Send the evidence: documents (pdf, doc, docx, xls, xlsx, odt, jpg, png, zip; up to "
                 "20 MB each) or photos, as many as needed, and type the number of the official "
@@ -212,13 +229,33 @@ def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[Ite
             rows.append([_action(draft, _("Remove files and number"), "clear")])
         rows.append([cancel])
     elif step == svc.STEP_REVIEW:
-        ask = _("<b>Check your report</b> and send it:") + "\n" + "\n".join(draft_summary(draft))
+        ask = _("<b>Check your report</b> and send it:") + "\n" + "\n".join(draft_summary(draft, target))
         rows = [[_action(draft, _("📤 Send"), "ok"), _action(draft, _("✏️ Change"), "edit")], [cancel]]
     else:
         ask, rows = _("This has changed since the button was shown. Nothing was done."), []
     tail = _("Send /cancel to stop; other commands keep this report for later.")
     text = "\n".join(head) + "\n\n" + ask + "\n\n" + f"<i>{tail}</i>"
     return Screen(clip_html(text), InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _value_question(draft: DraftView, target: TargetRow) -> str:
+    """The value step: what the target is, and what to type."""
+    ask = _("🎯 This task's target for {year} is {target}. What value has your agency reached? "
+            "Type it, e.g. {example}; the evidence you send next backs it.").format(
+        year=target.year, target=esc(target_text(target)), example=esc(value_text(75, target.unit)))
+    if draft.target_value is not None:
+        ask += "\n" + _("Last reported: {value}").format(value=value_text(draft.target_value, target.unit))
+    return ask
+
+
+def _value_buttons(draft: DraftView, target: TargetRow) -> list[list[InlineKeyboardButton]]:
+    rows = []
+    if draft.target_value is not None:
+        rows.append([_action(draft, _("Keep {value}").format(
+            value=value_text(draft.target_value, target.unit)), "vkeep")])
+    if draft.state != ReportState.DONE.value:
+        rows.append([_action(draft, _("Skip (no value yet)"), "vskip")])
+    return rows
 
 
 def _pick_item_screen(draft: DraftView, choices: tuple[ItemRow, ...], today: date) -> Screen:
@@ -372,7 +409,7 @@ def menu_screen(menu: Menu, today: date, timeout_minutes: int) -> Screen:
 def outcome_screen(outcome: object, today: date, timeout_minutes: int) -> Screen:
     """The screen for what a reporting step came to (models.reporting)."""
     if isinstance(outcome, Form):
-        screen = draft_screen(outcome.draft, outcome.row, today, outcome.choices)
+        screen = draft_screen(outcome.draft, outcome.row, today, outcome.choices, outcome.target)
         if outcome.hint == "use_buttons":
             screen.text = clip_html(_("Please use the buttons below.") + "\n\n" + screen.text)
         return screen

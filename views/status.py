@@ -50,6 +50,7 @@ from views.rollup import (
     task_lines,
 )
 from views.screen import Attachment, Screen
+from views.targets import status_lines
 
 ONE_DAY = timedelta(days=1)
 T = TypeVar("T")
@@ -83,6 +84,7 @@ def summary_screen(summary: Summary, today: date, dashboard_base: str | None = N
     if summary.backlog.items:
         # Right under the period's own figures: what earlier periods still owe.
         lines.insert(_after_overdue(lines), backlog_line(summary.backlog.items))
+    lines += status_lines(summary.targets)
     text = clip_html("\n".join(lines))
     key = rollup.period.key
     axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number))
