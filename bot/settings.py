@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     event_max_future_days: int = Field(default=366, ge=0)
     # A report left unfinished this long (minutes since its last step) is discarded.
     draft_timeout_minutes: int = Field(default=120, gt=0, le=60 * 24 * 7)
+    # Explanation requests: the answer is due this many Vietnamese working days after the request.
+    explanation_days: int = Field(default=3, ge=1, le=60)
     # Leaders' digests: weekday (mon..sun) and local time of the weekly one; period ends too.
     digest_weekday: str = "mon"
     digest_at: str = "08:00"
@@ -319,6 +321,7 @@ def bot_config(settings: Settings) -> BotConfig:
     return BotConfig(rules=schedule_rules(settings), default_language=settings.default_language,
                      admin_user_ids=settings.admin_user_ids,
                      draft_timeout_minutes=settings.draft_timeout_minutes,
+                     explanation_days=settings.explanation_days,
                      event_max_past_days=settings.event_max_past_days,
                      event_max_future_days=settings.event_max_future_days,
                      dispatch_interval=settings.dispatch_interval,

@@ -8,6 +8,7 @@ from handlers import (
     calendar,
     errors,
     event,
+    explanations,
     flood,
     gate,
     groups,
@@ -50,9 +51,9 @@ def register(app: BotApplication) -> None:
         app.add_handler(calendar_handler)
     for target_handler in target_handlers.handlers():  # /targets: admins' numeric targets
         app.add_handler(target_handler)
-    # /status, /chart, /export, a task's history and /audit (admins)
+    # /status, /chart, /export, a task's history and /audit (admins); explanation requests
     for status_handler in [*status_handlers.handlers(), *export_handlers.handlers(),
-                           *history_handlers.handlers()]:
+                           *history_handlers.handlers(), *explanations.handlers()]:
         app.add_handler(status_handler)
     # Groups (/group, /groups, joins, removals, migrations) and /broadcast
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:
@@ -62,7 +63,7 @@ def register(app: BotApplication) -> None:
                            *review_handlers.handlers()]:
         app.add_handler(report_handler)
     # Then the one router for private text and files (and /cancel): it finds the open draft
-    # (broadcast, /event, report) or answers strangers; last, buttons nobody knows.
+    # (broadcast, /event, explanation, report) or answers strangers; last, buttons nobody knows.
     for last in [*router.handlers(), *report_handlers.fallback_handlers()]:
         app.add_handler(last)
     app.add_error_handler(errors.on_error)

@@ -1,29 +1,32 @@
 """The one router for what people type or send in the private chat: text, documents, photos and
 the kinds of message the bot cannot use, and /cancel.
 
-It asks ``models.drafts`` which open draft the message belongs to (one query over the three
+It asks ``models.drafts`` which open draft the message belongs to (one query over the four
 draft tables) and hands the message to that flow: a broadcast waiting for its text or document,
-an /event waiting for a date or a number of days, a report draft (or a coordinator's reason for
-returning a report). With no draft, a member's text is a report in their own words
+an /event waiting for a date or a number of days, an explanation being written (a request's
+question, an answer's text or document: ``handlers.explanations``), a report draft (or a
+coordinator's reason for returning a report). With no draft, a member's text is a report in their own words
 (``handlers.reports``); a stranger gets the "ask for an invitation" answer. A focal point's typed
-report step costs two thread hops (who is asking, handlers.identity; the step itself): only people
-who may broadcast or record events are asked the draft question first.
+report step costs three thread hops (who is asking, handlers.identity; which draft; the step
+itself): any member may be writing an explanation's question or answer.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from domain.access import Action, allows
 from domain.text import normalize
-from handlers import broadcast, event, onboarding
+from handlers import broadcast, event, explanations, onboarding
 from handlers import reports as report_handlers
 from handlers.common import is_private, show, timeout
 from models.db import run_sync
 from models.drafts import Draft, waiting
+from models.explanations import cancel_draft
 from models.types import utcnow
 from scheduler.context import BotContext
+from views import explanations as explanation_views
 from views import help as help_views
 from views import reports as report_views
 
@@ -51,9 +54,9 @@ async def on_message(update: Update, context: BotContext) -> None:
         if message.text is not None:
             await onboarding.stranger_text(update, context)
         return
-    # Only those who may broadcast or record events can have a draft other than a report's: for
-    # everyone else (focal points) the report flow's own transaction is the only hop.
-    others = allows(actor, Action.BROADCAST) or allows(actor, Action.RECORD_EVENT)
+    # Members may be writing an explanation (a request's question, an answer), so they are
+    # asked the draft question; a configured admin without a member row only for their drafts.
+    others = actor.is_member or allows(actor, Action.BROADCAST) or allows(actor, Action.RECORD_EVENT)
     draft = await _waiting(context) if others else Draft.REPORT
     if draft is Draft.BROADCAST and await broadcast.take_text(update, context):
         return
@@ -61,12 +64,28 @@ async def on_message(update: Update, context: BotContext) -> None:
         return
     if not actor.is_member:  # a configured admin with no member row: nothing to report
         return
+    if draft in (Draft.EXPLAIN_ASK, Draft.EXPLAIN_ANSWER):
+        await _explanation(update, context, message, answering=draft is Draft.EXPLAIN_ANSWER)
+        return
     if message.text is not None:
         await report_handlers.take_text(update, context, message)
         return
     file = report_handlers.evidence_file(message)
     if file is not None:
         await report_handlers.take_file(update, context, file)
+
+
+async def _explanation(update: Update, context: BotContext, message: Message, *, answering: bool) -> None:
+    """Text or a file for the explanation draft: a file only to an answer (a request's question
+    is text), its caption taken as the answer's text."""
+    if message.text is not None:
+        await explanations.take_text(update, context, message.text, answering=answering)
+        return
+    file = report_handlers.evidence_file(message)
+    if file is not None and answering:
+        await explanations.take_file(update, context, file, message.caption)
+    elif file is not None:
+        await show(update, context, explanation_views.refused_screen("file_type"))
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:
@@ -90,8 +109,12 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 async def on_cancel(update: Update, context: BotContext) -> None:
     """/cancel: an open /event draft first (as before); else the report's
     (in a group: the link to the private chat)."""
-    if is_private(update) and await _waiting(context, cancelling=True) is Draft.EVENT \
-            and await event.cancel(update, context):
+    waiting_for = await _waiting(context, cancelling=True) if is_private(update) else None
+    if waiting_for is Draft.EVENT and await event.cancel(update, context):
+        return
+    if waiting_for in (Draft.EXPLAIN_ASK, Draft.EXPLAIN_ANSWER):
+        await run_sync(cancel_draft, context.engine, context.actor)
+        await show(update, context, explanation_views.cancelled_screen())
         return
     await report_handlers.cancel_command(update, context)
 

@@ -107,10 +107,12 @@ async def _press(context: BotContext, button: CallbackData, *, private: bool) ->
         overdue = await run_sync(status.overdue_page, engine, actor, period, day)
         return views.overdue_screen(overdue, button.page)
     if isinstance(button, StatusOverdueAgency):
-        late = await run_sync(status.overdue_agency_page, engine, actor, period, button.agency_id, day)
+        late = await run_sync(status.overdue_agency_page, engine, actor, period, button.agency_id, day,
+                             context.config.tz)
         return views.overdue_agency_screen(late, button.page)
     if isinstance(button, StatusAgency):
-        agency = await run_sync(status.agency_page, engine, actor, period, button.agency_id, day)
+        agency = await run_sync(status.agency_page, engine, actor, period, button.agency_id, day,
+                               context.config.tz)
         return views.agency_screen(agency, button.page)
     summary = await run_sync(status.summary, engine, actor, period, day)
     if isinstance(button, StatusChart):

@@ -1,10 +1,12 @@
 """Which open draft a person's typed message belongs to: a broadcast waiting for its text (or the
-agency's name), an /event waiting for a date or a number of days, or a report (or a coordinator's
-reason for returning one). All drafts are rows; one query reads the three.
+agency's name), an /event waiting for a date or a number of days, an explanation request's
+question or its answer (text or a document), or a report (or a coordinator's reason for
+returning one). All drafts are rows; one query reads the four tables.
 
 The order is the one people meet: a broadcast being written takes its text first; an /event draft
-waiting for typed text takes it unless a report draft was touched after it; a report draft takes
-everything else. None: no draft (the message is a report in the officer's words, or help).
+waiting for typed text takes it unless a report draft was touched after it; so does an
+explanation draft (within the drafts' timeout); a report draft takes everything else. None: no
+draft (the message is a report in the officer's words, or help).
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, func, literal, union_all
+from sqlalchemy import Engine, case, func, literal, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import col
 
 from domain.access import Action, Actor, allows
 from models.db import session_scope
-from models.tables import Broadcast, BroadcastStatus, EventDraft, ReportDraft
+from models.tables import Broadcast, BroadcastStatus, EventDraft, ExplanationDraft, ReportDraft
 
 
 class Draft(StrEnum):
     BROADCAST = "broadcast"
     EVENT = "event"
     REPORT = "report"
+    EXPLAIN_ASK = "explain_ask"  # a request for an explanation, waiting for its question
+    EXPLAIN_ANSWER = "explain_answer"  # an answer to one, waiting for its text or document
 
 
 def _utc(value: datetime) -> datetime:
@@ -55,6 +59,11 @@ def waiting(engine: Engine, actor: Actor, *, now: datetime, timeout: timedelta,
         parts.append(core_select(literal(Draft.REPORT.value).label("kind"),
                                  col(ReportDraft.step).label("step"), col(ReportDraft.updated_at).label("at"))
                      .where(col(ReportDraft.member_id) == actor.member_id))
+        explaining = case((col(ExplanationDraft.request_id).is_(None), Draft.EXPLAIN_ASK.value),
+                          else_=Draft.EXPLAIN_ANSWER.value)
+        parts.append(core_select(explaining.label("kind"), literal("").label("step"),
+                                 col(ExplanationDraft.updated_at).label("at"))
+                     .where(col(ExplanationDraft.member_id) == actor.member_id))
     if not parts:
         return None
     query: Any = parts[0] if len(parts) == 1 else union_all(*parts)
@@ -66,7 +75,24 @@ def waiting(engine: Engine, actor: Actor, *, now: datetime, timeout: timedelta,
     if report is not None and report[0] == "sent":
         report = None
     event = rows.get(Draft.EVENT.value)
+    typing = _explaining(rows, report, now - timeout)
+    if typing is not None and (event is None or (not cancelling
+                               and _utc(event[1]) <= _utc(rows[typing.value][1]))):
+        return typing
     fresh = event is not None and _utc(event[1]) >= now - timeout
     if event is not None and fresh and (cancelling or report is None or _utc(report[1]) <= _utc(event[1])):
         return Draft.EVENT
     return Draft.REPORT if report is not None else None
+
+
+def _explaining(rows: dict[str, tuple[str, datetime]], report: tuple[str, datetime] | None,
+                since: datetime) -> Draft | None:
+    """An explanation draft touched within the timeout and after the report draft takes the
+    text (the person pressed ❗ or "answer" last)."""
+    for kind in (Draft.EXPLAIN_ANSWER, Draft.EXPLAIN_ASK):
+        found = rows.get(kind.value)
+        if found is None or _utc(found[1]) < since:
+            continue
+        if report is None or _utc(report[1]) <= _utc(found[1]):
+            return kind
+    return None

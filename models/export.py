@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, func
@@ -20,6 +20,7 @@ from domain.access import Action, Actor, Scope, require
 from domain.collation import vi_key
 from domain.periods import Period
 from models.db import session_scope
+from models.explanations import ExplanationRow, for_period
 from models.rollup import AgencyLine, Rollup, agency_lines, compute_rollup, scope_agency_ids
 from models.status import Viewer, viewer
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
@@ -58,6 +59,9 @@ class ExportData:
     agencies: list[AgencyLine]
     # The numeric targets of the period's year, value against target (views.targets' sheet).
     targets: list[TargetLine] = field(default_factory=list)
+    # The period's explanation requests (models.explanations.for_period), their times shown in tz.
+    explanations: list[ExplanationRow] = field(default_factory=list)
+    tz: tzinfo = UTC
 
 
 def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -118,7 +122,8 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
     rollup = compute_rollup(session, plan, period, today, scope)
     return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz),
                       agency_lines(session, plan, period, today, scope),
-                      target_lines(session, plan, period.start.year, scope))
+                      target_lines(session, plan, period.start.year, scope),
+                      explanations=for_period(session, plan.id or 0, period, scope), tz=tz)
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date,

@@ -10,7 +10,7 @@ agency's own members, and coordinators, leaders and admins for any agency in the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Engine
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from domain.access import Action, Actor, NotAllowed, may_see_agency, require, scope_of
 from models.db import session_scope
+from models.explanations import ExplanationRow, for_item
 from models.rollup import in_scope
 from models.tables import Agency, AuditLog, Evidence, Item, Member, Report, Task
 
@@ -52,6 +53,7 @@ class ItemHistory:
     due_on: date
     state: str
     versions: list[Version]  # newest first
+    explanations: list[ExplanationRow] = field(default_factory=list)  # requests, oldest first
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -82,7 +84,8 @@ def load_history(session: Session, item: Item) -> ItemHistory:
                         r.review_reason)
                 for r in reports]
     return ItemHistory(item.id, task.code if task else "?", task.task if task else "",
-                       agency.name if agency else "?", item.period_key, item.due_on, item.state, versions)
+                       agency.name if agency else "?", item.period_key, item.due_on, item.state, versions,
+                       for_item(session, item.id))
 
 
 def item_history(engine: Engine, actor: Actor, item_id: int) -> ItemHistory:

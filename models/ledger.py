@@ -67,9 +67,10 @@ REPORT_NOTICES = (REVIEW_NOTICE, RETURNED_NOTICE, BLOCKED_NOTICE, VERIFIED_NOTIC
 EXPLAIN_NOTICE = "explain"
 EXPLAIN_DUE_NOTICE = "explain_due"
 EXPLAIN_LATE_NOTICE = "explain_late"
+EXPLAIN_ESCALATED_NOTICE = "explain_esc"  # to the requester: not answered by the due day
 EXPLAINED_NOTICE = "explained"
 # Notices that only stand while their request is open: checked right before sending.
-OPEN_EXPLANATION_NOTICES = (EXPLAIN_NOTICE, EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE)
+OPEN_EXPLANATION_NOTICES = (EXPLAIN_NOTICE, EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE, EXPLAIN_ESCALATED_NOTICE)
 EXPLANATION_NOTICES = (*OPEN_EXPLANATION_NOTICES, EXPLAINED_NOTICE)
 
 STALE = "stale: "  # prefix of ``last_error`` of notices dropped because they went stale
@@ -195,7 +196,7 @@ def skip_unplanned_explanation_notices(session: Session, *, wanted: set[str], si
     due day or the calendar moved) are skipped. Returns how many."""
     query = select(Delivery.id, Delivery.key).where(
         col(Delivery.kind) == NOTICE, col(Delivery.state) == DeliveryState.PENDING.value,
-        col(Delivery.slot_kind).in_((EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE)),
+        col(Delivery.slot_kind).in_((EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE, EXPLAIN_ESCALATED_NOTICE)),
         col(Delivery.slot_at) >= since, col(Delivery.slot_at) <= until)
     stale = [row_id for row_id, key in session.exec(query) if key not in wanted]
     if stale:

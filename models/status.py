@@ -8,15 +8,16 @@ Refusals: :class:`~domain.access.NotAllowed` (not a member, or outside the press
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, tzinfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from domain.access import Action, Actor, NotAllowed, Scope, may_see_agency, require, scope_of
+from domain.access import Action, Actor, NotAllowed, Scope, allows, may_see_agency, require, scope_of
 from domain.periods import Period
 from models.db import session_scope
+from models.explanations import ExplanationNote, notes_for_items
 from models.overdue import (
     Backlog,
     OverdueAgency,
@@ -77,6 +78,9 @@ class OverdueAgencyPage:
     agency_id: int
     name: str
     items: list[ItemLine]
+    # item id -> its latest explanation request; whether the viewer may ask for one
+    explanations: dict[int, ExplanationNote] = field(default_factory=dict)
+    may_ask: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ class AgencyPage:
     agency_id: int
     name: str
     items: list[ItemLine]
+    explanations: dict[int, ExplanationNote] = field(default_factory=dict)
+    may_ask: bool = False
 
 
 def viewer(session: Session, actor: Actor) -> tuple[Viewer, Plan]:
@@ -137,8 +143,9 @@ def overdue_page(engine: Engine, actor: Actor, period: Period, today: date) -> O
 
 
 def overdue_agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int,
-                        today: date) -> OverdueAgencyPage:
-    """One agency's overdue items (any period): only inside the person's scope."""
+                        today: date, tz: tzinfo = UTC) -> OverdueAgencyPage:
+    """One agency's overdue items (any period): only inside the person's scope; with their
+    explanation requests (dated in ``tz``)."""
     with session_scope(engine) as session:
         who, plan = viewer(session, actor)
         agency = session.get(Agency, agency_id)
@@ -147,7 +154,9 @@ def overdue_agency_page(engine: Engine, actor: Actor, period: Period, agency_id:
         if not may_see_agency(who.scope, in_scope(session, who.scope, agency_id)):
             raise NotAllowed("scope")
         items = overdue_items(session, plan, today, agency_id)
-        return OverdueAgencyPage(who, period, agency_id, agency.name, with_reasons(session, items))
+        return OverdueAgencyPage(who, period, agency_id, agency.name, with_reasons(session, items),
+                                 notes_for_items(session, [i.item_id for i in items], tz),
+                                 allows(actor, Action.REQUEST_EXPLANATION))
 
 
 def axis_page(engine: Engine, actor: Actor, period: Period, number: int, today: date) -> AxisPage:
@@ -171,8 +180,10 @@ def task_page(engine: Engine, actor: Actor, period: Period, task_id: int, today:
         return TaskPage(who, period, task_id, task.code, task.task, axis.number if axis else 1, agencies)
 
 
-def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, today: date) -> AgencyPage:
-    """One agency's items: only inside the person's scope (a forged id gets NotAllowed)."""
+def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, today: date,
+                tz: tzinfo = UTC) -> AgencyPage:
+    """One agency's items: only inside the person's scope (a forged id gets NotAllowed); with
+    their explanation requests (dated in ``tz``)."""
     with session_scope(engine) as session:
         who, plan = viewer(session, actor)
         agency = session.get(Agency, agency_id)
@@ -181,4 +192,6 @@ def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, to
         if not may_see_agency(who.scope, in_scope(session, who.scope, agency_id)):
             raise NotAllowed("scope")
         items = item_lines(session, plan, period, today, Scope(agency_id, subtree=False))
-        return AgencyPage(who, period, agency_id, agency.name, with_reasons(session, items))
+        return AgencyPage(who, period, agency_id, agency.name, with_reasons(session, items),
+                          notes_for_items(session, [i.item_id for i in items], tz),
+                          allows(actor, Action.REQUEST_EXPLANATION))

@@ -17,6 +17,7 @@ class BotConfig:
     default_language: str = "vi"
     admin_user_ids: frozenset[int] = frozenset()
     draft_timeout_minutes: int = 120
+    explanation_days: int = 3  # working days to answer an explanation request
     event_max_past_days: int = 366
     event_max_future_days: int = 366
     dispatch_interval: float = 60.0

@@ -23,12 +23,14 @@ from domain.rules import ScheduleRules
 from domain.slots import COORDINATOR, is_quiet
 from models import ledger
 from models.broadcasts import Copy
+from models.explanations import notice_subject
 from models.items import item_row
 from models.ledger import Check, Claim, Claimed, Held
 from models.overdue import named_agencies
 from models.rollup import current_period
 from models.tables import Agency, Broadcast, Chat, Item, Member, Report, Task
 from scheduler.digests import render_digest
+from views import explanations as explanation_views
 from views import reports as report_views
 from views.broadcasts import broadcast_messages
 from views.escalations import EscalatedAgency, render_escalation
@@ -162,12 +164,33 @@ class _Renderer:
 
     def notice(self, row: Claimed) -> Outgoing | None:
         language = self.language(row)
+        if row.detail in ledger.EXPLANATION_NOTICES:
+            return self.explanation(row, language)
         rendered = self.cache.get(f"notice:{row.detail}", row.ref_id, language,
                                   lambda: self._notice_text(row, language))
         if rendered is None:
             return None
         check = Check(row.detail, row.ref_id) if row.detail in ledger.REPORT_NOTICES else None
         return self.message([row], *rendered, check=check)
+
+    def explanation(self, row: Claimed, language: str) -> Outgoing | None:
+        """A notice about an explanation request; the answer goes with its document, if any.
+        Asks and reminders are checked right before sending: the request must still be open."""
+        found = notice_subject(self.session, row.ref_id)
+        if found is None:
+            return None
+        document = found.request.answer_file_id or None if row.detail == ledger.EXPLAINED_NOTICE else None
+        if row.detail == ledger.EXPLAIN_NOTICE:
+            text, markup = explanation_views.request_notice(found, language)
+        elif row.detail == ledger.EXPLAIN_ESCALATED_NOTICE:
+            text, markup = explanation_views.escalation_notice(found, language)
+        elif row.detail == ledger.EXPLAINED_NOTICE:
+            text, markup = explanation_views.answered_notice(found, language, caption=document is not None)
+        else:
+            today = self.now.astimezone(self.rules.tz).date()
+            text, markup = explanation_views.reminder_notice(found, language, today)
+        check = Check(row.detail, row.ref_id) if row.detail in ledger.OPEN_EXPLANATION_NOTICES else None
+        return self.message([row], text, markup, document=document, check=check)
 
     def _notice_text(self, row: Claimed, language: str) -> tuple[str, InlineKeyboardMarkup | None] | None:
         session = self.session

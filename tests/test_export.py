@@ -42,7 +42,10 @@ def test_xlsx_in_vietnamese(engine: Engine, seeded: Seeded, tmp_path: Path,
     assert main(["export", "--period", Q3, "--format", "xlsx", "--output", str(out)]) == 0
     assert "Wrote" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    detail, summary = book.worksheets
+    detail, summary, explanations = book.worksheets
+    # No explanation was requested: its sheet holds the (Vietnamese) header alone.
+    assert explanations.title == "Giải trình" and explanations.max_row == 1
+    assert [c.value for c in explanations[1]][:2] == ["Mã nhiệm vụ", "Đơn vị"]
     header = [c.value for c in detail[2]]
     assert header[0] == "Trục" and "Nhiệm vụ cụ thể" in header and "Đơn vị chủ trì" in header
     rows = list(detail.iter_rows(min_row=3, values_only=True))

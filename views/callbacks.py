@@ -216,6 +216,48 @@ class HistoryPage(CallbackData):
     page: int = 0
 
 
+# --- explanation requests ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ExplainAsk(CallbackData):
+    """❗ Ask the agency owing an overdue item to explain (the drill-down's button)."""
+
+    PREFIX: ClassVar[str] = "ex:a"
+    item_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplainSend(CallbackData):
+    """Send the request being written (with or without a typed question)."""
+
+    PREFIX: ClassVar[str] = "ex:s"
+    draft_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplainCancel(CallbackData):
+    """Drop the explanation draft (a request or an answer being written)."""
+
+    PREFIX: ClassVar[str] = "ex:c"
+    draft_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplainReply(CallbackData):
+    """Under a request: start answering it."""
+
+    PREFIX: ClassVar[str] = "ex:r"
+    request_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplainSubmit(CallbackData):
+    """Send the answer being written."""
+
+    PREFIX: ClassVar[str] = "ex:d"
+    draft_id: int
+
+
 # --- calendar links (/calendar) -----------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

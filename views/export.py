@@ -17,12 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, tzinfo
 from typing import TYPE_CHECKING
 
 from telegram.constants import MessageLimit
 
 from domain.text import scrub
+from models.explanations import ExplanationRow
 from models.export import DetailRow, ExportData
 from models.rollup import Counts
 from models.status import Viewer
@@ -30,7 +31,7 @@ from views import render_pool
 from views.html import clip, clip_html, esc
 from views.i18n import N_
 from views.i18n import gettext as _
-from views.labels import axis_name, level_name, state_name
+from views.labels import axis_name, explanation_state, level_name, state_name
 from views.rollup import period_label
 from views.screen import Attachment, Screen
 from views.targets import target_headers, target_rows
@@ -149,6 +150,7 @@ def _write_xlsx(export: ExportData) -> bytes:
     detail.auto_filter.ref = f"A2:{get_column_letter(len(HEADERS))}{detail.max_row}"
     _summary_sheet(book, export)
     targets_sheet(book, export)
+    _explanations_sheet(book, export)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -193,6 +195,43 @@ def targets_sheet(book: Workbook, export: ExportData) -> None:
         _append(sheet, values)
     for letter, width in zip("ABCDEFGH", (10, 60, 8, 12, 14, 12, 14, 50), strict=True):
         sheet.column_dimensions[letter].width = width
+
+
+EXPLANATION_HEADERS = (
+    N_("Task code"), N_("Agency"), N_("Reporting period"), N_("Deadline"), N_("Requested by"),
+    N_("Requested on"), N_("Question"), N_("Answer due"), N_("State"), N_("Answered by"),
+    N_("Answered on"), N_("Answer"), N_("Document"),
+)
+_EXPLANATION_WIDTHS = (9, 34, 11, 12, 24, 12, 40, 12, 14, 24, 12, 50, 24)
+
+
+def explanation_values(row: ExplanationRow, tz: tzinfo) -> list[object]:
+    """One explanation request as the files show it: dates in the plan's zone, state in words."""
+    return [row.task_code, row.agency, row.period_key, row.item_due_on, row.requested_by,
+            row.requested_at.astimezone(tz).date(), row.question, row.due_on, explanation_state(row.state),
+            row.answered_by, row.answered_at.astimezone(tz).date() if row.answered_at else None,
+            row.answer_text, row.document_name]
+
+
+def _explanations_sheet(book: Workbook, export: ExportData) -> None:
+    """Sheet "Explanations": every request about the period's items, answered or not (a sheet
+    of its own even when empty, so that a reader always finds it)."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(_("Explanations")[:31])
+    _append(sheet, [_(label) for label in EXPLANATION_HEADERS])
+    _bold_row(sheet)
+    for row in export.explanations:
+        _append(sheet, explanation_values(row, export.tz))
+    for index, width in enumerate(_EXPLANATION_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for row_cells in sheet.iter_rows(min_row=2):
+        for cell in row_cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if isinstance(cell.value, date):
+                cell.number_format = "DD/MM/YYYY"
+    sheet.freeze_panes = "A2"
 
 
 def _bold_row(sheet: Worksheet) -> None:

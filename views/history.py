@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from models.explanations import ExplanationRow
 from models.history import AuditPage, ItemHistory, Version, details_text
 from views.callbacks import AuditLogPage, CallbackData, HistoryPage
 from views.html import clip, clip_html, esc
@@ -73,14 +74,33 @@ def version_lines(v: Version, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
+def explanation_lines(row: ExplanationRow, tz: tzinfo) -> str:
+    """One explanation request of the item: who asked when (and what), and the answer."""
+    lines = [_("❗ Explanation requested by {name}, {when}").format(name=esc(clip(row.requested_by, 100)),
+                                                                  when=_when(row.requested_at, tz))]
+    if row.question:
+        lines.append(_("Question: {text}").format(text=esc(clip(row.question, 400))))
+    if row.state == "answered":
+        lines.append(_("✅ Answered by {name}, {when}: {text}").format(
+            name=esc(clip(row.answered_by, 100)), when=_when(row.answered_at, tz),
+            text=esc(clip(row.answer_text, 600))))
+        if row.document_name:
+            lines.append(_("Document: {name}").format(name=esc(clip(row.document_name, 100))))
+    elif row.state == "open":
+        lines.append(_("⏳ Not answered yet (due {date})").format(date=format_date(row.due_on, "short")))
+    return "\n".join(lines)
+
+
 def history_screen(history: ItemHistory, page: int, tz: tzinfo) -> Screen:
-    """The item's versions, newest first; a page of them."""
+    """The item's versions, newest first; a page of them; its explanation requests first."""
     head = [_("📜 <b>History of {code}</b> — {agency}").format(code=esc(clip(history.code, 20)),
                                                              agency=esc(clip(history.agency, 200))),
             esc(clip(history.task, 200)),
             _("Period {period}, due {date} · now: {icon} {state}").format(
                 period=esc(history.period_key), date=format_date(history.due_on, "short"),
                 icon=state_icon(history.state), state=esc(state_name(history.state))), ""]
+    if history.explanations:  # under the heading, before the versions, a blank line after each
+        head += [line for r in history.explanations for line in (explanation_lines(r, tz), "")]
     if not history.versions:
         return Screen(clip_html("\n".join([*head, _("Nothing has been reported yet.")])))
     pages = paginate([version_lines(v, tz) for v in history.versions], max_lines=VERSIONS_PER_PAGE)

@@ -40,6 +40,12 @@ REPORT_NAMES = {
     "blocked": N_("Blocked"),
 }
 
+EXPLANATION_STATES = {
+    "open": N_("Not answered"),
+    "answered": N_("Answered"),
+    "withdrawn": N_("Withdrawn"),
+}
+
 ROLE_NAMES = {
     "focal_point": N_("focal point"),
     "coordinator": N_("coordinator"),
@@ -83,6 +89,11 @@ def state_label(state: str, percent: int | None = None) -> str:
 
 def report_name(state: str) -> str:
     return _(REPORT_NAMES[state]) if state in REPORT_NAMES else state
+
+
+def explanation_state(state: str) -> str:
+    """An explanation request's state, as the exports name it."""
+    return _(EXPLANATION_STATES[state]) if state in EXPLANATION_STATES else state
 
 
 def role_name(role: str) -> str:

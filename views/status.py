@@ -37,6 +37,7 @@ from views.callbacks import (
 )
 from views.charts import chart_data, render_chart
 from views.dashboard import dashboard_button
+from views.explanations import ask_button, note_line
 from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
@@ -180,12 +181,13 @@ def task_screen(page: TaskPage, page_no: int) -> Screen:
 def agency_screen(page: AgencyPage, page_no: int) -> Screen:
     """An agency's items of the period: task, state, due day."""
     key = page.period.key
-    pages = paginate(item_state_lines(page.items), max_lines=10)
+    pages = paginate(_item_lines(page), max_lines=10)
     shown, page_no, _first = _pick(pages, page_no)
     head = [f"<b>{esc(clip(page.name, 200))}</b> — {esc(period_label(page.period))}", ""]
     if not page.items:
         shown = [_("Nothing is due in this period.")]
     rows = _history_rows(page.items[_first:_first + len(shown)])
+    rows += _ask_rows(page, page.items[_first:_first + len(shown)])
     rows += _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
                       StatusSummary(key))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
@@ -225,7 +227,7 @@ def overdue_screen(page: OverduePage, page_no: int) -> Screen:
 def overdue_agency_screen(page: OverdueAgencyPage, page_no: int) -> Screen:
     """One agency's overdue items, oldest due day first."""
     key = page.period.key
-    pages = paginate(item_state_lines(page.items), max_lines=10)
+    pages = paginate(_item_lines(page), max_lines=10)
     shown, page_no, _first = _pick(pages, page_no)
     count = ngettext("{n} overdue item", "{n} overdue items", len(page.items)).format(
         n=format_number(len(page.items)))
@@ -233,9 +235,30 @@ def overdue_agency_screen(page: OverdueAgencyPage, page_no: int) -> Screen:
     if not page.items:
         shown = [_("Nothing is overdue any more.")]
     rows = _history_rows(page.items[_first:_first + len(shown)])
+    rows += _ask_rows(page, page.items[_first:_first + len(shown)])
     rows += _page_nav(lambda n: StatusOverdueAgency(key, page.agency_id, n), page_no, len(pages),
                      StatusOverdue(key))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+def _item_lines(page: AgencyPage | OverdueAgencyPage) -> list[str]:
+    """An agency's items, each with its explanation request (asked when, answered or not)."""
+    lines = item_state_lines(page.items)
+    for index, item in enumerate(page.items):
+        note = page.explanations.get(item.item_id)
+        if note is not None:
+            lines[index] += "\n   " + note_line(note)
+    return lines
+
+
+def _ask_rows(page: AgencyPage | OverdueAgencyPage,
+              items: Sequence[ItemLine]) -> list[list[InlineKeyboardButton]]:
+    """A ❗ button per overdue item shown without an open request, for those who may ask."""
+    if not page.may_ask:
+        return []
+    open_ones = {i for i, note in page.explanations.items() if note.state == "open"}
+    return _rows([ask_button(i.item_id, i.task_code) for i in items
+                  if i.overdue and i.item_id not in open_ones], 2)
 
 
 def _history_rows(items: Sequence[ItemLine]) -> list[list[InlineKeyboardButton]]:
