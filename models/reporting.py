@@ -23,7 +23,7 @@ from models.db import session_scope
 from models.items import ItemPage, ItemRow, item_row, items_for_agency, reportable_items
 from models.reports import EvidenceFile
 from models.tables import Agency, Evidence, Item, ItemState, Member, Report, ReportDraft, ReviewState
-from models.targets import TargetRow, target_for_item
+from models.targets import TargetRow, reported_value, target_for_item
 
 MAX_CHOICES = 30  # items a message in the officer's words may offer to choose from
 
@@ -151,6 +151,8 @@ class Card:
     agency: str
     author: str
     evidence: list[Evidence]
+    # The value the version gave against its task's numeric target, with that target.
+    value: tuple[float, TargetRow] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ def _card(session: Session, report: Report) -> Card:
     agency = session.get(Agency, item.agency_id) if item else None
     author = session.get(Member, report.member_id)
     return Card(report, _row(session, report.item_id), agency.name if agency else "?",
-                author.full_name if author else "?", svc.evidence_of(session, report.id))
+                author.full_name if author else "?", svc.evidence_of(session, report.id),
+                reported_value(session, report.id))
 
 
 # --------------------------------------------------------------------------- /report, buttons

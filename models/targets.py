@@ -188,6 +188,14 @@ def last_value(session: Session, report_id: int) -> float | None:
     return found.value if found is not None else None
 
 
+def reported_value(session: Session, report_id: int) -> tuple[float, TargetRow] | None:
+    """The value a report version gave, with its target (a card shows both)."""
+    found = session.exec(select(TargetValue, Target).join(Target, col(Target.id) == TargetValue.target_id)
+                         .where(TargetValue.report_id == report_id)
+                         .order_by(col(TargetValue.id).desc())).first()
+    return (found[0].value, TargetRow.of(found[1], None)) if found is not None else None
+
+
 def record_report_value(session: Session, *, report: Report, item: Item, value: float, evidence: str,
                         now: datetime) -> TargetValue | None:
     """The value a submitted report carries, against its item's target (None: no target)."""

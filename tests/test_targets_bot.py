@@ -136,6 +136,8 @@ async def test_an_admin_sets_a_target_focal_points_report_values_and_status_show
         assert review.contains(f"Giá trị đạt được: 72,5% (mục tiêu ≥ 60% năm {year})")
         await driver.press(FP_VI, review, data_with(review, "d:", ":review:ok"))
         assert driver.message(FP_VI, review.message_id).contains("Đã gửi: phiên bản 1")
+        card = await driver.text(COORD, "/review")  # the coordinator verifies the value with its file
+        assert card.contains(f"🎯 Giá trị đạt được: 72,5% (mục tiêu ≥ 60% năm {year})")
 
         # --- Móng Cái (en): in progress, may skip but gives 50; the form is in English
         review = await _report(driver, stub, FP_EN, cast["their_item"], "prog", ["50"], "progress.pdf")
@@ -156,7 +158,7 @@ async def test_an_admin_sets_a_target_focal_points_report_values_and_status_show
         assert board.contains("trung bình giá trị mới nhất của 2 đơn vị; 1 đơn vị đạt chỉ tiêu")
         board = await driver.text(ADMIN_EN, f"/status {cast['period']}")
         assert board.contains(f"🎯 {code}: 61.25% / target ≥ 60% ({year}) ⚠️")
-        assert board.contains("average of the latest values of 2 agencies; 1 of them meet the target")
+        assert board.contains("average of the latest values of 2 agencies; 1 of them meets the target")
         # Hạ Long's own focal point sees Hạ Long's value alone.
         own = await driver.text(FP_VI, f"/status {cast['period']}")
         assert own.contains(f"🎯 {code}: 72,5% / mục tiêu ≥ 60% ({year}) ✅")

@@ -32,7 +32,7 @@ from views.i18n import current_locale, format_date, format_number, format_percen
 from views.i18n import gettext as _
 from views.labels import axis_name, level_name, state_name
 from views.rollup import period_label
-from views.targets import target_text, trend_text, value_text
+from views.targets import meeting_text, target_text, trend_text, value_text
 
 ONE_DAY = timedelta(days=1)
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -274,9 +274,7 @@ def _targets_html(lines: Sequence[TargetLine]) -> str:
         else:
             figure = value_text(standing.average, row.unit)
             if standing.reporting > 1:
-                figure += " · " + _("average of the latest values of {n} agencies; {met} of them meet the "
-                                    "target").format(n=format_number(standing.reporting),
-                                                     met=format_number(standing.meeting))
+                figure += " · " + meeting_text(standing.reporting, standing.meeting)
         state = "" if standing.met is None else (" met" if standing.met else " unmet")
         body = f'<div class="target{state}" data-target="{esc_attr(row.subject)}"><p>{head}</p>' \
                f'<p class="pct">{esc(figure)} / {esc(target)}</p>'

@@ -157,9 +157,7 @@ def draft_summary(draft: DraftView, target: TargetRow | None = None) -> list[str
         title = _("Reason") if draft.state == ReportState.BLOCKED.value else _("Note")
         lines.append(f"{title}: <i>{esc(draft.note)}</i>")
     if target is not None and draft.target_value is not None and draft.state != ReportState.BLOCKED.value:
-        lines.append(_("🎯 Value reached: {value} (target {target} in {year})").format(
-            value=value_text(draft.target_value, target.unit), target=esc(target_text(target)),
-            year=target.year))
+        lines.append(_value_line(draft.target_value, target))
     files = draft.files
     if files:
         names = ", ".join(esc(clip(f.file_name or _("photo"), 40)) for f in files)
@@ -168,6 +166,11 @@ def draft_summary(draft: DraftView, target: TargetRow | None = None) -> list[str
     if draft.document_number:
         lines.append(document_line(draft.document_number, draft.document_date))
     return lines
+
+
+def _value_line(value: float, target: TargetRow) -> str:
+    return _("🎯 Value reached: {value} (target {target} in {year})").format(
+        value=value_text(value, target.unit), target=esc(target_text(target)), year=target.year)
 
 
 def document_line(number: str, dated: date | None) -> str:
@@ -336,7 +339,8 @@ def pick_item_screen(rows: list[ItemRow], today: date, page: int = 0) -> Screen:
 
 
 def report_card(report: Report, row: ItemRow, agency: str, author: str,
-                evidence: list[Evidence], today: date) -> list[str]:
+                evidence: list[Evidence], today: date,
+                value: tuple[float, TargetRow] | None = None) -> list[str]:
     label = report_name(report.state)
     if report.state == ReportState.IN_PROGRESS.value and report.percent is not None:
         label = _("In progress {percent}%").format(percent=report.percent)
@@ -346,6 +350,8 @@ def report_card(report: Report, row: ItemRow, agency: str, author: str,
                                                        state=label)]
     if report.note:
         lines.append(_("Note: <i>{note}</i>").format(note=esc(report.note)))
+    if value is not None:
+        lines.append(_value_line(*value))
     lines.append(document_line(report.document_number, report.document_date))
     names = ", ".join(esc(clip(e.file_name or _("photo"), 40)) for e in evidence[:svc.MAX_FILES])
     lines.append(ngettext("{n} file: {names}", "{n} files: {names}", len(evidence)).format(
@@ -508,7 +514,7 @@ def task_card_screen(task: TaskCard, today: date) -> Screen:
 
 
 def card_lines(card: Card, today: date) -> list[str]:
-    return report_card(card.report, card.row, card.agency, card.author, card.evidence, today)
+    return report_card(card.report, card.row, card.agency, card.author, card.evidence, today, card.value)
 
 
 def review_screen(review: ReviewScreen, today: date) -> Screen:

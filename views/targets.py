@@ -12,7 +12,7 @@ from domain.targets import PERCENT, Direction, TargetInputError
 from models.targets import Overview, Preview, TargetError, TargetLine, TargetRow
 from views.callbacks import TargetConfirm, TargetDiscard
 from views.html import clip, clip_html, esc
-from views.i18n import format_decimal, format_number
+from views.i18n import format_decimal, format_number, ngettext
 from views.i18n import gettext as _
 from views.screen import Screen
 
@@ -53,12 +53,17 @@ def status_line(line: TargetLine) -> str:
     text = _("🎯 {subject}: {value} / {target} {mark}").format(
         subject=_subject(row), value=value_text(standing.average, row.unit), target=target, mark=mark)
     if standing.reporting > 1:
-        text += "\n   " + _("average of the latest values of {n} agencies; {met} of them meet the "
-                            "target").format(n=format_number(standing.reporting),
-                                             met=format_number(standing.meeting))
+        text += "\n   " + meeting_text(standing.reporting, standing.meeting)
     if len(line.trend) > 1:
         text += "\n   " + _("Trend: {trend}").format(trend=trend_text(line))
     return text
+
+
+def meeting_text(reporting: int, meeting: int) -> str:
+    """Which figure the average is, and how many agencies meet the target."""
+    return ngettext("average of the latest values of {n} agencies; {met} of them meets the target",
+                    "average of the latest values of {n} agencies; {met} of them meet the target",
+                    meeting).format(n=format_number(reporting), met=format_number(meeting))
 
 
 def status_lines(lines: Sequence[TargetLine]) -> list[str]:
