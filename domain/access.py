@@ -36,6 +36,7 @@ class Action(StrEnum):
     MANAGE_GROUPS = "manage_groups"
     HISTORY = "history"  # an item's report versions (within the person's scope)
     AUDIT = "audit"  # the audit log
+    IMPORT_PLAN = "import_plan"  # send a plan document to the bot and apply it
     MANAGE_TARGETS = "manage_targets"  # the plan's numeric targets (/targets)
     REQUEST_EXPLANATION = "request_explanation"  # ask an overdue agency to explain (in scope)
     ANSWER_EXPLANATION = "answer_explanation"  # answer a request made to the own agency
@@ -58,6 +59,7 @@ _RULES: dict[Action, frozenset[str]] = {
     Action.MANAGE_TARGETS: frozenset(),
     Action.REQUEST_EXPLANATION: frozenset({COORDINATOR, LEADER}),
     Action.ANSWER_EXPLANATION: frozenset({FOCAL_POINT, LEADER}),
+    Action.IMPORT_PLAN: frozenset(),  # administrators only
 }
 
 

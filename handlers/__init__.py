@@ -15,6 +15,7 @@ from handlers import (
     identity,
     onboarding,
     order,
+    plan_import,
     router,
     start,
 )
@@ -47,6 +48,8 @@ def register(app: BotApplication) -> None:
         app.add_handler(handler)
     for event_handler in event.handlers():  # /event: coordinators record approvals and elections
         app.add_handler(event_handler)
+    for import_handler in plan_import.handlers():  # a plan document sent in chat: its buttons
+        app.add_handler(import_handler)
     for calendar_handler in calendar.handlers():  # /calendar: the member's private calendar link
         app.add_handler(calendar_handler)
     for target_handler in target_handlers.handlers():  # /targets: admins' numeric targets

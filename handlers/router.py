@@ -6,7 +6,9 @@ draft tables) and hands the message to that flow: a broadcast waiting for its te
 an /event waiting for a date or a number of days, an explanation being written (a request's
 question, an answer's text or document: ``handlers.explanations``), a report draft (or a
 coordinator's reason for returning a report). With no draft, a member's text is a report in their own words
-(``handlers.reports``); a stranger gets the "ask for an invitation" answer. A focal point's typed
+(``handlers.reports``); a document from someone who may import plans (administrators) is asked
+about ("a plan to import, or evidence for a report?", ``handlers.plan_import``); a stranger gets
+the "ask for an invitation" answer. A focal point's typed
 report step costs three thread hops (who is asking, handlers.identity; which draft; the step
 itself): any member may be writing an explanation's question or answer.
 """
@@ -18,7 +20,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from domain.access import Action, allows
 from domain.text import normalize
-from handlers import broadcast, event, explanations, onboarding
+from handlers import broadcast, event, explanations, onboarding, plan_import
 from handlers import reports as report_handlers
 from handlers.common import is_private, show, timeout
 from models.db import run_sync
@@ -61,6 +63,9 @@ async def on_message(update: Update, context: BotContext) -> None:
     if draft is Draft.BROADCAST and await broadcast.take_text(update, context):
         return
     if draft is Draft.EVENT and message.text is not None and await event.take_text(update, context):
+        return
+    if draft is None and message.document is not None and allows(actor, Action.IMPORT_PLAN):
+        await plan_import.take_document(update, context, message.document)  # a plan, or evidence?
         return
     if not actor.is_member:  # a configured admin with no member row: nothing to report
         return

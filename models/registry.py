@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
@@ -107,6 +108,17 @@ class ImportReport:
     def open_items_stopping(self) -> int:
         return sum(s.open_items for s in self.stopping)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportReport:
+        """The report :meth:`to_dict` gave (a preview kept in the database)."""
+        return cls(plan_number=data["plan"], created=data["created"], applied=data["applied"],
+                   added=list(data["added"]), retired=list(data["retired"]),
+                   changes=[Change(**c) for c in data["changes"]],
+                   moved=[Move(**m) for m in data["moved"]],
+                   stopping=[Stopping(**s) for s in data["stopping"]],
+                   new_agencies=list(data["new_agencies"]), new_classes=list(data["new_classes"]),
+                   warnings=list(data["warnings"]))
+
     def to_dict(self) -> dict[str, object]:
         return {"plan": self.plan_number, "created": self.created, "applied": self.applied,
                 "added": self.added, "retired": self.retired,
@@ -170,6 +182,18 @@ class _Names:
 
 def _keys(name: str, aliases: str) -> list[str]:
     return [name_key(name), *(name_key(a) for a in split_list(aliases))]
+
+
+def named(session: Session, parsed: ParsedPlan) -> tuple[list[str], list[str]]:
+    """The agencies and the agency classes the document names (known or new), in first use."""
+    names = _Names(session)
+    agencies: list[str] = []
+    classes: list[str] = []
+    for label in dict.fromkeys(n for t in parsed.tasks for n in (*t.lead, *t.coordinating)):
+        ref = names.resolve(label)
+        (classes if ref.class_id is not None or (ref.is_new and ref.new_class) else agencies
+         ).append(label)
+    return agencies, classes
 
 
 def _resolve_names(session: Session, parsed: ParsedPlan, report: ImportReport) -> dict[str, Ref]:
@@ -452,10 +476,9 @@ def _retire(session: Session, tasks: list[Task]) -> None:
         ledger.skip_reminders_of_tasks(session, ids, "task retired by a plan import")
 
 
-def _apply(session: Session, diff: _Diff, parsed: ParsedPlan, *, raw: bytes, source_name: str,
+def _apply(session: Session, diff: _Diff, parsed: ParsedPlan, *, digest: str, source_name: str,
            active_from: date | None, actor: str, check: Check) -> None:
-    plan = _write_plan(session, diff, parsed, source_name, hashlib.sha256(raw).hexdigest(),
-                       active_from)
+    plan = _write_plan(session, diff, parsed, source_name, digest, active_from)
     axes = _write_axes(session, plan, parsed)
     refs = _create_names(session, diff.refs)
     for step in diff.steps:
@@ -488,11 +511,13 @@ def preview_import(session: Session, parsed: ParsedPlan, *, number: str | None =
     return _diff(session, parsed, number, active_from, check).report
 
 
-def import_plan(session: Session, parsed: ParsedPlan, *, raw: bytes, source_name: str,
+def import_plan(session: Session, parsed: ParsedPlan, *, raw: bytes | None = None, source_name: str,
                 number: str | None = None, active_from: date | None = None,
                 actor: str = "cli", retire: bool = False,
-                check: Check = _no_check) -> ImportReport:
+                check: Check = _no_check, digest: str | None = None) -> ImportReport:
     """Bring the registry in line with ``parsed``; the caller's transaction makes it atomic.
+    The plan keeps the document's SHA-256: of ``raw``, or ``digest`` when the bytes are gone (a
+    document sent in chat is applied from the plan read at its preview).
 
     Nothing is written when the document changes nothing. Raises :class:`RetireRefused`
     (having written nothing) when it would retire or move tasks and ``retire`` is false.
@@ -502,8 +527,10 @@ def import_plan(session: Session, parsed: ParsedPlan, *, raw: bytes, source_name
     if diff.report.needs_retire and not retire:
         raise RetireRefused(diff.report)
     if diff.report.changed:
-        _apply(session, diff, parsed, raw=raw, source_name=source_name, active_from=active_from,
-               actor=actor, check=check)
+        if digest is None:
+            digest = hashlib.sha256(raw or b"").hexdigest()
+        _apply(session, diff, parsed, digest=digest, source_name=source_name,
+               active_from=active_from, actor=actor, check=check)
         diff.report.applied = True
     return diff.report
 

@@ -227,6 +227,34 @@ class EventDraft(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
+class PlanImportState(StrEnum):
+    ASKED = "asked"  # a member's document: "a plan or evidence?" waits for the answer
+    PREVIEWED = "previewed"  # read and compared; Apply waits for the confirmation
+    APPLIED = "applied"
+    CANCELLED = "cancelled"
+
+
+class PlanImport(SQLModel, table=True):
+    """A plan document an administrator sent in the private chat: the file by its Telegram id,
+    the plan it was read into and the preview shown (both JSON), so that Apply, pressed after a
+    restart or on another instance, applies what was previewed, and only that."""
+
+    __tablename__ = "plan_import"
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(default="", max_length=128)
+    file_name: str = Field(default="", max_length=255)
+    mime_type: str = Field(default="", max_length=128)
+    file_size: int | None = None
+    state: str = Field(default=PlanImportState.ASKED.value, max_length=16, index=True)
+    sha256: str = Field(default="", max_length=64)
+    parsed: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    preview: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
 class Milestone(SQLModel, table=True):
     """A dated milestone of a roadmap / master-plan task, with its target if the plan gives one."""
 

@@ -693,3 +693,30 @@ class TargetConfirm(CallbackData):
 class TargetDiscard(CallbackData):
     PREFIX: ClassVar[str] = "tg:x"
     draft_id: int
+
+
+# --------------------------------------------------------------------------- plan documents in chat
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanImportAs(CallbackData):
+    """The answer to "a plan to import, or evidence for a report?" (``plan``: 1 or 0)."""
+
+    PREFIX: ClassVar[str] = "pi:a"
+    import_id: int
+    plan: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanImportApply(CallbackData):
+    """Apply the preview (``retire``: 1 once the retiring of tasks was confirmed)."""
+
+    PREFIX: ClassVar[str] = "pi:ok"
+    import_id: int
+    retire: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanImportCancel(CallbackData):
+    PREFIX: ClassVar[str] = "pi:x"
+    import_id: int

@@ -106,3 +106,26 @@ def level_name(level: str) -> str:
 
 def axis_name(number: int, fallback: str = "") -> str:
     return _(AXIS_NAMES[number]) if number in AXIS_NAMES else fallback
+
+
+# The fields of a plan, its axes and its tasks that an import may change (models.registry).
+FIELD_NAMES = {
+    "title": N_("title"),
+    "issued_on": N_("issue date"),
+    "active_from": N_("start"),
+    "name": N_("name"),
+    "position": N_("position"),
+    "row": N_("row"),
+    "content": N_("content"),
+    "task": N_("task text"),
+    "timeframe": N_("timeframe"),
+    "cadence": N_("cadence"),
+    "note": N_("note"),
+    "coordination_note": N_("coordination note"),
+    "lead": N_("lead agencies"),
+    "coordinating": N_("coordinating agencies"),
+}
+
+
+def field_name(field: str) -> str:
+    return _(FIELD_NAMES[field]) if field in FIELD_NAMES else field
