@@ -274,3 +274,27 @@ class SlotCache:
         if not_before is None:
             return found
         return tuple(s for s in found if s.at.date() >= not_before)
+
+
+def explanation_slots(
+    asked_on: date,
+    due_on: date,
+    *,
+    calendar: WorkingCalendar,
+    policy: ReminderPolicy,
+    tz: ZoneInfo,
+) -> list[Slot]:
+    """Reminders of an open explanation request, sorted by time: the working day before its
+    answer's due day, the due day itself, then the policy's overdue working days, each at the
+    reminder hour of a working day (never on the day it was asked: the request itself went then).
+
+    Before and on the due day they are for the asked agency (FOCAL_POINT: its focal points and
+    leaders); overdue ones also escalate to the requester (COORDINATOR), as overdue tasks do."""
+    agency = frozenset({FOCAL_POINT})
+    days = [_Day(calendar.add_working_days(due_on, -1), BEFORE, 1, agency),
+            _Day(calendar.on_or_before(due_on), DUE, 0, agency)]
+    days += [_Day(calendar.add_working_days(due_on, n), OVERDUE, n, agency | {COORDINATOR})
+             for n in policy.overdue_working_days]
+    timed = [Slot(_send_time(d.day, calendar, policy, tz), d.kind, d.offset_days, d.audience)
+             for d in days]
+    return _collapse([s for s in timed if s.at.date() > asked_on])

@@ -27,7 +27,7 @@ from scheduler.context import BotApplication, BotContext
 from scheduler.deadlines import sync_due
 from scheduler.digests import plan_digests_now
 from scheduler.dispatch import dispatch_due, next_due
-from scheduler.planner import plan_reminders
+from scheduler.planner import plan_explanation_reminders, plan_reminders
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def plan_if_changed(engine: Engine, rules: ScheduleRules, now: datetime, *,
                   "rules": repr(rules), "counters": counters}
         if changes.mark(session, changes.REMINDERS_PLANNED) == wanted:
             return None
-        added = plan_reminders(session, plan, now, rules, working_calendar(session), cache)
+        calendar = working_calendar(session)
+        added = plan_reminders(session, plan, now, rules, calendar, cache)
+        added += plan_explanation_reminders(session, now, rules, calendar)
         changes.set_mark(session, changes.REMINDERS_PLANNED, wanted)
         return added
 

@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 
 from domain.calendar import WorkingCalendar
 from domain.rules import ScheduleRules
-from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, Slot, SlotCache
+from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, OVERDUE, Slot, SlotCache, explanation_slots
 from models import ledger
+from models.explanations import OpenExplanation, open_for_planning
 from models.tables import (
     OPEN_STATES,
     DeliveryState,
@@ -162,6 +163,55 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
     ledger.skip_unplanned_reminders(session, item_ids=None, wanted={str(r["key"]) for r in rows},
                                     since=lo, until=hi)
     return ledger.plan(session, rows)
+
+
+def explanation_key(request_id: int, member_id: int, slot_at: datetime) -> str:
+    return f"exr:{request_id}:{member_id}:{slot_at.astimezone(UTC):%Y%m%dT%H%M}"
+
+
+def plan_explanation_reminders(session: Session, now: datetime, rules: ScheduleRules,
+                               calendar: WorkingCalendar) -> int:
+    """Ledger rows for the open explanation requests' reminders in [now - grace, now +
+    LOOKAHEAD] (domain.slots.explanation_slots): to the asked agency's focal points and
+    leaders, and once late to the requester too. Run with the reminders' planning, i.e. when the
+    change counters (an ``explanations`` one among them) or the day moved."""
+    lo, hi = now - rules.grace, now + LOOKAHEAD
+    requests = open_for_planning(session, rules.tz)
+    people = reachable_members(session) if requests else None
+    askers = _reachable_by_id(session, {r.requested_by for r in requests})
+    rows: list[dict[str, object]] = []
+    for request in requests:
+        assert people is not None
+        agency = [*people.focal_points.get(request.agency_id, []), *people.leaders.get(request.agency_id, [])]
+        for slot in explanation_slots(request.asked_on, request.due_on, calendar=calendar,
+                                      policy=rules.policy, tz=rules.tz):
+            if lo <= slot.at <= hi:
+                rows += _explanation_rows(request, slot, agency, askers.get(request.requested_by), now)
+    ledger.skip_unplanned_explanation_notices(session, wanted={str(r["key"]) for r in rows}, since=lo,
+                                              until=hi)
+    return ledger.plan(session, rows)
+
+
+def _explanation_rows(request: OpenExplanation, slot: Slot, agency: list[Person], asker: Person | None,
+                      now: datetime) -> list[dict[str, object]]:
+    detail = ledger.EXPLAIN_LATE_NOTICE if slot.kind == OVERDUE else ledger.EXPLAIN_DUE_NOTICE
+    told = [(person, detail, FOCAL_POINT) for person in agency]
+    if asker is not None and COORDINATOR in slot.audience:
+        told.append((asker, ledger.EXPLAIN_ESCALATED_NOTICE, COORDINATOR))
+    at = slot.at.astimezone(UTC)
+    return [ledger.new_row(key=explanation_key(request.id, person.id, slot.at), kind=ledger.NOTICE,
+                           chat_id=person.telegram_user_id, at=at, now=now, member_id=person.id,
+                           item_id=request.item_id, ref_id=request.id, detail=what, audience=audience,
+                           offset_days=slot.offset_days)
+            for person, what, audience in told]
+
+
+def _reachable_by_id(session: Session, ids: set[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    query = select(Member.id, Member.telegram_user_id).where(
+        col(Member.id).in_(sorted(ids)), col(Member.active), col(Member.unreachable_at).is_(None))
+    return {int(i or 0): Person(int(i or 0), int(t)) for i, t in session.exec(query)}
 
 
 # Reminders move onto working days: a "14 days before" slot can land ~10 days earlier still

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from domain.access import Actor, NotAllowed, Scope
 from domain.calendar import WorkingCalendar
+from domain.slots import COORDINATOR, FOCAL_POINT, ReminderPolicy, explanation_slots
 from models import explanations as svc
 from models import ledger
 from models.changes import EXPLANATIONS, counters
@@ -176,3 +177,18 @@ def test_for_period_lists_the_requests_of_the_scope(plan_engine: Engine, world: 
         assert svc.for_period(s, plan.id, parse_period("2025-Q1"), Scope()) == []
         ha_long = s.get(Agency, world.ha_long)
         assert ha_long is not None and svc.for_item(s, world.item) == [row]
+
+
+def test_explanation_slots_before_on_and_after_the_due_day() -> None:
+    calendar, policy = WorkingCalendar(), ReminderPolicy()
+    slots = explanation_slots(date(2026, 12, 2), date(2026, 12, 7), calendar=calendar, policy=policy, tz=TZ)
+    assert [(s.at.date(), s.kind, s.offset_days) for s in slots] == [
+        (date(2026, 12, 4), "before", 1),  # Friday: the working day before Monday's due day
+        (date(2026, 12, 7), "due", 0),
+        (date(2026, 12, 8), "overdue", 1), (date(2026, 12, 10), "overdue", 3),
+        (date(2026, 12, 16), "overdue", 7)]
+    assert {s.at.hour for s in slots} == {8} and slots[0].audience == {FOCAL_POINT}
+    assert all(s.audience == {FOCAL_POINT, COORDINATOR} for s in slots[2:])  # late: the requester too
+    # Asked the day before it is due: no reminder on the day it was asked.
+    soon = explanation_slots(date(2026, 12, 4), date(2026, 12, 7), calendar=calendar, policy=policy, tz=TZ)
+    assert [s.at.date() for s in soon][:2] == [date(2026, 12, 7), date(2026, 12, 8)]

@@ -8,11 +8,12 @@ ask, another agency's focal point cannot answer."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import openpyxl
 import pytest
+import time_machine
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
@@ -20,10 +21,11 @@ from bot.settings import Settings
 from models.db import session_scope
 from models.tables import Delivery, ExplanationRequest, Item
 from scheduler.dispatch import dispatch_due
+from scheduler.jobs import refresh_schedule
 from tests.bot_harness import bot_settings, stub  # noqa: F401
 from tests.leaders_driver import Driver, data_with, driven
-from tests.leaders_world import COORD_EN, FP_EN, FP_VI, LEADER_VI, OTHER_FP, World, build
-from tests.reminder_helpers import rules
+from tests.leaders_world import COORD_EN, COORD_VI, FP_EN, FP_VI, LEADER_VI, OTHER_FP, World, build
+from tests.reminder_helpers import TZ, local, rules
 from tests.stub_botapi import StubBotApi, UploadedFile
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +128,77 @@ async def test_request_answer_shown(stub: StubBotApi, bot_settings: Settings,  #
         (row,) = rows
         assert row["Task code"] == "1.1" and row["Agency"] == "UBND thành phố Hạ Long"
         assert row["Question"] == QUESTION and row["Answer"] == ANSWER and row["Document"] == "giai-trinh.pdf"
+
+
+ASKED = local(2026, 12, 2, 10)  # a Wednesday: the answer is due Monday 7/12 (3 working days)
+BEFORE = local(2026, 12, 4, 8, 30, 5)  # Friday, the working day before
+LATE = local(2026, 12, 8, 8, 30, 5)  # Tuesday, one working day late
+LATER = local(2026, 12, 10, 8, 30, 5)  # three working days late, answered meanwhile
+
+
+async def step(at: datetime, settings: Settings, engine: Engine, driver: Driver) -> None:
+    """Plan and send what is due at ``at``, with the bot's clock there."""
+    with time_machine.travel(at, tick=True):
+        async with driven(settings, engine, driver) as app:
+            refresh_schedule(engine, rules(**ALWAYS), datetime.now(TZ), with_items=False)
+            await dispatch_due(app.bot, engine, rules(**ALWAYS), default_language="vi")
+
+
+async def test_an_unanswered_request_is_reminded_then_escalated_in_vietnamese(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine) -> None:  # noqa: F811
+    world = build(plan_engine, ASKED.date())
+    with session_scope(plan_engine) as s:
+        s.execute(update(Item).where(col(Item.id) == world.item).values(due_on=date(2026, 11, 20)))
+    driver = Driver(stub)
+    with time_machine.travel(ASKED, tick=True):
+        async with driven(bot_settings, plan_engine, driver) as app:
+            summary = await driver.text(COORD_VI, "/status 2026-Q4")
+            await driver.press(COORD_VI, summary, f"st:og:2026-Q4:{world.ha_long}:0", forged=True)
+            page = driver.message(COORD_VI, summary.message_id)
+            assert "❗ Yêu cầu giải trình 1.1" in page.button_texts()
+            await driver.press(COORD_VI, page, data_with(page, "ex:a:"))
+            form = stub.last_message(COORD_VI)
+            assert form is not None and form.contains("Cũng có thể gửi mà không kèm nội dung")
+            await driver.press(COORD_VI, form, data_with(form, "ex:s:"))  # no question
+            sent = driver.message(COORD_VI, form.message_id)
+            assert sent.contains("Đã gửi yêu cầu tới UBND thành phố Hạ Long (3 người)")
+            assert sent.contains("Hạn trả lời: 7/12/26")
+            await dispatch_due(app.bot, plan_engine, rules(**ALWAYS), default_language="vi")
+            # The drill-down says it was asked and is not answered yet; no second ❗.
+            await driver.press(COORD_VI, summary, f"st:og:2026-Q4:{world.ha_long}:0", forged=True)
+            page = driver.message(COORD_VI, summary.message_id)
+            assert page.contains("❗ Đã yêu cầu giải trình 2/12/26 — chưa trả lời (hạn 7/12/26)")
+            assert not [d for d in page.button_datas() if d.startswith("ex:a:")]
+    asked = len(stub.sent_messages(FP_VI))
+
+    await step(BEFORE, bot_settings, plan_engine, driver)
+    reminder = stub.last_message(FP_VI)
+    assert len(stub.sent_messages(FP_VI)) == asked + 1 and reminder is not None
+    assert reminder.contains("Nhắc việc: giải trình về 1.1 theo yêu cầu của Chị Mai có hạn 7/12/26")
+    assert data_with(reminder, "ex:r:")
+    assert len(stub.sent_messages(COORD_VI)) == 2  # /status and the form: the requester is not told yet
+
+    await step(LATE, bot_settings, plan_engine, driver)
+    late = stub.last_message(FP_EN)
+    assert late is not None and late.contains("Explanation overdue") and late.contains("was due 12/7/26")
+    escalated = stub.last_message(COORD_VI)
+    assert escalated is not None
+    assert escalated.contains("UBND thành phố Hạ Long chưa trả lời yêu cầu giải trình về 1.1")
+
+    # Answered: the reminders still planned are dropped, the requester told.
+    with session_scope(plan_engine) as s:
+        (request,) = s.exec(select(ExplanationRequest)).all()
+    with time_machine.travel(LATE, tick=True):
+        async with driven(bot_settings, plan_engine, driver):
+            await driver.press(LEADER_VI, late, f"ex:r:{request.id}", forged=True)
+            form = await driver.text(LEADER_VI, "Đã bố trí kinh phí, hoàn thành trong tháng 12")
+            await driver.press(LEADER_VI, form, data_with(form, "ex:d:"))
+    seen = {chat: len(stub.sent_messages(chat)) for chat in (FP_VI, FP_EN, LEADER_VI)}
+    await step(LATER, bot_settings, plan_engine, driver)
+    assert {chat: len(stub.sent_messages(chat)) for chat in (FP_VI, FP_EN, LEADER_VI)} == seen
+    answered = stub.last_message(COORD_VI)
+    assert answered is not None and answered.contains("đã trả lời yêu cầu giải trình về 1.1 (Anh Tuấn)")
+    with session_scope(plan_engine) as s:
+        later = [d for d in s.exec(select(Delivery)) if d.key.startswith(f"exr:{request.id}:")
+                 and d.slot_at >= LATER.astimezone(UTC) - timedelta(minutes=5)]
+    assert later == []  # nothing planned for a closed request
