@@ -26,6 +26,7 @@ class Standing(StrEnum):
 class Action(StrEnum):
     REPORT = "report"  # report on the own agency's items
     REVIEW = "review"  # verify or return reports
+    DECIDE_EXTENSION = "decide_extension"  # approve, shorten or refuse a later due date
     VIEW_REVIEWS = "view_reviews"  # look at the reports waiting for verification
     STATUS = "status"  # /status, /chart and drill-down
     EXPORT = "export"
@@ -46,6 +47,7 @@ class Action(StrEnum):
 _RULES: dict[Action, frozenset[str]] = {
     Action.REPORT: frozenset({FOCAL_POINT}),
     Action.REVIEW: frozenset({COORDINATOR}),
+    Action.DECIDE_EXTENSION: frozenset({COORDINATOR}),
     Action.VIEW_REVIEWS: frozenset({COORDINATOR, LEADER}),
     Action.STATUS: frozenset({FOCAL_POINT, COORDINATOR, LEADER}),
     Action.EXPORT: frozenset({COORDINATOR, LEADER}),

@@ -39,6 +39,8 @@ from models.tables import (
     DeliveryState,
     ExplanationRequest,
     ExplanationState,
+    ExtensionRequest,
+    ExtensionState,
     Item,
     Member,
     MemberRole,
@@ -72,6 +74,10 @@ EXPLAINED_NOTICE = "explained"
 # Notices that only stand while their request is open: checked right before sending.
 OPEN_EXPLANATION_NOTICES = (EXPLAIN_NOTICE, EXPLAIN_DUE_NOTICE, EXPLAIN_LATE_NOTICE, EXPLAIN_ESCALATED_NOTICE)
 EXPLANATION_NOTICES = (*OPEN_EXPLANATION_NOTICES, EXPLAINED_NOTICE)
+EXTENSION_NOTICE = "ext_ask"  # an agency asks for a later due date (ref: the extension request)
+EXTENSION_DECIDED_NOTICE = "ext_done"  # the coordinator's decision, to the agency (ref: the request)
+# Notices checked right before sending (a request already decided is not offered again).
+CHECKED_NOTICES = (*REPORT_NOTICES, *OPEN_EXPLANATION_NOTICES, EXTENSION_NOTICE)
 
 STALE = "stale: "  # prefix of ``last_error`` of notices dropped because they went stale
 
@@ -203,6 +209,18 @@ def skip_unplanned_explanation_notices(session: Session, *, wanted: set[str], si
         session.execute(update(Delivery).where(col(Delivery.id).in_(stale)).values(
             state=DeliveryState.SKIPPED.value, last_error="no longer planned"))
     return len(stale)
+def queue_extension_notices(session: Session, *, request_id: int, recipients: Iterable[Member],
+                            now: datetime) -> int:
+    """Tell the coordinators in scope that an agency asks for a later date (once per request)."""
+    return queue_notices(session, key=f"ext:{request_id}", detail=EXTENSION_NOTICE,
+                         subject_id=request_id, recipients=recipients, now=now)
+
+
+def queue_extension_decided_notices(session: Session, *, request_id: int, recipients: Iterable[Member],
+                                    now: datetime) -> int:
+    """Tell the agency's focal points what was decided on their request (once per request)."""
+    return queue_notices(session, key=f"extd:{request_id}", detail=EXTENSION_DECIDED_NOTICE,
+                         subject_id=request_id, recipients=recipients, now=now)
 
 
 def skip_unplanned_reminders(session: Session, *, item_ids: list[int] | None, wanted: set[str],
@@ -439,10 +457,14 @@ def _explanation_stale(conn: Connection, check: Check) -> str | None:
 
 
 def stale_reason(conn: Connection, check: Check) -> str | None:
-    """Why a notice no longer applies (checked against the current report version, or whether
-    its explanation request is still open), or None."""
+    """Why a notice no longer applies (checked against the current report version, whether
+    its explanation request is still open, or whether its extension request still waits), or None."""
     if check.detail in OPEN_EXPLANATION_NOTICES:
         return _explanation_stale(conn, check)
+    if check.detail == EXTENSION_NOTICE:
+        state = conn.execute(select(ExtensionRequest.state)
+                             .where(col(ExtensionRequest.id) == check.ref_id)).scalar()
+        return None if state == ExtensionState.PENDING.value else f"the request is {state or 'gone'}"
     if check.detail not in REPORT_NOTICES:
         return None
     version = aliased(Report)

@@ -290,6 +290,54 @@ class Item(SQLModel, table=True):
     # the official class (domain.official): completed on time or late. In the roll-up index.
     completed_on: date | None = None
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    # ``due_on`` is the date in force; the first one is kept here once an extension moves it
+    # (models/extensions.py). The item sync never touches existing items, so it stays moved.
+    original_due_on: date | None = None
+
+
+class ExtensionState(StrEnum):
+    """Where a request for a later due date stands ("đề nghị gia hạn")."""
+
+    PENDING = "pending"  # waiting for a coordinator ("chờ duyệt gia hạn")
+    APPROVED = "approved"  # the requested date is in force
+    SHORTENED = "shortened"  # an earlier date than asked is in force
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"  # the item was finished before anyone decided
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A focal point's request to move an item's due date, and the coordinator's decision.
+    Every request stays: together with ``item.original_due_on`` they are the item's date history."""
+
+    __tablename__ = "extension_request"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    requested_by: int = Field(foreign_key="member.id")
+    due_on_before: date  # the date in force when it was asked
+    requested_due_on: date
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default=ExtensionState.PENDING.value, max_length=16, index=True)
+    decided_by: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_due_on: date | None = None
+    decision_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class ExtensionDraft(SQLModel, table=True):
+    """What a member is typing for an extension: a focal point's new date and reason, or a
+    coordinator's shorter date or reason for refusing (``request_id``). A row, so that typed
+    text finds its question after a restart or on another instance."""
+
+    __tablename__ = "extension_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    item_id: int = Field(foreign_key="item.id")
+    request_id: int | None = Field(default=None, foreign_key="extension_request.id")
+    step: str = Field(max_length=16)  # date | reason | confirm | shorten | refuse
+    requested_due_on: date | None = None
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
 
 
 # --- delivery ledger ----------------------------------------------------------------------

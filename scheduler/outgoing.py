@@ -170,7 +170,7 @@ class _Renderer:
                                   lambda: self._notice_text(row, language))
         if rendered is None:
             return None
-        check = Check(row.detail, row.ref_id) if row.detail in ledger.REPORT_NOTICES else None
+        check = Check(row.detail, row.ref_id) if row.detail in ledger.CHECKED_NOTICES else None
         return self.message([row], *rendered, check=check)
 
     def explanation(self, row: Claimed, language: str) -> Outgoing | None:
