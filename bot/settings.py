@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.extensions import ExtensionLimits
 from domain.periods import DueRules
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
 from domain.slots import ReminderPolicy, is_quiet
@@ -82,6 +83,10 @@ class Settings(BaseSettings):
     # Event deadlines: how far from today an event date may be.
     event_max_past_days: int = Field(default=366, ge=0)
     event_max_future_days: int = Field(default=366, ge=0)
+    # Extension requests: how many an item may have, how many days after the date in force
+    # one may still come.
+    extension_max_per_item: int = Field(default=2, ge=0, le=20)
+    extension_latest_days: int = Field(default=30, ge=0, le=366)
     # A report left unfinished this long (minutes since its last step) is discarded.
     draft_timeout_minutes: int = Field(default=120, gt=0, le=60 * 24 * 7)
     # Explanation requests: the answer is due this many Vietnamese working days after the request.
@@ -324,6 +329,8 @@ def bot_config(settings: Settings) -> BotConfig:
                      explanation_days=settings.explanation_days,
                      event_max_past_days=settings.event_max_past_days,
                      event_max_future_days=settings.event_max_future_days,
+                     extension_limits=ExtensionLimits(settings.extension_max_per_item,
+                                                      settings.extension_latest_days),
                      dispatch_interval=settings.dispatch_interval,
                      digest_weekday=settings.digest_weekday, digest_at=settings.digest_at,
                      web_base_url=settings.web_base_url,

@@ -9,6 +9,7 @@ from handlers import (
     errors,
     event,
     explanations,
+    extensions,
     flood,
     gate,
     groups,
@@ -61,12 +62,12 @@ def register(app: BotApplication) -> None:
     # Groups (/group, /groups, joins, removals, migrations) and /broadcast
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:
         app.add_handler(group_handler)
-    # /tasks, /report, /review and their buttons
+    # /tasks, /report, /review, extension requests and their buttons
     for report_handler in [*task_handlers.handlers(), *report_handlers.handlers(),
-                           *review_handlers.handlers()]:
+                           *review_handlers.handlers(), *extensions.handlers()]:
         app.add_handler(report_handler)
     # Then the one router for private text and files (and /cancel): it finds the open draft
-    # (broadcast, /event, explanation, report) or answers strangers; last, buttons nobody knows.
+    # (broadcast, /event, explanation, extension, report) or answers strangers; last, buttons nobody knows.
     for last in [*router.handlers(), *report_handlers.fallback_handlers()]:
         app.add_handler(last)
     app.add_error_handler(errors.on_error)

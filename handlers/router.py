@@ -1,16 +1,18 @@
 """The one router for what people type or send in the private chat: text, documents, photos and
 the kinds of message the bot cannot use, and /cancel.
 
-It asks ``models.drafts`` which open draft the message belongs to (one query over the four
+It asks ``models.drafts`` which open draft the message belongs to (one query over the
 draft tables) and hands the message to that flow: a broadcast waiting for its text or document,
 an /event waiting for a date or a number of days, an explanation being written (a request's
-question, an answer's text or document: ``handlers.explanations``), a report draft (or a
-coordinator's reason for returning a report). With no draft, a member's text is a report in their own words
-(``handlers.reports``); a document from someone who may import plans (administrators) is asked
-about ("a plan to import, or evidence for a report?", ``handlers.plan_import``); a stranger gets
-the "ask for an invitation" answer. A focal point's typed
-report step costs three thread hops (who is asking, handlers.identity; which draft; the step
-itself): any member may be writing an explanation's question or answer.
+question, an answer's text or document: ``handlers.explanations``), an extension request waiting
+for its date or reason (or a coordinator's shorter date or reason for refusing:
+``handlers.extensions``), a report draft (or a coordinator's reason for returning a report).
+With no draft, a member's text is a report in their own words (``handlers.reports``); a
+document from someone who may import plans (administrators) is asked about ("a plan to import,
+or evidence for a report?", ``handlers.plan_import``); a stranger gets the "ask for an
+invitation" answer. A focal point's typed report step costs three thread hops (who is asking,
+handlers.identity; which draft; the step itself): any member may be writing an explanation's
+question or answer, or an extension request's date or reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from domain.access import Action, allows
 from domain.text import normalize
-from handlers import broadcast, event, explanations, onboarding, plan_import
+from handlers import broadcast, event, explanations, extensions, onboarding, plan_import
 from handlers import reports as report_handlers
 from handlers.common import is_private, show, timeout
 from models.db import run_sync
@@ -63,6 +65,8 @@ async def on_message(update: Update, context: BotContext) -> None:
     if draft is Draft.BROADCAST and await broadcast.take_text(update, context):
         return
     if draft is Draft.EVENT and message.text is not None and await event.take_text(update, context):
+        return
+    if draft is Draft.EXTENSION and message.text is not None and await extensions.take_text(update, context):
         return
     if draft is None and message.document is not None and allows(actor, Action.IMPORT_PLAN):
         await plan_import.take_document(update, context, message.document)  # a plan, or evidence?
@@ -112,9 +116,11 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
-    """/cancel: an open /event draft first (as before); else the report's
+    """/cancel: an open extension or /event draft first; else the report's
     (in a group: the link to the private chat)."""
     waiting_for = await _waiting(context, cancelling=True) if is_private(update) else None
+    if waiting_for is Draft.EXTENSION and await extensions.cancel(update, context):
+        return
     if waiting_for is Draft.EVENT and await event.cancel(update, context):
         return
     if waiting_for in (Draft.EXPLAIN_ASK, Draft.EXPLAIN_ANSWER):

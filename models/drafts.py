@@ -1,12 +1,13 @@
 """Which open draft a person's typed message belongs to: a broadcast waiting for its text (or the
 agency's name), an /event waiting for a date or a number of days, an explanation request's
-question or its answer (text or a document), or a report (or a coordinator's reason for
-returning one). All drafts are rows; one query reads the four tables.
+question or its answer (text or a document), an extension request waiting for its date or
+reason (or a coordinator's shorter date or reason for refusing), or a report (or a coordinator's reason for
+returning one). All drafts are rows; one query reads them all.
 
 The order is the one people meet: a broadcast being written takes its text first; an /event draft
-waiting for typed text takes it unless a report draft was touched after it; so does an
-explanation draft (within the drafts' timeout); a report draft takes everything else. None: no
-draft (the message is a report in the officer's words, or help).
+waiting for typed text takes it unless a report draft was touched after it; so do an extension
+draft and an explanation draft (within the drafts' timeout); a report draft takes everything
+else. None: no draft (the message is a report in the officer's words, or help).
 """
 
 from __future__ import annotations
@@ -21,12 +22,23 @@ from sqlmodel import col
 
 from domain.access import Action, Actor, allows
 from models.db import session_scope
-from models.tables import Broadcast, BroadcastStatus, EventDraft, ExplanationDraft, ReportDraft
+from models.tables import (
+    Broadcast,
+    BroadcastStatus,
+    EventDraft,
+    ExplanationDraft,
+    ExtensionDraft,
+    ReportDraft,
+)
+
+# Extension draft steps that wait for typed text (models/extensions.py; "confirm" waits for a button).
+_EXTENSION_TYPING = ("date", "reason", "shorten", "refuse")
 
 
 class Draft(StrEnum):
     BROADCAST = "broadcast"
     EVENT = "event"
+    EXTENSION = "extension"
     REPORT = "report"
     EXPLAIN_ASK = "explain_ask"  # a request for an explanation, waiting for its question
     EXPLAIN_ANSWER = "explain_answer"  # an answer to one, waiting for its text or document
@@ -56,6 +68,11 @@ def waiting(engine: Engine, actor: Actor, *, now: datetime, timeout: timedelta,
                      .where(col(EventDraft.telegram_user_id) == user,
                             col(EventDraft.days).is_(None) | literal(cancelling)))
     if actor.member_id is not None:
+        parts.append(core_select(literal(Draft.EXTENSION.value).label("kind"),
+                                 col(ExtensionDraft.step).label("step"),
+                                 col(ExtensionDraft.updated_at).label("at"))
+                     .where(col(ExtensionDraft.member_id) == actor.member_id,
+                            col(ExtensionDraft.step).in_(_EXTENSION_TYPING) | literal(cancelling)))
         parts.append(core_select(literal(Draft.REPORT.value).label("kind"),
                                  col(ReportDraft.step).label("step"), col(ReportDraft.updated_at).label("at"))
                      .where(col(ReportDraft.member_id) == actor.member_id))
@@ -75,6 +92,10 @@ def waiting(engine: Engine, actor: Actor, *, now: datetime, timeout: timedelta,
     if report is not None and report[0] == "sent":
         report = None
     event = rows.get(Draft.EVENT.value)
+    extension = rows.get(Draft.EXTENSION.value)
+    if extension is not None and _utc(extension[1]) >= now - timeout and all(
+            other is None or _utc(other[1]) <= _utc(extension[1]) for other in (report, event)):
+        return Draft.EXTENSION
     typing = _explaining(rows, report, now - timeout)
     if typing is not None and (event is None or (not cancelling
                                and _utc(event[1]) <= _utc(rows[typing.value][1]))):

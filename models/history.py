@@ -1,7 +1,8 @@
 """The history of an item, and the audit log, as services: the access policy first, then plain
 data for the views.
 
-An item's history is every report version (state, percent, note, document number, files, who
+An item's history is its first due date and every extension request with its decision (once an
+extension moved the date), and every report version (state, percent, note, document number, files, who
 sent it and when, who verified or returned it, when and why), newest first. Who may see it: the
 agency's own members, and coordinators, leaders and admins for any agency in their scope
 (:func:`domain.access.scope_of`). The audit log (``audit_log``) is for admins only.
@@ -19,6 +20,8 @@ from sqlmodel import Session, col, func, select
 from domain.access import Action, Actor, NotAllowed, may_see_agency, require, scope_of
 from models.db import session_scope
 from models.explanations import ExplanationRow, for_item
+from models.extensions import ExtensionRow
+from models.extensions import for_item as extension_requests
 from models.rollup import in_scope
 from models.tables import Agency, AuditLog, Evidence, Item, Member, Report, Task
 
@@ -54,6 +57,8 @@ class ItemHistory:
     state: str
     versions: list[Version]  # newest first
     explanations: list[ExplanationRow] = field(default_factory=list)  # requests, oldest first
+    original_due_on: date | None = None  # the first due date, once an extension moved it
+    extensions: list[ExtensionRow] = field(default_factory=list)  # requests and decisions, oldest first
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -85,7 +90,8 @@ def load_history(session: Session, item: Item) -> ItemHistory:
                 for r in reports]
     return ItemHistory(item.id, task.code if task else "?", task.task if task else "",
                        agency.name if agency else "?", item.period_key, item.due_on, item.state, versions,
-                       for_item(session, item.id))
+                       for_item(session, item.id), item.original_due_on,
+                       extension_requests(session, item.id))
 
 
 def item_history(engine: Engine, actor: Actor, item_id: int) -> ItemHistory:

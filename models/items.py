@@ -31,6 +31,7 @@ class ItemRow:
     state: str
     percent: int | None
     versions: int
+    original_due_on: date | None = None  # the first due date, once an extension moved ``due_on``
 
     def days_left(self, today: date) -> int:
         return (self.due_on - today).days
@@ -68,7 +69,7 @@ def _rows(session: Session, query: Any) -> list[ItemRow]:
         assert item.id is not None
         rows.append(ItemRow(item.id, code, task, item.period_key, item.due_on, item.state,
                             percent if item.state == ItemState.IN_PROGRESS.value else None,
-                            int(version or 0)))
+                            int(version or 0), item.original_due_on))
     # Open work before finished work, then the nearest deadline.
     return sorted(rows, key=lambda r: (not r.is_open, r.due_on, r.code, r.item_id))
 

@@ -571,6 +571,7 @@ class ItemLine:
     reason: str = ""  # a blocked item's reason (its current report's note), where asked for
     official: OfficialClass = OfficialClass.WITHIN  # domain.official.classify as of today
     completed_on: date | None = None
+    original_due_on: date | None = None  # the first due date, once an extension moved ``due_on``
 
 
 def item_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
@@ -588,7 +589,7 @@ def item_lines(session: Session, plan: Plan, period: Period, today: date, scope:
     lines = [ItemLine(item.id, item.task_id, code, text, item.agency_id, name, item.period_key,
                       item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today,
                       official=classify(item.state, item.due_on, item.completed_on, today),
-                      completed_on=item.completed_on)
+                      completed_on=item.completed_on, original_due_on=item.original_due_on)
              for item, code, text, name in session.exec(query) if item.id is not None]
     # Agency names in Vietnamese order (SQL orders by code point); one key per distinct name.
     keys = {name: vi_key(name) for name in {line.agency_name for line in lines}}

@@ -3,9 +3,10 @@ builds them too, and should start fast)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from domain.extensions import ExtensionLimits
 from domain.rules import ScheduleRules
 
 
@@ -20,6 +21,7 @@ class BotConfig:
     explanation_days: int = 3  # working days to answer an explanation request
     event_max_past_days: int = 366
     event_max_future_days: int = 366
+    extension_limits: ExtensionLimits = field(default_factory=ExtensionLimits)
     dispatch_interval: float = 60.0
     digest_weekday: str = "mon"
     digest_at: str = "08:00"  # local time

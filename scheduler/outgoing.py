@@ -21,7 +21,7 @@ from telegram import InlineKeyboardMarkup
 from domain.periods import QUARTER
 from domain.rules import ScheduleRules
 from domain.slots import COORDINATOR, is_quiet
-from models import ledger
+from models import extensions, ledger
 from models.broadcasts import Copy
 from models.explanations import notice_subject
 from models.items import item_row
@@ -34,6 +34,7 @@ from views import explanations as explanation_views
 from views import reports as report_views
 from views.broadcasts import broadcast_messages
 from views.escalations import EscalatedAgency, render_escalation
+from views.extensions import decided_notice, request_notice
 from views.i18n import use_locale
 from views.notices import blocked_notice, verified_notice
 from views.reminders import (
@@ -205,6 +206,12 @@ class _Renderer:
             return render_review_notice(code=found[0], agency=found[1], language=language), None
         if row.detail in (ledger.BLOCKED_NOTICE, ledger.VERIFIED_NOTICE):
             return self._report_notice(row, language)
+        if row.detail in (ledger.EXTENSION_NOTICE, ledger.EXTENSION_DECIDED_NOTICE):
+            request = extensions.request_row(session, row.ref_id) if row.ref_id else None
+            if request is None:
+                return None
+            notice = request_notice if row.detail == ledger.EXTENSION_NOTICE else decided_notice
+            return notice(request, language)
         if row.detail == ledger.RETURNED_NOTICE:
             report = session.get(Report, row.ref_id) if row.ref_id else None
             item = item_row(session, report.item_id) if report is not None else None

@@ -720,3 +720,38 @@ class PlanImportApply(CallbackData):
 class PlanImportCancel(CallbackData):
     PREFIX: ClassVar[str] = "pi:x"
     import_id: int
+
+
+# --- extension requests -------------------------------------------------------------------------
+# Checked again on the server by models.extensions (who presses, the item, the request's state).
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtensionAsk(CallbackData):
+    """A focal point asks for a later due date of an item (task card, overdue reminders)."""
+
+    PREFIX: ClassVar[str] = "xa"
+    item_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtensionSend(CallbackData):
+    """Send the request the draft holds (single use: the draft goes with it)."""
+
+    PREFIX: ClassVar[str] = "xa:ok"
+    draft_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtensionCancel(CallbackData):
+    PREFIX: ClassVar[str] = "xa:x"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtensionDecide(CallbackData):
+    """A coordinator on a request: approve (``a``), shorten (``s``: type a date), refuse (``r``:
+    type a reason)."""
+
+    PREFIX: ClassVar[str] = "xd"
+    request_id: int
+    action: str

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from models.explanations import ExplanationRow
 from models.history import AuditPage, ItemHistory, Version, details_text
 from views.callbacks import AuditLogPage, CallbackData, HistoryPage
+from views.extension_lines import extended_text, history_lines
 from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_datetime, format_number, ngettext
 from views.i18n import gettext as _
@@ -92,13 +93,17 @@ def explanation_lines(row: ExplanationRow, tz: tzinfo) -> str:
 
 
 def history_screen(history: ItemHistory, page: int, tz: tzinfo) -> Screen:
-    """The item's versions, newest first; a page of them; its explanation requests first."""
+    """The item's versions, newest first; a page of them; its extensions and explanation
+    requests first."""
     head = [_("📜 <b>History of {code}</b> — {agency}").format(code=esc(clip(history.code, 20)),
                                                              agency=esc(clip(history.agency, 200))),
             esc(clip(history.task, 200)),
             _("Period {period}, due {date} · now: {icon} {state}").format(
                 period=esc(history.period_key), date=format_date(history.due_on, "short"),
-                icon=state_icon(history.state), state=esc(state_name(history.state))), ""]
+                icon=state_icon(history.state), state=esc(state_name(history.state)))]
+    extended = extended_text(history.due_on, history.original_due_on)
+    head += [extended] if extended else []
+    head += [*history_lines(history.extensions), ""]  # the date's history, then a blank line
     if history.explanations:  # under the heading, before the versions, a blank line after each
         head += [line for r in history.explanations for line in (explanation_lines(r, tz), "")]
     if not history.versions:

@@ -46,6 +46,15 @@ EXPLANATION_STATES = {
     "withdrawn": N_("Withdrawn"),
 }
 
+# Where an extension request stands (models.tables.ExtensionState values).
+EXTENSION_NAMES = {
+    "pending": N_("waiting for a decision"),
+    "approved": N_("approved"),
+    "shortened": N_("approved with a shorter date"),
+    "refused": N_("refused"),
+    "withdrawn": N_("withdrawn (the task was finished)"),
+}
+
 ROLE_NAMES = {
     "focal_point": N_("focal point"),
     "coordinator": N_("coordinator"),
@@ -94,6 +103,10 @@ def report_name(state: str) -> str:
 def explanation_state(state: str) -> str:
     """An explanation request's state, as the exports name it."""
     return _(EXPLANATION_STATES[state]) if state in EXPLANATION_STATES else state
+
+
+def extension_name(state: str) -> str:
+    return _(EXTENSION_NAMES[state]) if state in EXTENSION_NAMES else state
 
 
 def role_name(role: str) -> str:

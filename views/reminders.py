@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain.periods import QUARTER, period_containing
 from views.callbacks import ReportItem, ReportList, StatusOverdue
+from views.extensions import ask_button
 from views.html import clip, esc
 from views.i18n import format_date, ngettext, use_locale
 from views.i18n import gettext as _
@@ -103,6 +104,13 @@ def render_reminder(lines: list[ReminderLine], *, audience: str, language: str,
                 return f"{text} · {clip(line.period, 12)}" if line.code in twice and line.period else text
             buttons = [[InlineKeyboardButton(label(line), callback_data=ReportItem(line.item_id).pack())]
                        for line in fits]
+            # Overdue items also offer to ask for a later date, beside their report button, as
+            # far as the buttons' budget goes (the most urgent first).
+            spare = MAX_BUTTONS - len(buttons) - (len(fits) < len(ordered))
+            for row, line in zip(buttons, fits, strict=True):
+                if line.due_on < today and spare > 0:
+                    row.append(ask_button(line.item_id))
+                    spare -= 1
             if len(fits) < len(ordered):
                 buttons.append([InlineKeyboardButton(
                     ngettext("📋 All {n} task", "📋 All {n} tasks", len(ordered)).format(n=len(ordered)),

@@ -41,6 +41,8 @@ from views.callbacks import (
     TaskItem,
     TasksPage,
 )
+from views.extension_lines import extended_text
+from views.extensions import ask_button
 from views.history import history_button
 from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
@@ -194,14 +196,16 @@ def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[Ite
     cancel = _cancel(draft)
     step = draft.step
     rows: list[list[InlineKeyboardButton]]
+    # Where the state is asked, an open item also offers to ask for a later date.
+    extend = [[ask_button(row.item_id)]] if row.is_open else []
     if step == svc.STEP_PICK_STATE:
         ask = "\n".join([*draft_summary(draft), _("What is the state of this task?")])
         rows = [[_action(draft, _("✅ Done"), "done"), _action(draft, _("⏳ In progress"), "prog")],
-                [_action(draft, _("⚠️ Blocked"), "blk")], [cancel]]
+                [_action(draft, _("⚠️ Blocked"), "blk")], *extend, [cancel]]
     elif step == svc.STEP_STATE:
         ask = _("What is the state of this task?")
         rows = [[_action(draft, _("✅ Done"), "done"), _action(draft, _("⏳ In progress"), "prog")],
-                [_action(draft, _("⚠️ Blocked"), "blk")], [cancel]]
+                [_action(draft, _("⚠️ Blocked"), "blk")], *extend, [cancel]]
     elif step == svc.STEP_PERCENT:
         ask = _("How far along is it? Tap a value or type a percentage from 0 to 99.")
         rows = [[_action(draft, f"{p}%", str(p)) for p in (10, 25, 50, 75, 90)], [cancel]]
@@ -495,6 +499,7 @@ def task_card_screen(task: TaskCard, today: date) -> Screen:
     row = task.row
     lines = [_("{item} — {agency}").format(item=item_heading(row), agency=esc(clip(task.agency, 200))),
              f"<i>{esc(clip(row.task, 800))}</i>", when(row.due_on, today),
+             *filter(None, [extended_text(row.due_on, row.original_due_on)]),
              _("State: {state}").format(state=state_label(row.state, row.percent))]
     if task.card is not None:
         lines += ["", *card_lines(task.card, today)[3:]]
@@ -504,6 +509,8 @@ def task_card_screen(task: TaskCard, today: date) -> Screen:
     if task.can_report:
         label = _("📝 Report") if task.card is None else _("📝 Update the report")
         buttons.append([button(label, ReportItem(row.item_id))])
+        if row.is_open:
+            buttons.append([ask_button(row.item_id)])
     if task.card is not None:  # every version, who verified or returned it, why
         buttons.append([history_button(row.item_id)])
     buttons.append([button(_("‹ Back to the list"), TasksPage(task.page))])

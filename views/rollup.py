@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from domain.periods import HALF, QUARTER, Period
 from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
+from views.extension_lines import extended_text
 from views.html import clip, esc, utf16_len
 from views.i18n import format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
@@ -133,7 +134,8 @@ def item_state_lines(items: Sequence[ItemLine]) -> list[str]:
                   if item.reason else "")
         lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(clip(item.task_code, 20))}</b> "
                      f"{esc(clip(item.task_text, 70))}\n   {esc(state_name(item.state))} · "
-                     + _("due {date}").format(date=format_date(item.due_on, "short")) + late + reason)
+                     + (extended_text(item.due_on, item.original_due_on)
+                        or _("due {date}").format(date=format_date(item.due_on, "short"))) + late + reason)
     return lines
 
 
