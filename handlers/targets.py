@@ -67,7 +67,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         else:
             screen = refusals.changed()
     except NotAllowed:
-        screen = views.admins_only()
+        screen = refusals.not_allowed()
     except targets.TargetError as error:
         screen = views.refused(error)
     await show(update, context, screen)

@@ -27,6 +27,7 @@ from models.tables import Item, Member, MemberRole, Plan, Report, Target, Target
 from models.types import utcnow
 from scheduler.deadlines import sync_items
 from tests.bot_harness import Driver, bot_settings_fixture, data_with, driven, stub_fixture  # noqa: F401
+from tests.forged import BIG, CHANGED, admin_alerts, press_all, translated
 from tests.stub_botapi import SentMessage, StubBotApi
 from views import dashboard
 from views.export import _write_xlsx
@@ -204,3 +205,26 @@ async def test_the_dashboard_and_the_export_show_value_against_target_and_the_tr
     assert rows[0][:4] == ("Mã", "Nhiệm vụ hoặc chỉ tiêu", "Năm", "Chỉ tiêu")
     assert rows[1][0] == code and rows[1][2] == year and rows[1][3] == "≥ 60%" and rows[1][4] == 65
     assert rows[1][5:7] == (2, 1) and "40%" in str(rows[1][7])
+
+
+async def test_target_buttons_are_checked_again_on_the_server(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine, cast: dict[str, Any]) -> None:
+    """A focal point, another admin, a cancelled preview, forged data: nothing is added, every
+    press is answered, no error reaches the admins."""
+    driver, code, year = Driver(stub), cast["code"], cast["year"]
+    async with bot(bot_settings, plan_engine, driver):
+        preview = await driver.text(ADMIN_VI, f"/targets {code} {year} ≤ 5 vụ")
+        assert preview.contains(f"{code} {year}: ≤ 5 vụ")
+        confirm = data_with(preview, "tg:ok:")
+        draft_id = confirm.rsplit(":", 1)[1]
+        answers = await press_all(stub, FP_VI, preview, [confirm])
+        answers += await press_all(stub, ADMIN_EN, preview, [confirm, f"tg:x:{draft_id}"])
+        answers += await press_all(stub, ADMIN_VI, preview, [f"tg:ok:{BIG}", "tg:ok:abc", "tg:ok"])
+        assert answers[0] == translated("Not allowed.", "vi")
+        assert answers[1:3] == [CHANGED, CHANGED]
+        assert answers[3:] == [translated(CHANGED, "vi")] * 3
+        assert _targets(plan_engine) == []
+        await driver.press(ADMIN_VI, preview, data_with(preview, "tg:x:"))
+        assert driver.message(ADMIN_VI, preview.message_id).contains("Không có gì được thêm.")
+        assert await driver.press(ADMIN_VI, preview, confirm, forged=True) == translated(CHANGED, "vi")
+        assert _targets(plan_engine) == [] and not admin_alerts(stub)

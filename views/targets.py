@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain.targets import PERCENT, Direction, TargetInputError
 from models.targets import Overview, Preview, TargetError, TargetLine, TargetRow
+from views import refusals
 from views.callbacks import TargetConfirm, TargetDiscard
 from views.html import clip, clip_html, esc
 from views.i18n import format_decimal, format_number, ngettext
@@ -146,7 +147,7 @@ def refused(error: TargetError) -> Screen:
     if error.code == "duplicate":
         return Screen(_("That task already has a target for that year. Nothing was added; remove the "
                         "old one first (dondoc target remove {id}).").format(id=error.values.get("id", "")))
-    return Screen(_("This has changed since the button was shown. Nothing was done."))
+    return refusals.changed()
 
 
 # --- the export's sheet ------------------------------------------------------------------------
