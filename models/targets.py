@@ -135,8 +135,10 @@ def list_targets(session: Session, plan: Plan, *, year: int | None = None) -> li
              .where(Target.plan_id == plan.id))
     if year is not None:
         query = query.where(Target.year == year)
-    rows = [TargetRow.of(t, task) for t, task in session.exec(query)]
-    positions = {t.id: t.position for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
+    found = list(session.exec(query))
+    # Tasks in the plan's order (their position), indicators first; no query when there are none.
+    positions = {t.id: t.position for _, t in found if t is not None}
+    rows = [TargetRow.of(t, task) for t, task in found]
     return sorted(rows, key=lambda r: (r.year, positions.get(r.task_id, -1), r.subject))
 
 
