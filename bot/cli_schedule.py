@@ -210,30 +210,35 @@ class _JsonLines(_Lines):
                 str(a.focal_points).encode())
         return found
 
+    def _group(self, g: SlotGroup, between: bytes) -> tuple[bytes, bytes, bytes]:
+        """A group's line around the agency's parts: (separator and head, middle, tail)."""
+        about = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
+                            "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
+        items = json.dumps([{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
+                            for i in g.items], ensure_ascii=False)
+        return (between + f'{{"at": "{g.at.isoformat()}", '.encode(),
+                f'{about}, "focal_points": '.encode(), f', "items": {items}}}'.encode())
+
     def all(self, batches: Iterable[list[Row]], out: TextIO) -> None:
         out.flush()
         raw = out.buffer if hasattr(out, "buffer") else None
         first, between = (b"[\n", b",\n") if self.array else (b"", b"\n")
+        agencies, group = self.agencies, self._group
         for batch in batches:
             if not batch:
                 continue
+            # One pass: a group is rendered the first time one of its agencies comes.
             parts: dict[int, tuple[bytes, bytes, bytes]] = {}
-            for g in {id(g): g for _, _, g in batch}.values():
-                about = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
-                                    "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
-                items = json.dumps([{"task": i.task, "period": i.period,
-                                     "due_on": i.due_on.isoformat()} for i in g.items],
-                                   ensure_ascii=False)
-                parts[id(g)] = (f'{{"at": "{g.at.isoformat()}", '.encode(),
-                                f'{about}, "focal_points": '.encode(), f', "items": {items}}}'.encode())
-            agencies = self.agencies
             chunks: list[bytes] = []
             extend = chunks.extend
             for _, a, g in batch:
+                p = parts.get(id(g))
+                if p is None:
+                    p = parts[id(g)] = group(g, between)
                 found = agencies.get(a.id) or self._agency(a)
-                head, middle, tail = parts[id(g)]
-                extend((between, head, found[0], middle, found[1], tail))
-            chunks[0] = first if not self.count else between
+                extend((p[0], found[0], p[1], found[1], p[2]))
+            if not self.count:
+                chunks[0] = first + chunks[0][len(between):]
             self.count += len(batch)
             data = b"".join(chunks)
             if raw is not None:
