@@ -282,6 +282,8 @@ def schedule_year(url: str, workdir: Path, first: date) -> tuple[float, float, i
         wall = time.perf_counter() - start
     if status != 0:
         raise RuntimeError(f"dondoc schedule failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    # The kernel's share (page cache for some 300 MB) varies tenfold on a shared machine.
+    _out(f"    (CPU: {usage.ru_utime:.2f} s user + {usage.ru_stime:.2f} s system)")
     return (wall, usage.ru_maxrss / 1024, out_path.stat().st_size // (1024 * 1024),
             usage.ru_utime + usage.ru_stime)
 
