@@ -77,3 +77,44 @@ def test_bad_period_is_one_line(seeded: Seeded, tmp_path: Path, capsys: pytest.C
     assert main(["export", "--period", "2026-Q7", "--output", str(tmp_path / "x.xlsx")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("dondoc: error:") and "2026-Q4" in err and err.count("\n") == 1
+
+
+def test_a_big_workbook_never_rescans_its_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A province's export has thousands of rows; asking the sheet for its last row after each
+    one read every cell again (30 s of CPU for 4,000 rows). The rows are written once, and the
+    file still holds every row, typed and formatted."""
+    from datetime import date
+
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from domain.access import Scope
+    from models.export import DetailRow, ExportData
+    from models.rollup import AgencyLine, Counts, Rollup, parse_period
+    from views import export as views
+    from views.i18n import use_locale
+
+    period = parse_period(Q3)
+    rows = [DetailRow(1, "Trục", "1", "Nội dung", "1.1", "Nhiệm vụ", "Sở Nội vụ", "", "2026",
+                      period.key, f"UBND xã {i:04d}", period.end, "reported", date(2026, 9, 1),
+                      "=1+1" if i == 7 else "ghi chú", "", "") for i in range(1500)]
+    counts = Counts(owed=1500, reported=1500)
+    data = ExportData(period, Rollup(period, date(2026, 10, 1), Scope(), counts, [], {}, []),
+                      rows, [AgencyLine(i, f"UBND xã {i:04d}", "commune", counts) for i in range(300)])
+    scans = 0
+    real = Worksheet.max_row
+
+    def counted(sheet: Worksheet) -> int:
+        nonlocal scans
+        scans += 1
+        return real.fget(sheet)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(Worksheet, "max_row", property(counted))
+    with use_locale("vi"):
+        content = views.write_xlsx(data)
+    assert scans <= 3
+    monkeypatch.undo()
+    detail, summary = openpyxl.load_workbook(io.BytesIO(content)).worksheets
+    assert detail.max_row == 2 + 1500 and summary.max_row == 6 + 300
+    assert detail["N10"].value == "=1+1" and detail["N10"].data_type == "s"  # a note, not a formula
+    assert detail["K3"].number_format == "DD/MM/YYYY" and detail["K3"].alignment.wrap_text
+    assert summary.cell(row=summary.max_row, column=len(views.summary_headers()) + 1).number_format == "0%"
