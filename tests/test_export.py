@@ -106,14 +106,14 @@ def test_a_big_workbook_never_rescans_its_sheet(monkeypatch: pytest.MonkeyPatch)
     def counted(sheet: Worksheet) -> int:
         nonlocal scans
         scans += 1
-        return real.fget(sheet)  # type: ignore[attr-defined,no-any-return]
+        return real.fget(sheet)
 
     monkeypatch.setattr(Worksheet, "max_row", property(counted))
     with use_locale("vi"):
         content = views.write_xlsx(data)
     assert scans <= 3
     monkeypatch.undo()
-    detail, summary = openpyxl.load_workbook(io.BytesIO(content)).worksheets
+    detail, summary = openpyxl.load_workbook(io.BytesIO(content)).worksheets[:2]
     assert detail.max_row == 2 + 1500 and summary.max_row == 6 + 300
     assert detail["N10"].value == "=1+1" and detail["N10"].data_type == "s"  # a note, not a formula
     assert detail["K3"].number_format == "DD/MM/YYYY" and detail["K3"].alignment.wrap_text
