@@ -3,7 +3,9 @@ stand-in: a coordinator presses ❗ on an overdue item in the /status drill-down
 question; the agency's focal points and leader get the request (ledger rows, each in their
 language); a focal point answers with text and a document; the requester gets the answer with
 the document; the drill-down, /history and the export show it. Refusals: a focal point cannot
-ask, another agency's focal point cannot answer."""
+ask, another agency's focal point cannot answer; bad input changes nothing, /cancel drops the
+draft. Unanswered, a request is reminded the working day before its due day and escalated to
+the requester once late (Vietnamese), and a closed one plans nothing more."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlmodel import col, select
 
 from bot.settings import Settings
 from models.db import session_scope
-from models.tables import Delivery, ExplanationRequest, Item
+from models.tables import Delivery, ExplanationDraft, ExplanationRequest, Item
 from scheduler.dispatch import dispatch_due
 from scheduler.jobs import refresh_schedule
 from tests.bot_harness import bot_settings, stub  # noqa: F401
@@ -202,3 +204,39 @@ async def test_an_unanswered_request_is_reminded_then_escalated_in_vietnamese(
         later = [d for d in s.exec(select(Delivery)) if d.key.startswith(f"exr:{request.id}:")
                  and d.slot_at >= LATER.astimezone(UTC) - timedelta(minutes=5)]
     assert later == []  # nothing planned for a closed request
+
+
+async def test_bad_input_changes_nothing_and_cancel_drops_the_draft(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine, world: World) -> None:  # noqa: F811
+    driver = Driver(stub)
+    async with driven(bot_settings, plan_engine, driver):
+        summary = await driver.text(COORD_EN, "/status 2026-Q4")
+        await driver.press(COORD_EN, summary, f"ex:a:{world.item}", forged=True)
+        form = await driver.text(COORD_EN, "x" * 1001)
+        assert form.contains("That is too long: at most 1000 characters.")
+        form = await driver.text(COORD_EN, "/cancel")
+        assert form.contains("Cancelled. Nothing was sent.")
+        with session_scope(plan_engine) as s:
+            assert s.exec(select(ExplanationRequest)).all() == []
+            assert s.exec(select(ExplanationDraft)).all() == []
+        # Asked after all; the focal point answers with a photo whose caption is the text, then
+        # thinks better of it: /cancel leaves the request open and unanswered.
+        await driver.press(COORD_EN, summary, f"ex:a:{world.item}", forged=True)
+        form = stub.last_message(COORD_EN)
+        assert form is not None
+        await driver.press(COORD_EN, form, data_with(form, "ex:s:"))
+        with session_scope(plan_engine) as s:
+            (request,) = s.exec(select(ExplanationRequest)).all()
+        await driver.press(FP_EN, summary, f"ex:r:{request.id}", forged=True)
+        await driver.do(stub.send_photo(FP_EN, b"\xff\xd8jpeg", caption="See the photo"))
+        answer = stub.last_message(FP_EN)
+        assert answer is not None and answer.contains("Your answer: See the photo")
+        assert answer.contains("Document: photo.jpg") and data_with(answer, "ex:d:")
+        done = await driver.text(FP_EN, "/cancel")
+        assert done.contains("Cancelled. Nothing was sent.")
+        with session_scope(plan_engine) as s:
+            still = s.get(ExplanationRequest, request.id)
+            assert still is not None and (still.state, still.answer_text) == ("open", "")
+        # Text now is no longer an answer: it goes to the report flow.
+        after = await driver.text(FP_EN, "hello")
+        assert not after.contains("Your answer")

@@ -22,15 +22,17 @@ from domain.access import EVERYTHING, Scope
 from domain.periods import HALF, QUARTER, YEAR, period_containing
 from domain.text import NulCharacter
 from models import broadcasts as bc
+from models import explanations as ex
 from models.events import Choice, EventError, Recorded, Typed
 from models.export import ExportData
 from models.groups import Chosen, GroupLine, Started
 from models.rollup import COUNT_FIELDS, AgencyLine, AxisLine, Counts, ItemLine, Rollup, TaskLine
 from models.status import AgencyPage, AxisPage, Summary, TaskPage, Viewer
-from models.tables import ItemState
+from models.tables import ExplanationRequest, ItemState
 from tests.stub_botapi.html_check import parse_html, utf16_len
 from views import broadcasts as broadcast_views
 from views import events as event_views
+from views import explanations as explanation_views
 from views import export as export_views
 from views import groups as group_views
 from views import refusals
@@ -342,3 +344,39 @@ def test_a_day_far_ahead_or_behind_still_packs() -> None:
             rollup = Rollup(period, day, EVERYTHING, Counts(), [], {}, [])
             summary = Summary(Viewer(EVERYTHING), rollup)
             check_screen(status_views.summary_screen(summary, day - timedelta(days=1)))
+
+
+# --- explanation requests (views/explanations.py) ------------------------------------------------
+
+SUBJECTS = st.builds(ex.Subject, IDS, TEXT, TEXT, IDS, TEXT, TEXT, DAYS)
+EX_STATES = st.sampled_from(["open", "answered", "withdrawn"])
+
+
+@HYPOTHESIS
+@given(SUBJECTS, TEXT, TEXT, TEXT, TEXT, IDS, DAYS, EX_STATES, st.booleans(), LANGUAGES)
+def test_explanation_screens_and_notices(subject: ex.Subject, question: str, answer: str, name: str,
+                                         file_name: str, ident: int, day: date, state: str, has_file: bool,
+                                         language: str) -> None:
+    in_language(language, lambda: [
+        explanation_views.ask_screen(ex.AskDraft(ident, subject, question)),
+        explanation_views.already_screen(ex.AlreadyAsked(ident, subject, day, day)),
+        explanation_views.asked_screen(ex.Asked(ident, subject, day, ident % 5, has_file)),
+        explanation_views.answer_screen(ex.AnswerDraft(ident, ident, subject, question, name, day, answer,
+                                                       file_name, has_file)),
+        explanation_views.answered_screen(ex.Answered(ident, subject, name)),
+        explanation_views.refused_screen(question),
+        explanation_views.note_line(ex.ExplanationNote(ident, day, day, state, day, answer, file_name))])
+    request = ExplanationRequest(id=ident, item_id=subject.item_id, requested_by=1, question=question,
+                                 due_on=day, state=state, answer_text=answer, answer_file_name=file_name,
+                                 answer_file_id="f" if has_file else "")
+    found = ex.NoticeSubject(request, subject, name, name)
+    for text, markup in (explanation_views.request_notice(found, language),
+                         explanation_views.reminder_notice(found, language, day),
+                         explanation_views.reminder_notice(found, language, day - timedelta(days=1)),
+                         explanation_views.escalation_notice(found, language)):
+        check_html(text, MessageLimit.MAX_TEXT_LENGTH)
+        check_markup(markup)
+    text, markup = explanation_views.answered_notice(found, language, caption=has_file)
+    limit = MessageLimit.CAPTION_LENGTH if has_file else MessageLimit.MAX_TEXT_LENGTH
+    check_html(text, limit, caption=has_file)
+    check_markup(markup)
