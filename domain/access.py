@@ -110,6 +110,9 @@ class Actor:
     configured_admin: bool = False  # listed in DONDOC_ADMIN_IDS
     language: str | None = None
     full_name: str = ""
+    # The member has an explanation or extension draft open: their typed text may be for it,
+    # so the router asks which draft (read with the member, in the same hop).
+    drafting: bool = False
 
     @property
     def is_member(self) -> bool:

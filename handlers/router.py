@@ -10,9 +10,9 @@ for its date or reason (or a coordinator's shorter date or reason for refusing:
 With no draft, a member's text is a report in their own words (``handlers.reports``); a
 document from someone who may import plans (administrators) is asked about ("a plan to import,
 or evidence for a report?", ``handlers.plan_import``); a stranger gets the "ask for an
-invitation" answer. A focal point's typed report step costs three thread hops (who is asking,
-handlers.identity; which draft; the step itself): any member may be writing an explanation's
-question or answer, or an extension request's date or reason.
+invitation" answer. A focal point's typed report step costs two thread hops (who is asking,
+handlers.identity; the step itself): only people who may broadcast or record events, or who have
+an explanation or extension draft open (the Actor says so), are asked the draft question first.
 """
 
 from __future__ import annotations
@@ -58,9 +58,10 @@ async def on_message(update: Update, context: BotContext) -> None:
         if message.text is not None:
             await onboarding.stranger_text(update, context)
         return
-    # Members may be writing an explanation (a request's question, an answer), so they are
-    # asked the draft question; a configured admin without a member row only for their drafts.
-    others = actor.is_member or allows(actor, Action.BROADCAST) or allows(actor, Action.RECORD_EVENT)
+    # Only those who may broadcast or record events, or who are writing an explanation or an
+    # extension request (known with the Actor), can have a draft other than a report's: for
+    # everyone else (focal points) the report flow's own transaction is the only hop.
+    others = actor.drafting or allows(actor, Action.BROADCAST) or allows(actor, Action.RECORD_EVENT)
     draft = await _waiting(context) if others else Draft.REPORT
     if draft is Draft.BROADCAST and await broadcast.take_text(update, context):
         return

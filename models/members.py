@@ -8,14 +8,14 @@ writes an audit row. Errors are :class:`MemberChangeError` with a machine-readab
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from domain.access import Actor, Standing
 from domain.collation import vi_key
-from models.tables import Agency, AuditLog, Member, MemberRole
+from models.tables import Agency, AuditLog, ExplanationDraft, ExtensionDraft, Member, MemberRole
 
 ROLES = tuple(role.value for role in MemberRole)
 
@@ -73,7 +73,13 @@ def actor_of(session: Session, member: Member | None, *, telegram_user_id: int |
 def load_actor(session: Session, telegram_user_id: int, configured_admins: frozenset[int]) -> Actor:
     """Who is asking, for one update: loaded once, then passed around as a plain value."""
     member = member_by_telegram_id(session, telegram_user_id)
-    return actor_of(session, member, telegram_user_id=telegram_user_id, configured_admins=configured_admins)
+    actor = actor_of(session, member, telegram_user_id=telegram_user_id, configured_admins=configured_admins)
+    if member is None or member.id is None:
+        return actor
+    # Indexed look-ups, so that the router asks which draft only of those writing one.
+    drafting = any(session.exec(select(table.id).where(col(table.member_id) == member.id)).first()
+                   is not None for table in (ExplanationDraft, ExtensionDraft))
+    return replace(actor, drafting=drafting)
 
 
 def agency_of(session: Session, member: Member) -> Agency | None:
