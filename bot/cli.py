@@ -26,7 +26,12 @@ BUNDLED_PLAN = "plan916.txt"
 
 
 class CliError(Exception):
-    """A user-facing failure: printed as one line, exit status 1."""
+    """A user-facing failure: printed as one line, exit status ``status`` (1 unless told: 2 for
+    something missing on the machine, as ``report-doc --format pdf`` without LibreOffice)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _out() -> TextIO:
@@ -198,6 +203,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "invitations": ("bot.cli_members", "list or revoke invitations"),
     "members": ("bot.cli_members", "list members; move, change role, deactivate"),
     "export": ("bot.cli_export", "export a period's status as XLSX (appendix layout + summary) or CSV"),
+    "report-doc": ("bot.cli_report_doc", "write a period's official report (Word, Decree 30/2020 format)"),
     "audit": ("bot.cli_audit", "the audit log, newest first (filters: since, until, member, action)"),
     "target": ("bot.cli_targets", "numeric targets of tasks and plan indicators, per year"),
 }
@@ -283,7 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         handler(settings, args)
-    except (CliError, SettingsError, PlanFormatError, AgencyFileError) as exc:
+    except CliError as exc:
+        sys.stderr.write(f"dondoc: error: {exc}\n")
+        return exc.status
+    except (SettingsError, PlanFormatError, AgencyFileError) as exc:
         sys.stderr.write(f"dondoc: error: {exc}\n")
         return 1
     except ValueError as exc:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.docnumber import Issuer
 from domain.extensions import ExtensionLimits
 from domain.periods import DueRules
 from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
@@ -109,6 +110,15 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8081, ge=1, le=65535)
     # Launch data Telegram signed longer ago than this is refused (401).
     web_auth_max_age_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+    # The official report (report-doc, /report_doc): its issuer as Decree 30/2020 lays out.
+    report_parent: str = Issuer.parent
+    report_body: str = Issuer.body
+    report_body_name: str = Issuer.name
+    report_symbol: str = Issuer.symbol
+    report_place: str = Issuer.place
+    report_recipient: str = Issuer.recipient
+    report_signer_title: str = Issuer.signer_title
+    report_signer_name: str = Issuer.signer_name
 
     @field_validator("bot_token")
     @classmethod
@@ -321,6 +331,13 @@ def schedule_rules(settings: Settings) -> ScheduleRules:
                          lease=timedelta(seconds=settings.claim_lease_seconds))
 
 
+def report_issuer(settings: Settings) -> Issuer:
+    return Issuer(parent=settings.report_parent, body=settings.report_body,
+                  name=settings.report_body_name, symbol=settings.report_symbol,
+                  place=settings.report_place, recipient=settings.report_recipient,
+                  signer_title=settings.report_signer_title, signer_name=settings.report_signer_name)
+
+
 def bot_config(settings: Settings) -> BotConfig:
     """The plain values the layers below act on."""
     return BotConfig(rules=schedule_rules(settings), default_language=settings.default_language,
@@ -335,4 +352,5 @@ def bot_config(settings: Settings) -> BotConfig:
                      digest_weekday=settings.digest_weekday, digest_at=settings.digest_at,
                      web_base_url=settings.web_base_url,
                      flood_per_minute=settings.flood_per_minute,
-                     flood_cooldown_seconds=settings.flood_cooldown_seconds)
+                     flood_cooldown_seconds=settings.flood_cooldown_seconds,
+                     report_issuer=report_issuer(settings))

@@ -155,3 +155,29 @@ def _filed(match: re.Match[str]) -> str:
     if number == number.lower():
         number = re.sub(r"[A-ZĐ]+", lambda m: _MIXED_CASE.get(m.group(), m.group()), number.upper())
     return number
+
+
+# --- the issuer of a document dondoc writes -------------------------------------------------
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues a document dondoc writes (the official report): Decree 30/2020's header names
+    the governing body over the issuing one ("UBND TỈNH QUẢNG NINH" over "SỞ NỘI VỤ"); ``name``
+    is the issuing body inside sentences; the symbol ends the number ("…/BC-SNV"); the place
+    heads the date line; ``recipient`` is who the report goes to (first in "Nơi nhận"); the
+    signer closes it. Values come from settings (DONDOC_REPORT_*)."""
+
+    parent: str = "UBND TỈNH QUẢNG NINH"
+    body: str = "SỞ NỘI VỤ"
+    name: str = "Sở Nội vụ"
+    symbol: str = "SNV"
+    recipient: str = "UBND tỉnh"
+    place: str = "Quảng Ninh"
+    signer_title: str = "GIÁM ĐỐC"
+    signer_name: str = ""
+
+
+def blank_number(kind: str, symbol: str) -> str:
+    """The number and symbol of a document to be numbered when it is issued: ``…/BC-SNV``
+    (the number is filled in by the clerk who registers it)."""
+    return f"…/{kind}-{symbol}"

@@ -18,9 +18,10 @@ from sqlmodel import Session, col, select
 
 from domain.access import Action, Actor, Scope, require
 from domain.collation import vi_key
+from domain.official import classify
 from domain.periods import Period
 from models.db import session_scope
-from models.explanations import ExplanationRow, for_period
+from models.explanations import ExplanationNote, ExplanationRow, for_period, notes_for_items
 from models.rollup import AgencyLine, Rollup, agency_lines, compute_rollup, scope_agency_ids
 from models.status import Viewer, viewer
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
@@ -49,6 +50,12 @@ class DetailRow:
     note: str
     document_number: str
     verified_by: str
+    # The appendix's own columns and the item's details beside them (the appendix sheet).
+    task_note: str = ""  # the plan's Ghi chú (its targets)
+    item_id: int | None = None
+    percent: int | None = None  # the latest report's, for work in progress
+    official: str = ""  # domain.official.OfficialClass value ("" for no item)
+    explanation: ExplanationNote | None = None  # the item's latest explanation request
 
 
 @dataclass
@@ -73,9 +80,18 @@ def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str],
     return {key: "; ".join(labels) for key, labels in found.items()}
 
 
-def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: ZoneInfo) -> list[DetailRow]:
+def lead_labels(session: Session, task_ids: list[int]) -> dict[int, str]:
+    """Per task id, its lead agencies as the plan names them ("UBND cấp xã; Sở Nội vụ")."""
+    lead = AssignmentRole.LEAD.value
+    return {task_id: label for (task_id, role), label in _assignments(session, task_ids).items()
+            if role == lead}
+
+
+def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: ZoneInfo,
+                today: date) -> list[DetailRow]:
     """Every task of the plan in the appendix's order; under it, one row per owing agency of the
-    period with its latest report (tasks owing nothing in the period keep one empty row)."""
+    period with its latest report and its official class as of ``today`` (tasks owing nothing
+    in the period keep one empty row)."""
     tasks = list(session.exec(select(Task, Axis).join(Axis, col(Axis.id) == Task.axis_id)
                               .where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
                               .order_by(col(Task.position))))
@@ -97,6 +113,8 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
         by_task[found[0].task_id].append((found[0], found[1], found[2], found[3]))
     # Agencies in Vietnamese alphabetical order (domain.collation), not the database's.
     keys = {name: vi_key(name) for owed in by_task.values() for _item, name, _r, _v in owed}
+    asked = notes_for_items(session, [f[0].id for owed in by_task.values() for f in owed
+                                      if f[0].id is not None], tz)
     rows = []
     for task, axis in tasks:
         assert task.id is not None
@@ -106,13 +124,16 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
                 task.timeframe)
         owed = sorted(by_task.get(task.id, []), key=lambda f: (keys[f[1]], f[0].due_on))
         if not owed:
-            rows.append(DetailRow(*base, "", "", None, "", None, "", "", ""))
+            rows.append(DetailRow(*base, "", "", None, "", None, "", "", "", task_note=task.note))
         for item, agency, report, verifier in owed:
             rows.append(DetailRow(
                 *base, item.period_key, agency, item.due_on, item.state,
                 report.created_at.astimezone(tz).date() if report else None,
                 report.note if report else "", report.document_number if report else "",
-                (verifier or "") if item.state == "verified" else ""))
+                (verifier or "") if item.state == "verified" else "", task_note=task.note,
+                item_id=item.id, percent=report.percent if report and item.state == "in_progress" else None,
+                official=classify(item.state, item.due_on, item.completed_on, today).value,
+                explanation=asked.get(item.id) if item.id is not None else None))
     return rows
 
 
@@ -120,7 +141,7 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
          tz: ZoneInfo) -> ExportData:
     """What the export of ``period`` for ``scope`` holds (``dondoc export``: everything)."""
     rollup = compute_rollup(session, plan, period, today, scope)
-    return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz),
+    return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz, today),
                       agency_lines(session, plan, period, today, scope),
                       target_lines(session, plan, period.start.year, scope),
                       explanations=for_period(session, plan.id or 0, period, scope), tz=tz)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from domain.docnumber import Issuer
 from domain.extensions import ExtensionLimits
 from domain.rules import ScheduleRules
 
@@ -29,6 +30,8 @@ class BotConfig:
     web_base_url: str | None = None
     flood_per_minute: int = 30  # updates a minute from one person before "slow down"
     flood_cooldown_seconds: float = 60.0  # then ignored this long
+    # The official report's header and signer (DONDOC_REPORT_*).
+    report_issuer: Issuer = field(default_factory=Issuer)
 
     @property
     def tz(self) -> ZoneInfo:

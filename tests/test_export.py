@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from bot.cli import main
 from sandbox.status_data import Seeded, oracle, seed_status
+from tests.test_report_doc import ask_explanations
 
 Q3 = "2026-Q3"
 
@@ -42,7 +43,9 @@ def test_xlsx_in_vietnamese(engine: Engine, seeded: Seeded, tmp_path: Path,
     assert main(["export", "--period", Q3, "--format", "xlsx", "--output", str(out)]) == 0
     assert "Wrote" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    detail, summary, explanations = book.worksheets
+    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình"]
+    appendix, detail, summary, explanations = book.worksheets
+    assert appendix.title == "Phụ lục"
     # No explanation was requested: its sheet holds the (Vietnamese) header alone.
     assert explanations.title == "Giải trình" and explanations.max_row == 1
     assert [c.value for c in explanations[1]][:2] == ["Mã nhiệm vụ", "Đơn vị"]
@@ -113,8 +116,64 @@ def test_a_big_workbook_never_rescans_its_sheet(monkeypatch: pytest.MonkeyPatch)
         content = views.write_xlsx(data)
     assert scans <= 3
     monkeypatch.undo()
-    detail, summary = openpyxl.load_workbook(io.BytesIO(content)).worksheets[:2]
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    detail, summary = book["Chi tiết"], book["Tổng hợp"]
+    assert book["Phụ lục"].max_row == 2 + 1 + 1500  # the title, headers, the axis row, the rows
     assert detail.max_row == 2 + 1500 and summary.max_row == 6 + 300
     assert detail["N10"].value == "=1+1" and detail["N10"].data_type == "s"  # a note, not a formula
     assert detail["K3"].number_format == "DD/MM/YYYY" and detail["K3"].alignment.wrap_text
     assert summary.cell(row=summary.max_row, column=len(views.summary_headers()) + 1).number_format == "0%"
+
+
+def test_the_appendix_sheet_keeps_the_plan_s_layout(engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
+    """Axis rows merged across every column (bold), the appendix's columns with its Ghi chú,
+    a task's cells merged down over its agencies, percent for work in progress, dates."""
+    from datetime import date
+
+    ask_explanations(engine)
+    out = tmp_path / "q3.xlsx"
+    assert main(["export", "--period", Q3, "--output", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out)["Phụ lục"]
+    header = [c.value for c in sheet[2]]
+    assert header[:8] == ["STT", "Mã nhiệm vụ", "Nội dung", "Nhiệm vụ cụ thể", "Đơn vị chủ trì",
+                          "Đơn vị phối hợp", "Thời gian thực hiện", "Ghi chú"]
+    assert {"Đơn vị", "Tình trạng", "Tỷ lệ hoàn thành", "Thời hạn hiện hành", "Người xác nhận"} <= set(header)
+    last = openpyxl.utils.get_column_letter(len(header))
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    axis_rows = [row for row in range(3, sheet.max_row + 1)
+                 if str(sheet.cell(row=row, column=1).value or "").startswith("Trục nội dung ")]
+    assert len(axis_rows) == 6 and all(f"A{r}:{last}{r}" in merged for r in axis_rows)
+    assert all(sheet.cell(row=r, column=1).font.bold for r in axis_rows)
+    first_axis = sheet.cell(row=axis_rows[0], column=1).value
+    assert first_axis == "Trục nội dung 1: Tham gia của người dân ở cấp cơ sở"
+    # The first task (owed by every district and commune) has one row per agency, its own
+    # cells merged down over them.
+    first_task = axis_rows[0] + 1
+    assert sheet.cell(row=first_task, column=2).value == "1.1"
+    span = next(r for r in sheet.merged_cells.ranges if r.min_row == first_task and r.min_col == 2)
+    agencies = [sheet.cell(row=r, column=header.index("Đơn vị") + 1).value
+                for r in range(span.min_row, span.max_row + 1)]
+    assert len(agencies) > 1 and all(agencies) and "UBND phường Hồng Gai" in agencies
+    # The plan's Ghi chú holds its targets where it has them.
+    notes = [sheet.cell(row=r, column=8).value for r in range(3, sheet.max_row + 1)]
+    assert any(n and "%" in str(n) for n in notes)
+    state, percent = header.index("Tình trạng") + 1, header.index("Tỷ lệ hoàn thành") + 1
+    in_progress = [r for r in range(3, sheet.max_row + 1)
+                   if sheet.cell(row=r, column=state).value == "Đang thực hiện"]
+    assert in_progress and all(sheet.cell(row=r, column=percent).value == 0.5 for r in in_progress)
+    assert all(sheet.cell(row=r, column=percent).number_format == "0%" for r in in_progress)
+    others = [r for r in range(3, sheet.max_row + 1) if r not in in_progress]
+    assert all(sheet.cell(row=r, column=percent).value is None for r in others)
+    due = header.index("Thời hạn hiện hành") + 1
+    dues = {sheet.cell(row=r, column=due).value for r in range(3, sheet.max_row + 1)} - {None}
+    assert {d.date() if hasattr(d, "date") else d for d in dues} == {date(2026, 9, 30)}
+    # The item's latest explanation request beside it.
+    agency, explained = header.index("Đơn vị") + 1, header.index("Giải trình") + 1
+    found = {}
+    for r in range(3, sheet.max_row + 1):
+        text = sheet.cell(row=r, column=explained).value
+        if text:
+            found[text] = sheet.cell(row=r, column=agency).value
+    assert found == {"Yêu cầu ngày 12/10/2026; đã giải trình ngày 18/10/2026: Thiếu kinh phí, sẽ xong "
+                     "trong tháng 12": "UBND phường Hồng Gai",
+                     "Yêu cầu ngày 10/12/2026; chưa giải trình (hạn 20/12/2026)": "UBND phường Hồng Gai"}

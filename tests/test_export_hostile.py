@@ -126,7 +126,8 @@ def test_export_of_stored_hostile_text_never_fails(plan_engine: Engine, target: 
     stored_name, stored_note = _agency_row(plan_engine, target)
 
     book = openpyxl.load_workbook(io.BytesIO(xlsx))  # and must open again
-    detail = book.worksheets[0]
+    appendix, detail = book.worksheets[0], book.worksheets[1]  # the appendix layout, the flat rows
+    assert all(cell.data_type != "f" for row in appendix.iter_rows() for cell in row)
     # The one verified item is the one whose texts were overwritten.
     mine = [r for r in detail.iter_rows(min_row=3) if r[COLUMN["state"]].value == VERIFIED]
     assert len(mine) == 1

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 from telegram.constants import MessageLimit
 
 from domain.text import scrub
-from models.explanations import ExplanationRow
+from models.explanations import ExplanationNote, ExplanationRow
 from models.export import DetailRow, ExportData
 from models.rollup import Counts
 from models.status import Viewer
 from views import render_pool
 from views.html import clip, clip_html, esc
-from views.i18n import N_
+from views.i18n import N_, format_numeric_date
 from views.i18n import gettext as _
 from views.labels import axis_name, explanation_state, level_name, state_name
 from views.rollup import period_label
@@ -39,6 +39,7 @@ from views.targets import target_headers, target_rows
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is written (a bot idles without it)
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment
     from openpyxl.worksheet.worksheet import Worksheet
 from views.status import scope_label
 
@@ -129,8 +130,9 @@ _WIDTHS = (26, 6, 30, 9, 60, 30, 30, 18, 11, 34, 12, 24, 12, 40, 18, 24)
 
 
 def write_xlsx(export: ExportData) -> bytes:
-    """The workbook: sheet "Details" (the appendix layout) and sheet "Summary"; written in the
-    render worker when the bot runs one (views/render_pool.py)."""
+    """The workbook: sheet "Appendix" (the plan's appendix as printed, axis rows merged),
+    "Details" (one flat row per item, filterable), "Summary" and the others after them;
+    written in the render worker when the bot runs one (views/render_pool.py)."""
     return render_pool.run(_write_xlsx, export)
 
 
@@ -161,6 +163,7 @@ def _write_xlsx(export: ExportData) -> bytes:
     _summary_sheet(book, export)
     targets_sheet(book, export)
     _explanations_sheet(book, export)
+    _appendix_sheet(book, export)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -237,6 +240,124 @@ def _explanations_sheet(book: Workbook, export: ExportData) -> None:
             if isinstance(cell.value, date):
                 cell.number_format = "DD/MM/YYYY"
     sheet.freeze_panes = "A2"
+
+
+# --- the appendix sheet ---------------------------------------------------------------------
+# The plan's appendix as it is printed: its seven columns (TT, content, task, lead,
+# coordinating, timeframe, Ghi chú: the plan's targets), an axis row merged across the sheet
+# before each axis' tasks, a task's own cells merged down over its agencies' rows; beside them
+# each owing agency's item: state, percent, due date, verifier.
+
+APPENDIX: tuple[tuple[str, str, int], ...] = (
+    ("row", N_("No."), 6), ("code", N_("Task code"), 9), ("content", N_("Content"), 28),
+    ("task", N_("Specific task"), 50), ("lead", N_("Lead agencies"), 26),
+    ("coordinating", N_("Coordinating agencies"), 26), ("timeframe", N_("Timeframe"), 16),
+    ("task_note", N_("Notes"), 30), ("agency", N_("Agency"), 30), ("state", N_("State"), 20),
+    ("percent", N_("Percent done"), 9), ("due_on", N_("Deadline in force"), 12),
+    ("verified_by", N_("Verified by"), 22), ("note", N_("Report"), 36),
+    ("explanation", N_("Explanation"), 36),
+)
+TASK_COLUMNS = 8  # the appendix's own columns, merged down over a task's agency rows
+
+
+def appendix_headers() -> list[str]:
+    return [_(label) for _key, label, _width in APPENDIX]
+
+
+def appendix_values(row: DetailRow) -> list[object]:
+    """A detail row in the appendix's columns: the state in words, the percent (a fraction,
+    shown as %) only for work in progress."""
+    values: dict[str, object] = {
+        "row": row.row, "code": row.code, "content": row.content, "task": row.task,
+        "lead": row.lead, "coordinating": row.coordinating, "timeframe": row.timeframe,
+        "task_note": row.task_note, "agency": row.agency,
+        "state": state_name(row.state) if row.state else "",
+        "percent": row.percent / 100 if row.percent is not None else None,
+        "due_on": row.due_on, "verified_by": row.verified_by, "note": row.note,
+        "explanation": explanation_text(row.explanation) if row.explanation else "",
+    }
+    return [values[key] for key, _label, _width in APPENDIX]
+
+
+def explanation_text(note: ExplanationNote) -> str:
+    """The item's latest explanation request in a cell: asked when, answered when and how."""
+    asked = _("Asked {date}").format(date=format_numeric_date(note.asked_on))
+    if note.state == "answered" and note.answered_on is not None:
+        answer = note.answer_text or note.file_name
+        return _("{asked}; answered {date}: {answer}").format(
+            asked=asked, date=format_numeric_date(note.answered_on), answer=answer)
+    if note.state == "withdrawn":
+        return _("{asked}; withdrawn").format(asked=asked)
+    return _("{asked}; not answered yet (due {date})").format(
+        asked=asked, date=format_numeric_date(note.due_on))
+
+
+def _appendix_sheet(book: Workbook, export: ExportData) -> None:
+    """Sheet "Appendix", first in the book. Rows are counted here, never asked of the sheet
+    (``sheet.max_row`` reads every cell: see :func:`_append`)."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(_("Appendix")[:31], 0)  # first: the layout people print
+    book.active = 0
+    _append(sheet, [_("Plan status — {period}").format(period=period_label(export.period))])[0].font = \
+        Font(bold=True, size=13)
+    centred = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every cell
+    for cell in _append(sheet, list(appendix_headers())):
+        _head(cell)
+        cell.alignment = centred
+    at, axis = 2, None
+    for _code, rows in _by_task(export.rows):
+        if rows[0].axis_number != axis:
+            axis, at = rows[0].axis_number, at + 1
+            _axis_row(sheet, rows[0], at)
+        first = at + 1
+        for row in rows:
+            _appendix_formats(_append(sheet, appendix_values(row)), wrap)
+        at += len(rows)
+        _merge_task(sheet, first, at)
+    for index, (_key, _label, width) in enumerate(APPENDIX, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+
+
+def _by_task(rows: list[DetailRow]) -> list[tuple[str, list[DetailRow]]]:
+    """The detail rows grouped by task, in the appendix's order (they come in it)."""
+    groups: list[tuple[str, list[DetailRow]]] = []
+    for row in rows:
+        if not groups or groups[-1][0] != row.code:
+            groups.append((row.code, []))
+        groups[-1][1].append(row)
+    return groups
+
+
+def _axis_row(sheet: Worksheet, row: DetailRow, at: int) -> None:
+    """The axis' row (row ``at``), merged across the sheet, bold."""
+    from openpyxl.styles import Font
+
+    _append(sheet, [_("Axis {number}: {name}").format(
+        number=row.axis_number, name=axis_name(row.axis_number, row.axis_name))])[0].font = Font(bold=True)
+    sheet.merge_cells(start_row=at, start_column=1, end_row=at, end_column=len(APPENDIX))
+
+
+def _merge_task(sheet: Worksheet, first: int, last: int) -> None:
+    if last > first:
+        for column in range(1, TASK_COLUMNS + 1):
+            sheet.merge_cells(start_row=first, start_column=column, end_row=last, end_column=column)
+
+
+_PERCENT_COLUMN = next(i for i, (key, _l, _w) in enumerate(APPENDIX) if key == "percent")
+
+
+def _appendix_formats(cells: list[Cell], wrap: Alignment) -> None:
+    """One item's row: wrapped, top-aligned, dates as DD/MM/YYYY, the percent as a percent."""
+    for index, cell in enumerate(cells):
+        cell.alignment = wrap
+        if isinstance(cell.value, date):
+            cell.number_format = "DD/MM/YYYY"
+        elif index == _PERCENT_COLUMN and cell.value is not None:
+            cell.number_format = "0%"
 
 
 def _bold_row(cells: list[Cell]) -> None:

@@ -57,9 +57,11 @@ __all__ = [
     "compile_po",
     "current_locale",
     "format_date",
+    "format_date_as",
     "format_datetime",
     "format_decimal",
     "format_number",
+    "format_numeric_date",
     "format_percent",
     "format_relative_days",
     "format_time",
@@ -283,6 +285,8 @@ def babel_locale() -> babel.Locale:
 
 
 DateFormat = Literal["short", "medium", "long", "full"] | str
+# Dates cited in documents and files, translated as a Babel pattern (vi: "dd/MM/yyyy").
+NUMERIC_DATE = N_("MM/dd/yyyy")
 
 
 def _zone(tz: str | dt.tzinfo | None) -> dt.tzinfo:
@@ -296,6 +300,16 @@ def format_date(d: dt.date, format: DateFormat = "medium") -> str:
     if isinstance(d, dt.datetime):
         d = d.date()
     return babel.dates.format_date(d, format=format, locale=babel_locale())
+
+
+def format_date_as(d: dt.date, pattern: str) -> str:
+    """``d`` by a Babel pattern (a translated one: "'ngày' dd 'tháng' MM 'năm' yyyy")."""
+    return babel.dates.format_date(d, format=pattern, locale=babel_locale())
+
+
+def format_numeric_date(d: dt.date) -> str:
+    """``25/02/2016`` (vi) / ``02/25/2016`` (en): a date cited in a document, the year in full."""
+    return format_date_as(d, gettext(NUMERIC_DATE))
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -28,6 +28,7 @@ MENU: tuple[tuple[str, str, object], ...] = (
     ("calendar", N_("Your deadlines in your calendar app"), MEMBERS),
     ("chart", N_("Completion chart"), Action.STATUS),
     ("export", N_("Export the period as a spreadsheet"), Action.EXPORT),
+    ("report_doc", N_("The period's official report (Word)"), Action.EXPORT),
     ("event", N_("Record an approval or an election"), Action.RECORD_EVENT),
     ("broadcast", N_("Send an announcement"), Action.BROADCAST),
     ("cancel", N_("Stop what is in progress"), (Action.REPORT, Action.REVIEW, Action.RECORD_EVENT,
