@@ -46,3 +46,20 @@ def test_a_chart_from_the_worker_is_the_same_png(pool: None) -> None:
     png = render_chart(data)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(png) == pytest.approx(len(_render_chart(data)), rel=0.05)
+
+
+def _rows_seen(rows: list[object]) -> tuple[int, list[object]]:
+    return os.getpid(), rows
+
+
+def test_arguments_reach_the_worker_unchanged(pool: None) -> None:
+    """The arguments are pickled in the caller's thread, in steps (the event loop may run
+    between objects), and arrive as they were sent."""
+    from datetime import date
+
+    from domain.periods import Period
+
+    rows: list[object] = [Period(f"2026-Q{q}", "quarter", date(2026, 3 * q - 2, 1), date(2026, 3 * q, 28),
+                                 date(2026, 3 * q, 28)) for q in range(1, 5)] * 500
+    pid, seen = render_pool.run(_rows_seen, rows)
+    assert pid != os.getpid() and seen == rows
