@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from domain.periods import Period
 from views import render_pool
 from views.i18n import gettext, use_locale
 
@@ -48,7 +49,7 @@ def test_a_chart_from_the_worker_is_the_same_png(pool: None) -> None:
     assert len(png) == pytest.approx(len(_render_chart(data)), rel=0.05)
 
 
-def _rows_seen(rows: list[object]) -> tuple[int, list[object]]:
+def _rows_seen(rows: list[Period]) -> tuple[int, list[Period]]:
     return os.getpid(), rows
 
 
@@ -57,9 +58,8 @@ def test_arguments_reach_the_worker_unchanged(pool: None) -> None:
     between objects), and arrive as they were sent."""
     from datetime import date
 
-    from domain.periods import Period
 
-    rows: list[object] = [Period(f"2026-Q{q}", "quarter", date(2026, 3 * q - 2, 1), date(2026, 3 * q, 28),
+    rows = [Period(f"2026-Q{q}", "quarter", date(2026, 3 * q - 2, 1), date(2026, 3 * q, 28),
                                  date(2026, 3 * q, 28)) for q in range(1, 5)] * 500
     pid, seen = render_pool.run(_rows_seen, rows)
     assert pid != os.getpid() and seen == rows
