@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # once, then ignored for the cooldown (administrators are not limited).
     flood_per_minute: int = Field(default=30, ge=1, le=10_000)
     flood_cooldown_seconds: float = Field(default=60, gt=0, le=24 * 3600)
+    # Coordinating agencies are told when a period of tasks they coordinate begins and when a
+    # lead reports done (on|off).
+    coordination_notices: bool = True
     # Health (GET /healthz in webhook mode, `dondoc doctor`): stuck beyond these.
     health_max_pending_updates: int = Field(default=1000, ge=0)
     health_max_due_seconds: float = Field(default=900, gt=0)
@@ -353,4 +356,5 @@ def bot_config(settings: Settings) -> BotConfig:
                      web_base_url=settings.web_base_url,
                      flood_per_minute=settings.flood_per_minute,
                      flood_cooldown_seconds=settings.flood_cooldown_seconds,
-                     report_issuer=report_issuer(settings))
+                     report_issuer=report_issuer(settings),
+                     coordination_notices=settings.coordination_notices)

@@ -7,6 +7,7 @@ and :func:`scope_of`. Every button is re-checked on the server with these same r
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,6 +42,7 @@ class Action(StrEnum):
     MANAGE_TARGETS = "manage_targets"  # the plan's numeric targets (/targets)
     REQUEST_EXPLANATION = "request_explanation"  # ask an overdue agency to explain (in scope)
     ANSWER_EXPLANATION = "answer_explanation"  # answer a request made to the own agency
+    CONTRIBUTE = "contribute"  # a coordinating agency's note/document on a lead's period
 
 
 # Roles that may do each thing; admins may do everything.
@@ -62,6 +64,7 @@ _RULES: dict[Action, frozenset[str]] = {
     Action.REQUEST_EXPLANATION: frozenset({COORDINATOR, LEADER}),
     Action.ANSWER_EXPLANATION: frozenset({FOCAL_POINT, LEADER}),
     Action.IMPORT_PLAN: frozenset(),  # administrators only
+    Action.CONTRIBUTE: frozenset({FOCAL_POINT, LEADER}),
 }
 
 
@@ -168,3 +171,11 @@ def may_see_agency(scope: Scope | None, agency_in_scope: bool) -> bool:
     """For one agency (an item's, a drill-down's): ``agency_in_scope`` is what the models layer
     found walking the scope's subtree."""
     return scope is not None and (scope.everything or agency_in_scope)
+
+
+def may_contribute(actor: Actor, coordinating: Collection[int]) -> bool:
+    """A contribution to a lead's item: focal points and leaders of an agency among the task's
+    ``coordinating`` agencies (what the models layer resolved, classes expanded). Admins too,
+    but only for an agency of theirs that coordinates: a contribution is always an agency's."""
+    return (allows(actor, Action.CONTRIBUTE) and actor.is_member and actor.agency_id is not None
+            and actor.agency_id in coordinating)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from handlers import (
     broadcast,
     calendar,
+    contribute,
     errors,
     event,
     explanations,
@@ -62,9 +63,10 @@ def register(app: BotApplication) -> None:
     # Groups (/group, /groups, joins, removals, migrations) and /broadcast
     for group_handler in [*groups.handlers(), *broadcast.handlers()]:
         app.add_handler(group_handler)
-    # /tasks, /report, /review, extension requests and their buttons
+    # /tasks, /report, /review, extension requests, coordinating agencies' contributions and
+    # their buttons
     for report_handler in [*task_handlers.handlers(), *report_handlers.handlers(),
-                           *review_handlers.handlers(), *extensions.handlers()]:
+                           *review_handlers.handlers(), *extensions.handlers(), *contribute.handlers()]:
         app.add_handler(report_handler)
     # Then the one router for private text and files (and /cancel): it finds the open draft
     # (broadcast, /event, explanation, extension, report) or answers strangers; last, buttons nobody knows.

@@ -124,7 +124,8 @@ async def draft_button(update: Update, context: BotContext) -> None:
         return
     await show(update, context, await outcome(context, reporting.press, context.engine, context.actor,
                                               pressed.draft_id, pressed.step, pressed.action,
-                                              clock(context), invite=False))
+                                              clock(context), invite=False,
+                                              coordination=context.config.coordination_notices))
 
 
 async def take_text(update: Update, context: BotContext, message: Message) -> None:

@@ -7,7 +7,10 @@ returning one). All drafts are rows; one query reads them all.
 The order is the one people meet: a broadcast being written takes its text first; an /event draft
 waiting for typed text takes it unless a report draft was touched after it; so do an extension
 draft and an explanation draft (within the drafts' timeout); a report draft takes everything
-else. None: no draft (the message is a report in the officer's words, or help).
+else. None: no draft (the message is a report in the officer's words, or help). A contribution
+draft of a coordinating agency (``models.contributions``) is found inside the report flow's own
+transaction (``models.reporting.take_text``/``take_file``: the newer of the two drafts takes the
+text), at no extra thread hop.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from domain.access import Action, Actor, Scope, require
 from domain.collation import vi_key
 from domain.official import classify
 from domain.periods import Period
+from models import contributions
+from models.contributions import ContributionRow
 from models.db import session_scope
 from models.explanations import ExplanationNote, ExplanationRow, for_period, notes_for_items
 from models.rollup import AgencyLine, Rollup, agency_lines, compute_rollup, scope_agency_ids
@@ -69,6 +71,8 @@ class ExportData:
     # The period's explanation requests (models.explanations.for_period), their times shown in tz.
     explanations: list[ExplanationRow] = field(default_factory=list)
     tz: tzinfo = UTC
+    # Coordinating agencies' contributions to the leads' items (their own sheet).
+    contributions: list[ContributionRow] = field(default_factory=list)
 
 
 def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -141,10 +145,12 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
          tz: ZoneInfo) -> ExportData:
     """What the export of ``period`` for ``scope`` holds (``dondoc export``: everything)."""
     rollup = compute_rollup(session, plan, period, today, scope)
+    assert plan.id is not None
     return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz, today),
                       agency_lines(session, plan, period, today, scope),
                       target_lines(session, plan, period.start.year, scope),
-                      explanations=for_period(session, plan.id or 0, period, scope), tz=tz)
+                      explanations=for_period(session, plan.id or 0, period, scope), tz=tz,
+                      contributions=contributions.for_period(session, plan.id or 0, period, scope, tz))
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date,

@@ -62,8 +62,13 @@ REVIEW_NOTICE = "review"  # a done report waits for a coordinator (ref: the repo
 RETURNED_NOTICE = "returned"  # a report was sent back to its agency (ref: the report)
 BLOCKED_NOTICE = "blocked"  # a report says the work is blocked, with the reason (ref: the report)
 VERIFIED_NOTICE = "verified"  # a report was verified (ref: the report)
+# A lead reported done on a task an agency coordinates (ref: the lead's report).
+COORDINATED_REPORT_NOTICE = "coord_report"
 # Notices about one report version: checked against the current version right before sending.
-REPORT_NOTICES = (REVIEW_NOTICE, RETURNED_NOTICE, BLOCKED_NOTICE, VERIFIED_NOTICE)
+REPORT_NOTICES = (REVIEW_NOTICE, RETURNED_NOTICE, BLOCKED_NOTICE, VERIFIED_NOTICE, COORDINATED_REPORT_NOTICE)
+# A period opened for tasks an agency coordinates: ``co:<period key>`` (ref: that agency), one
+# message per focal point of the agency and period, listing the tasks with their leads.
+OPENING_NOTICE = "co:"
 # Explanation requests (ref: the request): asked, reminded before/on its due day, late
 # (escalated), and answered (to the requester).
 EXPLAIN_NOTICE = "explain"
@@ -221,6 +226,23 @@ def queue_extension_decided_notices(session: Session, *, request_id: int, recipi
     """Tell the agency's focal points what was decided on their request (once per request)."""
     return queue_notices(session, key=f"extd:{request_id}", detail=EXTENSION_DECIDED_NOTICE,
                          subject_id=request_id, recipients=recipients, now=now)
+def queue_opening_notices(session: Session, *, period_key: str, agency_id: int,
+                          recipients: Iterable[Member], now: datetime) -> int:
+    """Tell a coordinating agency's focal points that a period of tasks it coordinates began
+    (once per period, agency and person, however often the item sync sees it)."""
+    detail = f"{OPENING_NOTICE}{period_key}"
+    if len(detail) > 16:  # the period is named in slot_kind; keys are never this long
+        return 0
+    return queue_notices(session, key=f"coord-open:{period_key}:{agency_id}", detail=detail,
+                         subject_id=agency_id, recipients=recipients, now=now)
+
+
+def queue_coordinated_report_notices(session: Session, *, report_id: int, recipients: Iterable[Member],
+                                     now: datetime) -> int:
+    """Tell the focal points of the agencies coordinating a task that its lead reported done
+    (once per report version)."""
+    return queue_notices(session, key=f"coord-report:{report_id}", detail=COORDINATED_REPORT_NOTICE,
+                         subject_id=report_id, recipients=recipients, now=now)
 
 
 def skip_unplanned_reminders(session: Session, *, item_ids: list[int] | None, wanted: set[str],

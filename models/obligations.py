@@ -1,4 +1,5 @@
-"""Who owes what: a task's lead agencies, with classes expanded to their member agencies."""
+"""Who owes what: a task's lead agencies, with classes expanded to their member agencies; and who
+coordinates it (told and may contribute, never owing)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,32 @@ from models.tables import (
 
 def owing_agencies(session: Session, task_ids: list[int]) -> dict[int, list[int]]:
     """task id -> ids of the active agencies that lead it (directly or through a closed class)."""
-    lead = Assignment.role == AssignmentRole.LEAD.value
+    return _assigned(session, task_ids, AssignmentRole.LEAD.value)
+
+
+def coordinating_agencies(session: Session, task_ids: list[int]) -> dict[int, list[int]]:
+    """task id -> ids of the active agencies that coordinate it (directly or through a closed
+    class; an open set such as "các cơ quan liên quan" names nobody). An agency that also leads
+    the task is left out: it owes the task and hears about it as a lead."""
+    coordinating = _assigned(session, task_ids, AssignmentRole.COORDINATING.value)
+    if not coordinating:
+        return {}
+    leads = owing_agencies(session, list(coordinating))
+    found = {task_id: [a for a in agencies if a not in set(leads.get(task_id, ()))]
+             for task_id, agencies in coordinating.items()}
+    return {task_id: agencies for task_id, agencies in found.items() if agencies}
+
+
+def _assigned(session: Session, task_ids: list[int], role: str) -> dict[int, list[int]]:
+    in_role = Assignment.role == role
     direct = (select(Assignment.task_id, Assignment.agency_id)
               .join(Agency, col(Agency.id) == Assignment.agency_id)
-              .where(lead, col(Assignment.task_id).in_(task_ids), col(Agency.active)))
+              .where(in_role, col(Assignment.task_id).in_(task_ids), col(Agency.active)))
     via_class = (select(Assignment.task_id, AgencyClassMember.agency_id)
                  .join(AgencyClass, col(AgencyClass.id) == Assignment.class_id)
                  .join(AgencyClassMember, col(AgencyClassMember.class_id) == AgencyClass.id)
                  .join(Agency, col(Agency.id) == AgencyClassMember.agency_id)
-                 .where(lead, col(Assignment.task_id).in_(task_ids),
+                 .where(in_role, col(Assignment.task_id).in_(task_ids),
                         col(AgencyClass.open_set).is_(False), col(Agency.active)))
     owed: dict[int, set[int]] = defaultdict(set)
     for task_id, agency_id in [*session.exec(direct), *session.exec(via_class)]:

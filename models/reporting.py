@@ -18,12 +18,25 @@ from sqlmodel import Session
 
 from domain.access import Action, Actor, NotAllowed, allows, require
 from domain.report_text import STATES, AmbiguityKind, ParsedReport, parse_report, same_code
+from models import contributions as contrib
 from models import reports as svc
 from models.db import session_scope
 from models.items import ItemPage, ItemRow, item_row, items_for_agency, reportable_items
 from models.reports import EvidenceFile
-from models.tables import Agency, Evidence, Item, ItemState, Member, Report, ReportDraft, ReviewState
+from models.tables import (
+    Agency,
+    ContributionDraft,
+    Evidence,
+    Item,
+    ItemState,
+    Member,
+    Report,
+    ReportDraft,
+    ReviewState,
+)
 from models.targets import TargetRow, reported_value, target_for_item
+
+ContribView = contrib.DraftView  # a contribution draft's question (models.contributions)
 
 MAX_CHOICES = 30  # items a message in the officer's words may offer to choose from
 
@@ -153,6 +166,8 @@ class Card:
     evidence: list[Evidence]
     # The value the version gave against its task's numeric target, with that target.
     value: tuple[float, TargetRow] | None = None
+    # Coordinating agencies' contributions to the item (models.contributions).
+    contributions: tuple[contrib.ContributionLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,7 +245,8 @@ def _card(session: Session, report: Report) -> Card:
     author = session.get(Member, report.member_id)
     return Card(report, _row(session, report.item_id), agency.name if agency else "?",
                 author.full_name if author else "?", svc.evidence_of(session, report.id),
-                reported_value(session, report.id))
+                reported_value(session, report.id),
+                tuple(contrib.for_items(session, [report.item_id]).get(report.item_id, ())))
 
 
 # --------------------------------------------------------------------------- /report, buttons
@@ -280,10 +296,11 @@ _STATES = {"done": "done", "prog": "in_progress", "blk": "blocked"}
 
 
 def press(engine: Engine, actor: Actor, draft_id: int, step: str, action: str,
-          clock: Clock) -> Form | Cancelled | Sent:
-    """One of a draft's buttons; the step it was shown at must be the draft's step."""
+          clock: Clock, *, coordination: bool = False) -> Form | Cancelled | Sent:
+    """One of a draft's buttons; the step it was shown at must be the draft's step.
+    ``coordination``: a done report tells the task's coordinating agencies."""
     if action == "ok":
-        return _submit(engine, actor, draft_id, step, clock)
+        return _submit(engine, actor, draft_id, step, clock, coordination)
     with session_scope(engine) as session:
         member = member_of(session, actor)
         draft = svc.draft_for(session, member, draft_id, now=clock.now, timeout=clock.timeout)
@@ -322,7 +339,8 @@ def _apply(session: Session, member: Member, draft: ReportDraft, action: str, cl
     raise svc.Changed("action")
 
 
-def _submit(engine: Engine, actor: Actor, draft_id: int, step: str, clock: Clock) -> Sent:
+def _submit(engine: Engine, actor: Actor, draft_id: int, step: str, clock: Clock,
+            coordination: bool = False) -> Sent:
     """Send: the draft becomes the item's next version (one transaction, retried on a race)."""
     if step != svc.STEP_REVIEW:
         raise svc.Changed("step")
@@ -330,7 +348,7 @@ def _submit(engine: Engine, actor: Actor, draft_id: int, step: str, clock: Clock
     def work(session: Session) -> Sent:
         member = member_of(session, actor)
         result = svc.submit(session, member, draft_id, now=clock.now, timeout=clock.timeout,
-                            today=clock.today)
+                            today=clock.today, tell_coordinating=coordination)
         assert result.item.id is not None
         pending = result.report.review_state == ReviewState.PENDING.value
         return Sent(result.report.version, result.item.state, result.report.percent, result.report.state,
@@ -352,7 +370,7 @@ class Returned:
 
 
 def take_text(engine: Engine, actor: Actor, text: str, clock: Clock, *,
-              replied: tuple[int, ...] = ()) -> Form | Refused | NoDraft | Returned | Menu:
+              replied: tuple[int, ...] = ()) -> Form | Refused | NoDraft | Returned | Menu | ContribView:
     """Typed text: the answer to the report draft's question (or a coordinator's reason for
     returning a report); with no draft, or at a step that takes buttons, a report in the
     officer's own words ("3.1b xong", "4.2a đang làm 60%"; ``replied``: the items of the reminder
@@ -360,6 +378,13 @@ def take_text(engine: Engine, actor: Actor, text: str, clock: Clock, *,
     with session_scope(engine) as session:
         member = member_of(session, actor)
         draft, expired = svc.active_draft(session, member, now=clock.now, timeout=clock.timeout)
+        pending = _contribution(session, member, draft, clock)
+        if pending is not None:
+            try:
+                return contrib.take_text(session, actor, pending, text, clock.now)
+            except svc.ReportError as error:
+                session.rollback()
+                return Refused(error, len(text.strip()))
         if draft is not None and draft.step == svc.STEP_RETURN:
             try:
                 return _typed_return(session, actor, member, text, clock)
@@ -399,6 +424,17 @@ def take_text(engine: Engine, actor: Actor, text: str, clock: Clock, *,
             session.rollback()
             return Refused(error, len(text.strip()))
         return _form(session, draft)
+
+
+def _contribution(session: Session, member: Member, draft: ReportDraft | None,
+                  clock: Clock) -> ContributionDraft | None:
+    """The contribution draft a typed message or file goes to: the member's open one, unless a
+    report draft was touched after it. Read in the report flow's own transaction, so a focal
+    point's typed step still costs one thread hop."""
+    pending = contrib.open_draft(session, member, clock.now, clock.timeout)
+    if pending is None or (draft is not None and draft.updated_at > pending.updated_at):
+        return None
+    return pending
 
 
 def _meant(draft: ReportDraft | None, replied: tuple[int, ...]) -> tuple[int, ...]:
@@ -483,11 +519,20 @@ def _typed_return(session: Session, actor: Actor, member: Member, text: str, clo
     return Returned(_row(session, report.item_id), report.review_reason, left, told)
 
 
-def take_file(engine: Engine, actor: Actor, file: EvidenceFile, clock: Clock) -> Form | Refused | NoDraft:
-    """A document or photo: evidence for the draft at its evidence step."""
+def take_file(engine: Engine, actor: Actor, file: EvidenceFile,
+              clock: Clock) -> Form | Refused | NoDraft | ContribView:
+    """A document or photo: evidence for the draft at its evidence step (or the document of a
+    contribution being written)."""
     with session_scope(engine) as session:
         member = member_of(session, actor)
         draft, expired = svc.active_draft(session, member, now=clock.now, timeout=clock.timeout)
+        pending = _contribution(session, member, draft, clock)
+        if pending is not None:
+            try:
+                return contrib.take_file(session, actor, pending, file, clock.now)
+            except svc.ReportError as error:
+                session.rollback()
+                return Refused(error)
         if draft is None or draft.step == svc.STEP_RETURN:
             return NoDraft(expired, file=True)
         if draft.step != svc.STEP_EVIDENCE:
@@ -502,9 +547,11 @@ def take_file(engine: Engine, actor: Actor, file: EvidenceFile, clock: Clock) ->
 
 
 def cancel(engine: Engine, actor: Actor) -> Cancelled:
-    """/cancel: discard the member's report draft."""
+    """/cancel: discard the member's report draft (and a contribution being written)."""
     with session_scope(engine) as session:
-        return Cancelled(svc.cancel_draft(session, member_of(session, actor)))
+        member = member_of(session, actor)
+        contributing = contrib.cancel(session, member)
+        return Cancelled(svc.cancel_draft(session, member) or contributing)
 
 
 # --------------------------------------------------------------------------- /tasks

@@ -30,6 +30,7 @@ from domain.access import Action, Actor, NotAllowed, Scope, allows, require, sco
 from domain.docnumber import find_document_numbers
 from domain.targets import TargetInputError, parse_value
 from domain.text import normalize, scrub
+from models.coordination import tell_report
 from models.db import session_scope
 from models.ledger import (
     queue_blocked_notices,
@@ -610,7 +611,8 @@ def _lock_item(session: Session, item_id: int) -> Item:
 
 
 def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
-           timeout: timedelta = DEFAULT_TIMEOUT, today: date | None = None) -> SubmitResult:
+           timeout: timedelta = DEFAULT_TIMEOUT, today: date | None = None,
+           tell_coordinating: bool = False) -> SubmitResult:
     """Store the draft as the item's next version and move the item's state, in one transaction.
 
     A done report sets the item's ``completed_on`` to ``today`` (the bot's local day; default:
@@ -656,6 +658,8 @@ def submit(session: Session, member: Member, draft_id: int, *, now: datetime,
         _record_value(session, report, item, draft)
     if report.review_state == ReviewState.PENDING.value:
         queue_review_notices(session, report_id=report.id, now=now)
+        if tell_coordinating:  # DONDOC_COORDINATION_NOTICES
+            tell_report(session, report, item, now)
     if report.state == ReportState.BLOCKED.value:
         queue_blocked_notices(session, report_id=report.id, agency_id=item.agency_id, now=now)
     _audit(session, member, "report.submit", report, now, state=report.state)

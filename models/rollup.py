@@ -572,6 +572,7 @@ class ItemLine:
     official: OfficialClass = OfficialClass.WITHIN  # domain.official.classify as of today
     completed_on: date | None = None
     original_due_on: date | None = None  # the first due date, once an extension moved ``due_on``
+    contributions: int = 0  # coordinating agencies' contributions to it, where asked for
 
 
 def item_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,

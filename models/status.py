@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from domain.access import Action, Actor, NotAllowed, Scope, allows, may_see_agency, require, scope_of
 from domain.periods import Period
+from models import contributions
 from models.db import session_scope
 from models.explanations import ExplanationNote, notes_for_items
 from models.overdue import (
@@ -192,6 +193,7 @@ def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, to
         if not may_see_agency(who.scope, in_scope(session, who.scope, agency_id)):
             raise NotAllowed("scope")
         items = item_lines(session, plan, period, today, Scope(agency_id, subtree=False))
-        return AgencyPage(who, period, agency_id, agency.name, with_reasons(session, items),
+        items = contributions.with_counts(session, with_reasons(session, items))
+        return AgencyPage(who, period, agency_id, agency.name, items,
                           notes_for_items(session, [i.item_id for i in items], tz),
                           allows(actor, Action.REQUEST_EXPLANATION))

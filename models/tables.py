@@ -685,3 +685,39 @@ class ExplanationDraft(SQLModel, table=True):
     file_name: str = Field(default="", max_length=255)
     mime_type: str = Field(default="", max_length=128)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+# --- coordinating agencies ----------------------------------------------------------------
+
+class Contribution(SQLModel, table=True):
+    """A coordinating agency's contribution to a lead's period (QĐ 42/2014, Decree 39/2022: one
+    lead per task, the coordinating agencies contribute): a note and perhaps a document, kept
+    beside the lead's item. It never makes the coordinating agency owe anything."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)  # the lead's item
+    agency_id: int = Field(foreign_key="agency.id", index=True)  # the coordinating agency
+    member_id: int = Field(foreign_key="member.id")
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    file_id: str = Field(default="", max_length=255)
+    file_unique_id: str = Field(default="", max_length=128)
+    file_name: str = Field(default="", max_length=255)
+    mime_type: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class ContributionDraft(SQLModel, table=True):
+    """A contribution being written (one per member): the lead's item, the step (``note``: its
+    text is asked; ``file``: a document may be sent, then Send), what was given so far."""
+
+    __tablename__ = "contribution_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    item_id: int = Field(foreign_key="item.id")
+    step: str = Field(default="note", max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    file_id: str = Field(default="", max_length=255)
+    file_unique_id: str = Field(default="", max_length=128)
+    file_name: str = Field(default="", max_length=255)
+    mime_type: str = Field(default="", max_length=128)
+    updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)

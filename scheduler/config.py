@@ -32,6 +32,8 @@ class BotConfig:
     flood_cooldown_seconds: float = 60.0  # then ignored this long
     # The official report's header and signer (DONDOC_REPORT_*).
     report_issuer: Issuer = field(default_factory=Issuer)
+    # DONDOC_COORDINATION_NOTICES: coordinating agencies told of period openings and lead reports.
+    coordination_notices: bool = True
 
     @property
     def tz(self) -> ZoneInfo:

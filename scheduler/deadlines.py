@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.periods import DueRules, periods_between
 from models import changes
+from models.coordination import plan_openings
 from models.db import insert_ignore_chunk, session_scope
 from models.obligations import live_tasks, owing_agencies
 from models.registry import current_plan
@@ -176,15 +177,37 @@ class SyncResult:
     finished: bool  # False: stopped between chunks (the next tick goes on from the mark)
 
 
+class Openings:
+    """The (task, period) pairs of the item rows a sync stores whose period is still running:
+    what the coordinating agencies are told about (models.coordination.plan_openings). Seen as
+    the rows pass, so telling costs no scan of its own."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.found: set[tuple[int, str]] = set()
+
+    def watch(self, rows: Iterable[dict[str, object]]) -> Iterator[dict[str, object]]:
+        for row in rows:
+            due = row["due_on"]
+            if isinstance(due, date) and due >= self.today:
+                self.found.add((int(row["task_id"]), str(row["period_key"])))  # type: ignore[call-overload]
+            yield row
+
+
 def sync_due(engine: Engine, rules: DueRules, today: date, *,
-             keep_going: Callable[[], bool] = lambda: True) -> SyncResult:
+             keep_going: Callable[[], bool] = lambda: True,
+             tell_coordinating: bool = False) -> SyncResult:
     """The running bot's item sync: only what changed since the mark in ``app_state``.
 
     A new day adds the periods begun since the marked day; recorded events or milestones (the
     ``events`` counter) add theirs; a changed registry (tasks, who owes them, agencies, the
     plan) or other due-day rules sync every begun period again. Committed every chunk, asking
     ``keep_going`` in between, so a stop never waits for a whole first load; the mark moves
-    only once everything is stored."""
+    only once everything is stored.
+
+    ``tell_coordinating`` (DONDOC_COORDINATION_NOTICES): the coordinating agencies of the tasks
+    whose periods this sync stored are told, one message per agency and period (ledger keys
+    make it once, also when a stopped sync stores the same periods again)."""
     with session_scope(engine) as session:
         plan = current_plan(session)
         if plan is None:
@@ -214,13 +237,16 @@ def sync_due(engine: Engine, rules: DueRules, today: date, *,
 
         quick_commits()
         added = 0
+        openings = Openings(today)
         if since is None or since < today:
-            added, finished = _insert(session, _period_rows(session, plan, since, today, rules),
-                                      between_chunks)
+            begun = openings.watch(_period_rows(session, plan, since, today, rules))
+            added, finished = _insert(session, begun, between_chunks)
             if not finished:
                 return SyncResult(added, False)
         if events_changed:
-            added += _insert(session, _event_rows(session, plan))[0]
+            added += _insert(session, openings.watch(_event_rows(session, plan)))[0]
+        if tell_coordinating and openings.found:
+            plan_openings(session, openings.found, utcnow())
         changes.set_mark(session, changes.ITEMS_SYNCED, {
             "plan": plan.id, "day": max(today, since or today).isoformat(), "rules": rules_key,
             changes.REGISTRY: counters.get(changes.REGISTRY),

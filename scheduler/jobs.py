@@ -65,13 +65,15 @@ def refresh_schedule(engine: Engine, rules: ScheduleRules, now: datetime, *,
     return plan_if_changed(engine, rules, now) or 0
 
 
-async def _sync_items(app: BotApplication, rules: ScheduleRules, today: date) -> None:
+async def _sync_items(app: BotApplication, rules: ScheduleRules, today: date, *,
+                      tell_coordinating: bool) -> None:
     """The item sync, beside the ticks (a first load must not hold up replies or sends); a stop
     ends it between two chunks. Once it stored something, a tick re-plans right away."""
     engine = app.bot_data.engine
     start = time.monotonic()
     try:
-        result = await run_sync(sync_due, engine, rules.due, today, keep_going=lambda: app.running)
+        result = await run_sync(sync_due, engine, rules.due, today, keep_going=lambda: app.running,
+                                tell_coordinating=tell_coordinating)
     except Exception:
         log.exception("item sync failed; the next tick tries again")
         return
@@ -99,7 +101,9 @@ def _start_item_sync(context: BotContext, rules: ScheduleRules, today: date) -> 
     if data.item_sync is not None and not data.item_sync.done():
         return data.item_sync
     app = context.application
-    data.item_sync = app.create_task(_sync_items(app, rules, today), name="item-sync")  # type: ignore[arg-type]
+    tell = data.config.coordination_notices
+    data.item_sync = app.create_task(_sync_items(app, rules, today, tell_coordinating=tell),  # type: ignore[arg-type]
+                                     name="item-sync")
     return data.item_sync
 
 

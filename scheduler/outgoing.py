@@ -23,6 +23,7 @@ from domain.rules import ScheduleRules
 from domain.slots import COORDINATOR, is_quiet
 from models import extensions, ledger
 from models.broadcasts import Copy
+from models.coordination import opened_tasks
 from models.explanations import notice_subject
 from models.items import item_row
 from models.ledger import Check, Claim, Claimed, Held
@@ -33,6 +34,8 @@ from scheduler.digests import render_digest
 from views import explanations as explanation_views
 from views import reports as report_views
 from views.broadcasts import broadcast_messages
+from views.contributions import opening_notice
+from views.contributions import report_notice as coordinated_report_notice
 from views.escalations import EscalatedAgency, render_escalation
 from views.extensions import decided_notice, request_notice
 from views.i18n import use_locale
@@ -212,6 +215,10 @@ class _Renderer:
                 return None
             notice = request_notice if row.detail == ledger.EXTENSION_NOTICE else decided_notice
             return notice(request, language)
+        if row.detail.startswith(ledger.OPENING_NOTICE):
+            return self._opening_notice(row, language)
+        if row.detail == ledger.COORDINATED_REPORT_NOTICE:
+            return self._coordinated_report_notice(row, language)
         if row.detail == ledger.RETURNED_NOTICE:
             report = session.get(Report, row.ref_id) if row.ref_id else None
             item = item_row(session, report.item_id) if report is not None else None
@@ -223,6 +230,30 @@ class _Renderer:
         agency = session.get(Agency, subject.agency_id) if subject and subject.agency_id else None
         return render_unreachable_notice(member_name=subject.full_name if subject else "?",
                                          agency=agency.name if agency else "-", language=language), None
+
+    def _opening_notice(self, row: Claimed, language: str) -> tuple[str, InlineKeyboardMarkup] | None:
+        """A period began for tasks an agency coordinates: the tasks as they stand when sent."""
+        agency = self.session.get(Agency, row.ref_id) if row.ref_id else None
+        if agency is None or agency.id is None:
+            return None
+        period = row.detail[len(ledger.OPENING_NOTICE):]
+        return opening_notice(agency=agency.name, period=period, language=language,
+                              tasks=opened_tasks(self.session, agency.id, period))
+
+    def _coordinated_report_notice(self, row: Claimed,
+                                   language: str) -> tuple[str, InlineKeyboardMarkup] | None:
+        found = self.session.exec(select(Report, Task.code, Task.task, Agency.name,  # type: ignore[call-overload]
+                                         Item.period_key).select_from(Report)
+                                  .join(Item, col(Item.id) == Report.item_id)
+                                  .join(Task, col(Task.id) == Item.task_id)
+                                  .join(Agency, col(Agency.id) == Item.agency_id)
+                                  .where(col(Report.id) == row.ref_id)).first()
+        if found is None:
+            return None
+        report, code, task, lead, period = found
+        return coordinated_report_notice(code=code, task=task, lead=lead, period=period,
+                                         version=report.version, note=report.note,
+                                         item_id=report.item_id, language=language)
 
     def _report_notice(self, row: Claimed, language: str) -> tuple[str, InlineKeyboardMarkup | None] | None:
         found = self.session.exec(select(Report, Task.code, Agency.name, Item.period_key).select_from(Report)

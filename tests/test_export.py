@@ -43,11 +43,14 @@ def test_xlsx_in_vietnamese(engine: Engine, seeded: Seeded, tmp_path: Path,
     assert main(["export", "--period", Q3, "--format", "xlsx", "--output", str(out)]) == 0
     assert "Wrote" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình"]
-    appendix, detail, summary, explanations = book.worksheets
+    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình", "Phối hợp"]
+    appendix, detail, summary, explanations, coordination = book.worksheets
     assert appendix.title == "Phụ lục"
     # No explanation was requested: its sheet holds the (Vietnamese) header alone.
     assert explanations.title == "Giải trình" and explanations.max_row == 1
+    # Nor any coordinating contribution.
+    assert coordination.title == "Phối hợp" and coordination.max_row == 1
+    assert [c.value for c in coordination[1]][:3] == ["Mã nhiệm vụ", "Nhiệm vụ cụ thể", "Đơn vị chủ trì"]
     assert [c.value for c in explanations[1]][:2] == ["Mã nhiệm vụ", "Đơn vị"]
     header = [c.value for c in detail[2]]
     assert header[0] == "Trục" and "Nhiệm vụ cụ thể" in header and "Đơn vị chủ trì" in header

@@ -1,5 +1,6 @@
 """The real ``dondoc run`` process against the Bot API stand-in, its clock 10 seconds before a
-reminder is due: one message per focal point that owes something, nothing after a restart, and
+reminder is due: one message per focal point that owes something (and, to the focal points of
+agencies that coordinate tasks, one notice that the period began), nothing after a restart, and
 no second instance on the same SQLite file."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from models.db import make_engine
 from tests.reminder_helpers import add_member
-from tests.stub_botapi import StubBotApi
+from tests.stub_botapi import SentMessage, StubBotApi
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +47,7 @@ def env(tmp_path: Path, stub: StubBotApi) -> dict[str, str]:
     engine = make_engine(url)
     add_member(engine, SYT, "SYT")  # owes 6.1b (quarterly)
     add_member(engine, HALONG, "HA-LONG")  # owes 1.1 (quarterly)
-    add_member(engine, STP, "STP")  # Sở Tư pháp owes nothing this quarter
+    add_member(engine, STP, "STP")  # Sở Tư pháp owes nothing this quarter (coordinates 5.2c)
     add_member(engine, HALONG_LEADER, "HA-LONG", role="leader")  # nothing overdue: not told
     engine.dispose()
     return values
@@ -76,19 +77,29 @@ def sends(stub: StubBotApi) -> dict[int, int]:
     return counts
 
 
+def opening(message: SentMessage) -> bool:
+    """A coordinating agency's notice that a period began (its button picks a lead's item)."""
+    return any(d.startswith("cp:") for d in message.button_datas())
+
+
 def test_real_process_reminds_once_and_not_again_after_a_restart(env: dict[str, str], stub: StubBotApi,
                                                                  tmp_path: Path) -> None:
     bot = start(env, tmp_path)
     try:
-        stub.wait_for_message(SYT, timeout=60)
-        stub.wait_for_message(HALONG, timeout=10)
+        # The period's opening notice first (the first tick), then the 08:30 reminder.
+        stub.wait_for_message(SYT, count=2, timeout=60)
+        stub.wait_for_message(HALONG, count=2, timeout=10)
         time.sleep(3)  # anything else would have gone out with them
     finally:
         log = stop(bot)
     assert bot.returncode == 0, log
-    assert sends(stub) == {SYT: 1, HALONG: 1}, log
-    (syt,) = stub.sent_messages(SYT)
-    (halong,) = stub.sent_messages(HALONG)
+    # Each also coordinates tasks of the running period: told once that it began.
+    assert sends(stub) == {SYT: 2, HALONG: 2, STP: 1}, log
+    for chat in (SYT, HALONG, STP):
+        (opened,) = [m for m in stub.sent_messages(chat) if opening(m)]
+        assert opened.contains("has begun") or opened.contains("đã bắt đầu"), opened.text
+    (syt,) = [m for m in stub.sent_messages(SYT) if not opening(m)]
+    (halong,) = [m for m in stub.sent_messages(HALONG) if not opening(m)]
     assert syt.contains("6.1b") and not syt.contains("1.1 ")
     assert halong.contains("1.1") and not halong.contains("6.1b")
     assert "7 days left (due 3/31/27)" in (syt.text or ""), syt.text  # an English focal point, 7 days before
@@ -106,5 +117,5 @@ def test_real_process_reminds_once_and_not_again_after_a_restart(env: dict[str, 
     finally:
         log = stop(again)
     assert again.returncode == 0, log
-    assert sends(stub) == {SYT: 1, HALONG: 1}, log
+    assert sends(stub) == {SYT: 2, HALONG: 2, STP: 1}, log
     assert any(c.method == "getUpdates" for c in stub.calls())

@@ -258,6 +258,34 @@ class ExplainSubmit(CallbackData):
     draft_id: int
 
 
+# --- coordinating agencies' contributions ---------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ContributePick(CallbackData):
+    """The leads' items an agency may contribute to: of one period (an opening notice's), a page."""
+
+    PREFIX: ClassVar[str] = "cp"
+    period: str
+    page: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class ContributeItem(CallbackData):
+    """Start a contribution to one lead's item."""
+
+    PREFIX: ClassVar[str] = "ci"
+    item_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ContributeStep(CallbackData):
+    """A contribution draft's buttons: ``send`` or ``cancel``."""
+
+    PREFIX: ClassVar[str] = "cs"
+    draft_id: int
+    action: str
+
+
 # --- calendar links (/calendar) -----------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

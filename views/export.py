@@ -164,6 +164,7 @@ def _write_xlsx(export: ExportData) -> bytes:
     targets_sheet(book, export)
     _explanations_sheet(book, export)
     _appendix_sheet(book, export)
+    _contributions_sheet(book, export)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -363,6 +364,29 @@ def _appendix_formats(cells: list[Cell], wrap: Alignment) -> None:
 def _bold_row(cells: list[Cell]) -> None:
     for cell in cells:
         _head(cell)
+
+
+CONTRIBUTION_HEADERS = (N_("Task code"), N_("Specific task"), N_("Lead agency"), N_("Reporting period"),
+                        N_("Coordinating agency"), N_("Contribution"), N_("Document"), N_("By"),
+                        N_("Contributed on"))
+
+
+def _contributions_sheet(book: Workbook, export: ExportData) -> None:
+    """Sheet "Coordination": what the coordinating agencies added to the leads' items (they owe
+    nothing, so they are not in the details' counts)."""
+    from openpyxl.styles import Alignment
+
+    sheet = book.create_sheet(_("Coordination")[:31])
+    _bold_row(_append(sheet, [_(label) for label in CONTRIBUTION_HEADERS]))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for c in export.contributions:
+        for cell in _append(sheet, [c.code, c.task, c.lead, c.period, c.agency, c.note, c.file_name,
+                                    c.author, c.created_on]):
+            cell.alignment = wrap
+            if isinstance(cell.value, date):
+                cell.number_format = "DD/MM/YYYY"
+    for letter, width in zip("ABCDEFGHI", (9, 50, 30, 11, 30, 50, 24, 20, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
 
 
 def _percent(cells: list[Cell]) -> None:

@@ -14,6 +14,7 @@ from models.items import ItemRow
 from models.reporting import (
     Cancelled,
     Card,
+    ContribView,
     Decided,
     DraftView,
     Elsewhere,
@@ -29,6 +30,7 @@ from models.reporting import (
 )
 from models.tables import Evidence, Report, ReportState
 from models.targets import TargetRow
+from views import contributions as contribution_views
 from views.callbacks import (
     CallbackData,
     DraftStep,
@@ -41,6 +43,7 @@ from views.callbacks import (
     TaskItem,
     TasksPage,
 )
+from views.contributions import contribution_lines
 from views.extension_lines import extended_text
 from views.extensions import ask_button
 from views.history import history_button
@@ -123,6 +126,7 @@ def invalid_text(detail: str, length: int | None = None) -> str:
         "value_unit": _("Please send the value in the target's unit, e.g. 75."),
         "value_needed": _("A finished task with a numeric target needs the value reached: type it, "
                           "e.g. 75."),
+        "contribution_empty": _("Please type your agency's contribution (it cannot be empty)."),
     }
     return messages.get(detail, _("That was not accepted. Please try again."))
 
@@ -444,6 +448,8 @@ def outcome_screen(outcome: object, today: date, timeout_minutes: int) -> Screen
         return no_draft_screen(outcome, timeout_minutes)
     if isinstance(outcome, Returned):
         return returned_screen(outcome)
+    if isinstance(outcome, ContribView):
+        return contribution_views.draft_screen(outcome)
     raise TypeError(outcome)
 
 
@@ -521,7 +527,8 @@ def task_card_screen(task: TaskCard, today: date) -> Screen:
 
 
 def card_lines(card: Card, today: date) -> list[str]:
-    return report_card(card.report, card.row, card.agency, card.author, card.evidence, today, card.value)
+    lines = report_card(card.report, card.row, card.agency, card.author, card.evidence, today, card.value)
+    return lines + contribution_lines(card.contributions)
 
 
 def review_screen(review: ReviewScreen, today: date) -> Screen:
@@ -535,6 +542,10 @@ def review_screen(review: ReviewScreen, today: date) -> Screen:
                         "🔎 <b>To verify</b> ({n} waiting, oldest first)",
                         review.total).format(n=review.total)
         files = [Attachment(e.kind, filename=e.file_name, file_id=e.file_id) for e in card.evidence]
+        # The coordinating agencies' documents after the lead's own.
+        files += [Attachment("photo" if c.mime_type == "image/jpeg" and not c.file_name else "document",
+                             filename=c.file_name, file_id=c.file_id)
+                  for c in card.contributions if c.file_id]
         text = clip_html(head + "\n\n" + "\n".join(card_lines(card, today)))
         return Screen(text, review_buttons(card.report), files=files, new_message=True)
     head = ngettext("{n} report of your agency is waiting for verification (you can see it, "

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from domain.periods import HALF, QUARTER, Period
 from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
+from views.contributions import count_line as contribution_count
 from views.extension_lines import extended_text
 from views.html import clip, esc, utf16_len
 from views.i18n import format_date, format_number, format_percent, ngettext
@@ -132,6 +133,8 @@ def item_state_lines(items: Sequence[ItemLine]) -> list[str]:
         late = " · " + _("⏰ overdue") if item.overdue else ""
         reason = ("\n   " + _("Reason: {reason}").format(reason=esc(clip(item.reason, 200)))
                   if item.reason else "")
+        if item.contributions:  # coordinating agencies' contributions to the lead's item
+            reason += "\n   " + contribution_count(item.contributions)
         lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(clip(item.task_code, 20))}</b> "
                      f"{esc(clip(item.task_text, 70))}\n   {esc(state_name(item.state))} · "
                      + (extended_text(item.due_on, item.original_due_on)
