@@ -7,7 +7,10 @@ Builds Plan 916's 40 tasks and a synthetic agency tree, stores two years (2025-2
 with states and reports, then times ``models.rollup.compute_rollup`` (what /status, charts,
 exports and digests run) for one province and for the whole country, next to a single
 hand-written SQL aggregate over the same rows (GROUP BY axis and state, with the same period and
-scope filter). Prints median and p95 of each.
+scope filter). Then the same for the four official classes with the ranking (issue 13:
+``compute_rollup`` + ``models.rollup.ranking``, what /status and its ranking page run) against
+one hand-written statement computing the same classes per task and level and per agency (the
+figures are asserted equal before timing). Prints median and p95 of each.
 
 Multi-province: the schema has one agency tree. A "province" here is a province-level agency
 whose departments and districts have it as ``parent_id``, and whose communes hang under the
@@ -24,21 +27,23 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from _common import PG_ADMIN, pg_available, scratch_database
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, TextClause, text
 from sqlmodel import Session, select
 
 from domain.access import EVERYTHING, Scope
+from domain.official import COMPLETED_STATES
 from domain.periods import DueRules, periods_between
 from domain.plan_parser import parse_plan
 from models import agencies, registry
 from models.db import make_engine, session_scope, upgrade
-from models.rollup import compute_rollup, parse_period
+from models.rollup import compute_rollup, parse_period, ranking
 from models.tables import OPEN_STATES, Agency, Item, Member, Plan, Report, Task
 
 PERIOD = "2026-Q4"
@@ -135,9 +140,14 @@ def build(engine: Engine, provinces: int, *, seed: int = 916) -> tuple[int, list
                 owners += ids[task.id % size::size]
         for period in periods:
             for agency_id in owners:
+                state = rng.choices(STATES, WEIGHTS)[0]
+                # Completed items: within three weeks either side of the due day (about a
+                # third late), so all four official classes hold items.
+                completed = (period.due + timedelta(days=rng.randint(-30, 14))
+                             if state in COMPLETED_STATES else None)
                 item_rows.append({"task_id": task.id, "agency_id": agency_id, "period_key": period.key,
                                   "period_kind": period.kind, "period_start": period.start,
-                                  "due_on": period.due, "state": rng.choices(STATES, WEIGHTS)[0],
+                                  "due_on": period.due, "state": state, "completed_on": completed,
                                   "created_at": _now()})
     with session_scope(engine) as session:
         for start in range(0, len(item_rows), 5000):
@@ -177,6 +187,58 @@ def reference_sql(scoped: bool) -> str:
     return REFERENCE.format(open=opened, scope=scope, states=states)
 
 
+# The four official classes (domain.official.classify as a CASE) per task and agency level and
+# per agency (the ranking's figures), as one hand-written statement over the same rows.
+OFFICIAL = """
+WITH RECURSIVE tree(id) AS (
+    SELECT id FROM agency WHERE id = :root
+    UNION ALL SELECT a.id FROM agency a JOIN tree ON a.parent_id = tree.id),
+classed AS (
+    SELECT i.task_id, i.agency_id, a.level,
+           CASE WHEN i.state IN ('reported', 'verified') AND i.completed_on > i.due_on THEN 'late'
+                WHEN i.state IN ('reported', 'verified') THEN 'on_time'
+                WHEN i.due_on >= :today THEN 'within' ELSE 'overdue' END AS cls
+    FROM item i JOIN task t ON t.id = i.task_id JOIN agency a ON a.id = i.agency_id
+    WHERE t.retired_at IS NULL AND i.due_on BETWEEN :first AND :last {scope})
+SELECT 0 AS by_agency, task_id AS id, level, {classes} FROM classed GROUP BY task_id, level
+UNION ALL
+SELECT 1, agency_id, level, {classes} FROM classed GROUP BY agency_id, level
+"""
+CLASSES = ("on_time", "late", "within", "overdue")
+
+
+def official_sql(scoped: bool) -> str:
+    scope = "AND i.agency_id IN (SELECT id FROM tree)" if scoped else ""
+    classes = ", ".join(f"SUM(CASE WHEN cls = '{c}' THEN 1 ELSE 0 END)" for c in CLASSES)
+    return OFFICIAL.format(scope=scope, classes=classes)
+
+
+Figures = tuple[dict[tuple[int, str], tuple[int, ...]], dict[int, tuple[int, ...]]]
+
+
+def official_figures(rollup: object, tables: object) -> Figures:
+    """What /status and its ranking show, as (task, level) -> classes and agency -> classes."""
+    from models.rollup import RankLine, Rollup
+
+    assert isinstance(rollup, Rollup) and isinstance(tables, dict)
+    per_task = {(t.task_id, level): tuple(c.by_official().values())
+                for t in rollup.tasks for level, c in t.by_level.items()}
+    lines: list[RankLine] = [line for table in tables.values() for line in table]
+    return per_task, {line.agency_id: tuple(line.counts.by_official().values()) for line in lines}
+
+
+def reference_figures(rows: Sequence[tuple[Any, ...]]) -> Figures:
+    per_task: dict[tuple[int, str], tuple[int, ...]] = {}
+    per_agency: dict[int, tuple[int, ...]] = {}
+    for by_agency, ident, level, *classes in rows:
+        figures = tuple(int(n) for n in classes)
+        if by_agency:
+            per_agency[int(ident)] = figures
+        else:
+            per_task[(int(ident), str(level))] = figures
+    return per_task, per_agency
+
+
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     fn()  # warm up (caches, plans)
     samples = []
@@ -213,6 +275,36 @@ def measure(engine: Engine, root: int, runs: int) -> list[tuple[str, float, floa
     return results
 
 
+def measure_official(engine: Engine, root: int, runs: int) -> list[tuple[str, float, float, float, float]]:
+    """The four-way roll-up with the ranking (compute_rollup + ranking: /status's summary and
+    its ranking page) against OFFICIAL; the figures are checked equal first."""
+    period = parse_period(PERIOD)
+    results = []
+    params = {"today": TODAY, "first": period.start, "last": period.end}
+    for label, scope in (("province", Scope(root)), ("country", EVERYTHING)):
+        with Session(engine) as session:
+            plan_id = session.exec(select(Task.plan_id)).first()
+            plan = session.get(Plan, plan_id)
+            assert plan is not None
+
+            def ours(session: Session = session, scope: Scope = scope, plan: Plan = plan) -> Figures:
+                return official_figures(compute_rollup(session, plan, period, TODAY, scope),
+                                        ranking(session, plan, period, TODAY, scope))
+
+            sql = text(official_sql(not scope.everything))
+
+            def reference(session: Session = session, sql: TextClause = sql) -> Figures:
+                return reference_figures(list(session.execute(sql, {**params, "root": root}).tuples()))
+
+            mine, theirs = ours(), reference()
+            assert mine == theirs, f"{label}: the four classes differ from the hand-written SQL"
+            assert sum(sum(v) for v in mine[1].values()) > 0
+            s_med, s_p95 = timed(ours, runs)
+            r_med, r_p95 = timed(reference, runs)
+        results.append((label, s_med, s_p95, r_med, r_p95))
+    return results
+
+
 @contextmanager
 def migrated_engine(kind: str) -> Iterator[Engine]:
     """A scratch database of ``kind`` ('sqlite' or 'postgres') at the newest schema."""
@@ -225,8 +317,9 @@ def migrated_engine(kind: str) -> Iterator[Engine]:
             engine.dispose()
 
 
-def report(backend: str, items: int, rows: list[tuple[str, float, float, float, float]]) -> None:
-    print(f"\n{backend}: {items:,} items; /status for {PERIOD} as of {TODAY} (ms)")
+def report(backend: str, items: int, rows: list[tuple[str, float, float, float, float]],
+           what: str = "/status") -> None:
+    print(f"\n{backend}: {items:,} items; {what} for {PERIOD} as of {TODAY} (ms)")
     print(f"{'scope':<10} {'status median':>14} {'status p95':>11} {'SQL median':>11} {'SQL p95':>8} "
           f"{'ratio':>6}  target")
     for label, s_med, s_p95, r_med, r_p95 in rows:
@@ -258,6 +351,8 @@ def main() -> None:
             took = time.perf_counter() - started
             print(f"{name}: built {provinces} provinces, {items:,} items in {took:.0f} s")
             report(name, items, measure(engine, roots[0], runs))
+            report(name, items, measure_official(engine, roots[0], runs),
+                   "the four official classes + the ranking")
 
 if __name__ == "__main__":
     main()

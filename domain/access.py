@@ -43,6 +43,7 @@ class Action(StrEnum):
     REQUEST_EXPLANATION = "request_explanation"  # ask an overdue agency to explain (in scope)
     ANSWER_EXPLANATION = "answer_explanation"  # answer a request made to the own agency
     CONTRIBUTE = "contribute"  # a coordinating agency's note/document on a lead's period
+    RANKING = "ranking"  # the league tables of agencies (on-time rate, overdue) in /status
 
 
 # Roles that may do each thing; admins may do everything.
@@ -65,6 +66,7 @@ _RULES: dict[Action, frozenset[str]] = {
     Action.ANSWER_EXPLANATION: frozenset({FOCAL_POINT, LEADER}),
     Action.IMPORT_PLAN: frozenset(),  # administrators only
     Action.CONTRIBUTE: frozenset({FOCAL_POINT, LEADER}),
+    Action.RANKING: frozenset({COORDINATOR, LEADER}),
 }
 
 

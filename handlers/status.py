@@ -2,7 +2,8 @@
 
 ``/status [2026-Q4 | 2026-H2 | 2026 | quarter | half | year]`` shows the period's figures with
 buttons that drill down: axis -> task -> agencies and their state -> an agency's items
-(``views.callbacks.Status*``). Every press is checked again on the server against the presser's
+(``views.callbacks.Status*``), and for leaders and coordinators the ranking (league tables per
+agency level). Every press is checked again on the server against the presser's
 scope (``models.status``), so a forged button gets "not allowed", a malformed one "this has
 changed".
 """
@@ -28,6 +29,7 @@ from views.callbacks import (
     StatusChart,
     StatusOverdue,
     StatusOverdueAgency,
+    StatusRanking,
     StatusSummary,
     StatusTask,
     family,
@@ -85,7 +87,7 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 
 StatusButton = (StatusSummary | StatusChart | StatusAxis | StatusTask | StatusAgency | StatusOverdue
-                | StatusOverdueAgency)
+                | StatusOverdueAgency | StatusRanking)
 
 
 def _private(update: Update) -> bool:
@@ -110,6 +112,9 @@ async def _press(context: BotContext, button: CallbackData, *, private: bool) ->
         late = await run_sync(status.overdue_agency_page, engine, actor, period, button.agency_id, day,
                              context.config.tz)
         return views.overdue_agency_screen(late, button.page)
+    if isinstance(button, StatusRanking):
+        ranks = await run_sync(status.ranking_page, engine, actor, period, day)
+        return views.ranking_screen(ranks, button.level, button.page)
     if isinstance(button, StatusAgency):
         agency = await run_sync(status.agency_page, engine, actor, period, button.agency_id, day,
                                context.config.tz)

@@ -24,7 +24,15 @@ from models import contributions
 from models.contributions import ContributionRow
 from models.db import session_scope
 from models.explanations import ExplanationNote, ExplanationRow, for_period, notes_for_items
-from models.rollup import AgencyLine, Rollup, agency_lines, compute_rollup, scope_agency_ids
+from models.rollup import (
+    AgencyLine,
+    RankLine,
+    Rollup,
+    agency_lines,
+    compute_rollup,
+    league_tables,
+    scope_agency_ids,
+)
 from models.status import Viewer, viewer
 from models.tables import Agency, Assignment, AssignmentRole, Axis, Item, Member, Plan, Report, Task
 from models.targets import TargetLine, target_lines
@@ -73,6 +81,8 @@ class ExportData:
     tz: tzinfo = UTC
     # Coordinating agencies' contributions to the leads' items (their own sheet).
     contributions: list[ContributionRow] = field(default_factory=list)
+    # The league tables per agency level (issue 13), from the same agency counts.
+    ranking: dict[str, list[RankLine]] = field(default_factory=dict)
 
 
 def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -146,11 +156,12 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
     """What the export of ``period`` for ``scope`` holds (``dondoc export``: everything)."""
     rollup = compute_rollup(session, plan, period, today, scope)
     assert plan.id is not None
-    return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz, today),
-                      agency_lines(session, plan, period, today, scope),
+    agencies = agency_lines(session, plan, period, today, scope)
+    return ExportData(period, rollup, detail_rows(session, plan, period, scope, tz, today), agencies,
                       target_lines(session, plan, period.start.year, scope),
                       explanations=for_period(session, plan.id or 0, period, scope), tz=tz,
-                      contributions=contributions.for_period(session, plan.id or 0, period, scope, tz))
+                      contributions=contributions.for_period(session, plan.id or 0, period, scope, tz),
+                      ranking=league_tables(agencies))
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date,

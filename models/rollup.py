@@ -39,7 +39,15 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.access import Scope, scope_of
 from domain.collation import vi_key
-from domain.official import COMPLETED_STATES, OFFICIAL_CLASSES, OfficialClass, classify, on_time_rate, settled
+from domain.official import (
+    COMPLETED_STATES,
+    OFFICIAL_CLASSES,
+    OfficialClass,
+    classify,
+    is_completed,
+    on_time_rate,
+    settled,
+)
 from domain.periods import HALF, QUARTER, YEAR, DueRules, Period, period_containing
 from models.members import actor_of
 from models.tables import (
@@ -540,8 +548,9 @@ def most_overdue(session: Session, plan: Plan, period: Period, today: date,
 
 
 def agency_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
-                 task_id: int | None = None, axis_id: int | None = None) -> list[AgencyLine]:
-    """Counts per owing agency (optionally for one task or one axis), by name."""
+                 task_id: int | None = None, axis_id: int | None = None,
+                 ordered: bool = True) -> list[AgencyLine]:
+    """Counts per owing agency (optionally for one task or one axis), by name (``ordered``)."""
     where = _period_filter(plan, period, scope_agency_ids(session, scope))
     if task_id is not None:
         where.append(col(Item.task_id) == task_id)
@@ -553,7 +562,7 @@ def agency_lines(session: Session, plan: Plan, period: Period, today: date, scop
              .where(*where)
              .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level)))
     lines = [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.exec(query)]
-    return sorted(lines, key=lambda line: vi_key(line.name))
+    return sorted(lines, key=lambda line: vi_key(line.name)) if ordered else lines
 
 
 @dataclass(frozen=True)
@@ -569,10 +578,16 @@ class ItemLine:
     state: str
     overdue: bool
     reason: str = ""  # a blocked item's reason (its current report's note), where asked for
-    official: OfficialClass = OfficialClass.WITHIN  # domain.official.classify as of today
-    completed_on: date | None = None
+    completed_on: date | None = None  # completed items: the day of the done report
     original_due_on: date | None = None  # the first due date, once an extension moved ``due_on``
     contributions: int = 0  # coordinating agencies' contributions to it, where asked for
+
+    @property
+    def official(self) -> OfficialClass:
+        """domain.official.classify as of the day ``overdue`` was judged."""
+        if is_completed(self.state):
+            return classify(self.state, self.due_on, self.completed_on, self.due_on)
+        return OfficialClass.OVERDUE if self.overdue else OfficialClass.WITHIN
 
 
 def item_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
@@ -589,10 +604,72 @@ def item_lines(session: Session, plan: Plan, period: Period, today: date, scope:
              .where(*where).order_by(col(Task.position)))
     lines = [ItemLine(item.id, item.task_id, code, text, item.agency_id, name, item.period_key,
                       item.due_on, item.state, item.state in OPEN_STATES and item.due_on < today,
-                      official=classify(item.state, item.due_on, item.completed_on, today),
                       completed_on=item.completed_on, original_due_on=item.original_due_on)
              for item, code, text, name in session.exec(query) if item.id is not None]
     # Agency names in Vietnamese order (SQL orders by code point); one key per distinct name.
     keys = {name: vi_key(name) for name in {line.agency_name for line in lines}}
     rank = {task_id: i for i, task_id in enumerate(dict.fromkeys(line.task_id for line in lines))}
     return sorted(lines, key=lambda line: (rank[line.task_id], keys[line.agency_name], line.due_on))
+
+
+# --- the ranking (issue 13) -----------------------------------------------------------------
+
+# Like with like: a league table per agency level; the province and anything else share "other".
+RANK_LEVELS = (AgencyLevel.DEPARTMENT.value, AgencyLevel.DISTRICT.value, AgencyLevel.COMMUNE.value,
+               AgencyLevel.OTHER.value)
+
+
+def rank_level(level: str) -> str:
+    return level if level in RANK_LEVELS else AgencyLevel.OTHER.value
+
+
+@dataclass(frozen=True)
+class RankLine:
+    """One agency's place in its level's league table (``position`` from 1; agencies with the
+    same rate and overdue count share a position)."""
+
+    position: int
+    agency_id: int
+    name: str
+    level: str
+    counts: Counts
+
+    @property
+    def rate(self) -> float | None:
+        return self.counts.on_time_rate
+
+
+def rank_key(line: AgencyLine) -> tuple[int, float, int, tuple[object, ...]]:
+    """On-time rate (highest first; no rate yet: last), then overdue items (fewest first), then
+    the name in Vietnamese order."""
+    rate = line.counts.on_time_rate
+    return (rate is None, -(rate or 0.0), line.counts.overdue, vi_key(line.name))
+
+
+def league(lines: list[AgencyLine]) -> list[RankLine]:
+    """One level's agencies in ranking order, with their positions (ties share one)."""
+    ranked: list[RankLine] = []
+    previous: tuple[bool, float, int] | None = None
+    for index, line in enumerate(sorted(lines, key=rank_key), start=1):
+        rate = line.counts.on_time_rate
+        standing = (rate is None, -(rate or 0.0), line.counts.overdue)
+        position = ranked[-1].position if ranked and standing == previous else index
+        previous = standing
+        ranked.append(RankLine(position, line.agency_id, line.name, line.level, line.counts))
+    return ranked
+
+
+def ranking(session: Session, plan: Plan, period: Period, today: date,
+            scope: Scope) -> dict[str, list[RankLine]]:
+    """The league tables of ``period`` for the agencies in ``scope`` that owe something in it,
+    per level (RANK_LEVELS order; a level with nobody is left out): one grouped scan by agency,
+    the same counts as the roll-up's."""
+    return league_tables(agency_lines(session, plan, period, today, scope, ordered=False))
+
+
+def league_tables(lines: list[AgencyLine]) -> dict[str, list[RankLine]]:
+    """Agencies' counts (agency_lines) as league tables per level (RANK_LEVELS order)."""
+    by_level: dict[str, list[AgencyLine]] = defaultdict(list)
+    for line in lines:
+        by_level[rank_level(line.level)].append(line)
+    return {level: league(by_level[level]) for level in RANK_LEVELS if by_level.get(level)}

@@ -28,7 +28,17 @@ from models.overdue import (
     with_reasons,
 )
 from models.registry import require_plan
-from models.rollup import AgencyLine, ItemLine, Rollup, agency_lines, compute_rollup, in_scope, item_lines
+from models.rollup import (
+    AgencyLine,
+    ItemLine,
+    RankLine,
+    Rollup,
+    agency_lines,
+    compute_rollup,
+    in_scope,
+    item_lines,
+    ranking,
+)
 from models.tables import Agency, Axis, Plan, Task
 from models.targets import TargetLine, target_lines
 
@@ -55,6 +65,17 @@ class Summary:
     backlog: Backlog = NO_BACKLOG
     # The numeric targets of the period's year against the values reported in the scope.
     targets: tuple[TargetLine, ...] = ()
+    ranks: bool = False  # may see the ranking (leaders, coordinators, admins)
+
+
+@dataclass(frozen=True)
+class RankingPage:
+    """The league tables of a period in the person's scope, one per agency level."""
+
+    viewer: Viewer
+    period: Period
+    today: date
+    tables: dict[str, list[RankLine]]
 
 
 @dataclass(frozen=True)
@@ -133,7 +154,17 @@ def summary(engine: Engine, actor: Actor, period: Period, today: date) -> Summar
         who, plan = viewer(session, actor)
         return Summary(who, compute_rollup(session, plan, period, today, who.scope),
                        backlog(session, plan, today, who.scope, period.start),
-                       tuple(target_lines(session, plan, period.start.year, who.scope)))
+                       tuple(target_lines(session, plan, period.start.year, who.scope)),
+                       allows(actor, Action.RANKING))
+
+
+def ranking_page(engine: Engine, actor: Actor, period: Period, today: date) -> RankingPage:
+    """The ranking (leaders, coordinators, admins): agencies of the person's scope by on-time
+    rate, then overdue items, like with like (models.rollup.ranking)."""
+    require(actor, Action.RANKING)
+    with session_scope(engine) as session:
+        who, plan = viewer(session, actor)
+        return RankingPage(who, period, today, ranking(session, plan, period, today, who.scope))
 
 
 def overdue_page(engine: Engine, actor: Actor, period: Period, today: date) -> OverduePage:

@@ -43,15 +43,17 @@ def test_xlsx_in_vietnamese(engine: Engine, seeded: Seeded, tmp_path: Path,
     assert main(["export", "--period", Q3, "--format", "xlsx", "--output", str(out)]) == 0
     assert "Wrote" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình", "Phối hợp"]
-    appendix, detail, summary, explanations, coordination = book.worksheets
+    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình", "Phối hợp", "Xếp hạng"]
+    appendix, detail, summary, explanations, coordination, ranking = book.worksheets
     assert appendix.title == "Phụ lục"
+    assert ranking["A1"].value == "Xếp hạng — Quý 3/2026"
     # No explanation was requested: its sheet holds the (Vietnamese) header alone.
     assert explanations.title == "Giải trình" and explanations.max_row == 1
     # Nor any coordinating contribution.
     assert coordination.title == "Phối hợp" and coordination.max_row == 1
     assert [c.value for c in coordination[1]][:3] == ["Mã nhiệm vụ", "Nhiệm vụ cụ thể", "Đơn vị chủ trì"]
     assert [c.value for c in explanations[1]][:2] == ["Mã nhiệm vụ", "Đơn vị"]
+    assert ranking.title == "Xếp hạng" and ranking["A1"].value == "Xếp hạng — Quý 3/2026"
     header = [c.value for c in detail[2]]
     assert header[0] == "Trục" and "Nhiệm vụ cụ thể" in header and "Đơn vị chủ trì" in header
     rows = list(detail.iter_rows(min_row=3, values_only=True))

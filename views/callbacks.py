@@ -541,6 +541,20 @@ class StatusChart(CallbackData):
         _check_period(self.period)
 
 
+@dataclasses.dataclass(frozen=True)
+class StatusRanking(CallbackData):
+    """The ranking of a period: one agency level's league table (``level``: a
+    models.rollup.RANK_LEVELS value; empty: the first level shown), a page of it."""
+
+    PREFIX: ClassVar[str] = "st:r"
+    period: str
+    level: str = ""
+    page: int = 0
+
+    def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
 # --- groups and broadcasts --------------------------------------------------------------------
 
 

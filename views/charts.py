@@ -1,4 +1,6 @@
-"""The status chart: completion by axis and by agency level, as a PNG readable on a phone.
+"""The status chart: the four official classes (domain.official) by axis and by agency level,
+stacked bars in four colours told apart by colour-blind readers (views.labels: the Okabe-Ito
+palette, hatches on the two late classes), as a PNG readable on a phone.
 
 Rendered with matplotlib's Agg backend through the object API (no pyplot state, so it is safe
 in a worker thread); DejaVu Sans, which ships with matplotlib, draws Vietnamese diacritics."""
@@ -8,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
+from domain.official import OFFICIAL_CLASSES
 from models.rollup import Counts, Rollup
 from views import render_pool
 from views.html import clip
 from views.i18n import format_percent
 from views.i18n import gettext as _
-from views.labels import STATE_COLOURS, axis_name, level_name, state_name
+from views.labels import OFFICIAL_COLOURS, OFFICIAL_HATCHES, axis_name, level_name, official_name
 from views.rollup import period_label
 
-# Segments of a bar, left to right: done first (verified, then awaiting verification), open last.
-SEGMENTS = ("verified", "reported", "in_progress", "blocked", "returned", "not_started")
+# Segments of a bar, left to right: the official classes in reporting order (completed on
+# time, completed late, within the deadline, overdue).
+SEGMENTS = tuple(which.value for which in OFFICIAL_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class Bar:
     label: str
     done: int
     owed: int
-    states: tuple[tuple[str, int], ...] = ()  # (state, items) in SEGMENTS order
+    classes: tuple[tuple[str, int], ...] = ()  # (official class, items) in SEGMENTS order
 
     @property
     def ratio(self) -> float:
@@ -42,7 +46,8 @@ class ChartData:
 def chart_data(rollup: Rollup) -> ChartData:
     """What the chart shows, in the current language (tests compare it with /status)."""
     def bar_of(label: str, counts: Counts) -> Bar:
-        return Bar(label, counts.done, counts.owed, tuple((s, getattr(counts, s)) for s in SEGMENTS))
+        return Bar(label, counts.done, counts.owed,
+                   tuple((which.value, n) for which, n in counts.by_official().items()))
 
     return ChartData(
         title=_("Completion — {period}").format(period=period_label(rollup.period)),
@@ -63,7 +68,7 @@ def _wrap(label: str, width: int = 28) -> str:
 
 
 def _panel(ax: object, bars: list[Bar], heading: str) -> None:
-    """Horizontal bars stacked by state, in the states' colours (views.labels)."""
+    """Horizontal bars stacked by official class, in the classes' colours (views.labels)."""
     from matplotlib.axes import Axes
 
     assert isinstance(ax, Axes)
@@ -71,9 +76,10 @@ def _panel(ax: object, bars: list[Bar], heading: str) -> None:
     labels = [_wrap(clip(b.label, 84)) for b in shown]
     ax.barh(labels, [100] * len(shown), color="#eeeeee")
     left = [0.0] * len(shown)
-    for state in SEGMENTS:
-        widths = [100 * dict(b.states).get(state, 0) / b.owed if b.owed else 0.0 for b in shown]
-        ax.barh(labels, widths, left=left, color=STATE_COLOURS[state], label=state_name(state))
+    for which in SEGMENTS:
+        widths = [100 * dict(b.classes).get(which, 0) / b.owed if b.owed else 0.0 for b in shown]
+        ax.barh(labels, widths, left=left, color=OFFICIAL_COLOURS[which], hatch=OFFICIAL_HATCHES[which],
+                edgecolor="white", linewidth=0.5, label=official_name(which))
         left = [x + w for x, w in zip(left, widths, strict=True)]
     for y, b in enumerate(shown):
         ax.text(min(b.ratio * 100 + 2, 80), y, f"{format_percent(b.ratio)}  ({b.done}/{b.owed})",
@@ -105,7 +111,7 @@ def _render_chart(data: ChartData) -> bytes:
     _panel(top, data.axes, _("By axis"))
     _panel(bottom, data.levels, _("By agency level"))
     handles, names = top.get_legend_handles_labels()
-    figure.legend(handles, names, loc="lower center", ncol=3, fontsize=10, frameon=False)
+    figure.legend(handles, names, loc="lower center", ncol=2, fontsize=10, frameon=False)
     figure.suptitle(data.title, fontsize=15, fontweight="bold")
     figure.tight_layout(rect=(0, 0.06, 1, 1))
     buffer = BytesIO()

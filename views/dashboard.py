@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 from telegram import InlineKeyboardButton, WebAppInfo
 
+from domain.official import OFFICIAL_CLASSES, OfficialClass
 from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
 from models.history import ItemHistory
 from models.overdue import Backlog
@@ -30,7 +31,7 @@ from views.history import version_lines
 from views.html import clip, esc, esc_attr
 from views.i18n import current_locale, format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
-from views.labels import axis_name, level_name, state_name
+from views.labels import axis_name, level_name, official_name, state_name
 from views.rollup import period_label
 from views.targets import meeting_text, target_text, trend_text, value_text
 
@@ -185,38 +186,42 @@ def _tiles(counts: Counts) -> str:
     tiles = [_tile("owed", _("Items owed"), counts.owed),
              _tile("done", _("Done"), counts.done, "done"),
              _tile("overdue", _("Overdue"), counts.overdue, "late"),
+             *(_tile(which.value, official_name(which), n, f"c-{which.value}")
+               for which, n in counts.by_official().items() if which != OfficialClass.OVERDUE),
              *(_tile(state, state_name(state), getattr(counts, state)) for state in
                ("verified", "reported", "in_progress", "blocked", "returned", "not_started"))]
     return f'<section class="tiles">{"".join(tiles)}</section>'
 
 
 def bars_svg(rows: Sequence[tuple[str, Counts]], title: str) -> str:
-    """Horizontal bars, one per row: done, still open, overdue (of the items owed), with the
-    share done. Width follows the page (viewBox); colours come from the style sheet."""
+    """Horizontal bars, one per row, stacked by official class (completed on time, completed
+    late, within the deadline, overdue: domain.official), with the share done. Width follows
+    the page (viewBox); colours come from the style sheet (the chart's colour-blind palette)."""
     width, height, gap = 320, 12, 32
     parts = []
     for index, (label, counts) in enumerate(rows):
         y = index * gap
         owed = counts.owed or 1
-        done = counts.done / owed * width
-        late = counts.overdue / owed * width
         parts.append(f'<text x="0" y="{y + 11}" class="label">{esc(clip(label, 44))}</text>'
                      f'<text x="{width}" y="{y + 11}" class="value" text-anchor="end">'
                      f"{esc(format_percent(counts.ratio))} · {format_number(counts.done)}/"
                      f"{format_number(counts.owed)}</text>"
-                     f'<rect x="0" y="{y + 16}" width="{width}" height="{height}" class="open" rx="2"/>'
-                     f'<rect x="0" y="{y + 16}" width="{done:.1f}" height="{height}" class="done" rx="2"/>'
-                     f'<rect x="{width - late:.1f}" y="{y + 16}" width="{late:.1f}" height="{height}" '
-                     f'class="late" rx="2"/>')
+                     f'<rect x="0" y="{y + 16}" width="{width}" height="{height}" class="open" rx="2"/>')
+        left = 0.0
+        for which, n in counts.by_official().items():
+            part = max(0, n) / owed * width
+            if part > 0:
+                parts.append(f'<rect x="{left:.1f}" y="{y + 16}" width="{part:.1f}" height="{height}" '
+                             f'class="c-{which.value}"/>')
+            left += part
     total = max(len(rows), 1) * gap
     return (f'<svg class="bars" viewBox="0 0 {width} {total}" role="img" aria-label="{esc_attr(title)}" '
             f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
 
 
 def _legend() -> str:
-    done, still_open, late = _("done"), _("open"), _("overdue")
-    return (f'<p class="legend"><i class="done"></i>{esc(done)} <i class="open"></i>'
-            f'{esc(still_open)} <i class="late"></i>{esc(late)}</p>')
+    return '<p class="legend">' + " ".join(
+        f'<i class="c-{which.value}"></i>{esc(official_name(which))}' for which in OFFICIAL_CLASSES) + "</p>"
 
 
 def _counts_data(counts: Counts) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Exports of a period, written from the plain rows of ``models.export``: an XLSX workbook in
 the layout of the plan's appendix (axis, row, content, task, lead, coordinating, timeframe), one
 row per owing agency with its state, date, note, document number and verifier, plus a summary
-sheet per axis and per agency; or the detail rows as CSV (UTF-8 with BOM, so Excel shows
+sheet per axis and per agency (with the four official classes and the on-time rate) and a
+ranking sheet (a league table per agency level); or the detail rows as CSV (UTF-8 with BOM, so Excel shows
 Vietnamese correctly). Also /export's screen.
 
 States, levels and axes are named with the one vocabulary (views.labels); headers follow the
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from telegram.constants import MessageLimit
 
+from domain.official import OFFICIAL_CLASSES
 from domain.text import scrub
 from models.explanations import ExplanationNote, ExplanationRow
 from models.export import DetailRow, ExportData
@@ -31,7 +33,7 @@ from views import render_pool
 from views.html import clip, clip_html, esc
 from views.i18n import N_, format_numeric_date
 from views.i18n import gettext as _
-from views.labels import axis_name, explanation_state, level_name, state_name
+from views.labels import axis_name, explanation_state, level_name, official_name, state_name
 from views.rollup import period_label
 from views.screen import Attachment, Screen
 from views.targets import target_headers, target_rows
@@ -57,7 +59,17 @@ SUMMARY_STATES = ("verified", "reported", "in_progress", "blocked", "returned", 
 
 def summary_headers() -> list[str]:
     return [_("Items owed"), _("Done"), *(state_name(s) for s in SUMMARY_STATES), _("Overdue"),
-            _("Completion")]
+            _("Completion"), *official_headers()]
+
+
+def official_headers() -> list[str]:
+    """The four official classes (domain.official) and the on-time rate, as columns."""
+    return [*(official_name(which) for which in OFFICIAL_CLASSES), _("On-time rate")]
+
+
+def official_values(counts: Counts) -> list[object]:
+    rate = counts.on_time_rate
+    return [*counts.by_official().values(), None if rate is None else round(rate, 4)]
 
 
 def headers() -> list[str]:
@@ -74,7 +86,7 @@ def _values(row: DetailRow) -> list[object]:
 
 def _summary_values(counts: Counts) -> list[object]:
     return [counts.owed, counts.done, *(getattr(counts, s) for s in SUMMARY_STATES), counts.overdue,
-            round(counts.ratio, 4)]
+            round(counts.ratio, 4), *official_values(counts)]
 
 
 # --- sanitising -----------------------------------------------------------------------------
@@ -165,6 +177,7 @@ def _write_xlsx(export: ExportData) -> bytes:
     _explanations_sheet(book, export)
     _appendix_sheet(book, export)
     _contributions_sheet(book, export)
+    _ranking_sheet(book, export)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -390,7 +403,38 @@ def _contributions_sheet(book: Workbook, export: ExportData) -> None:
 
 
 def _percent(cells: list[Cell]) -> None:
-    cells[len(summary_headers())].number_format = "0%"  # the completion column
+    """The completion column and the on-time rate as percents."""
+    last = len(summary_headers())
+    for index in (last - len(official_headers()), last):
+        cells[index].number_format = "0%"
+
+
+def ranking_headers() -> list[str]:
+    return [_("Rank"), _("Agency"), _("Items owed"), *official_headers()]
+
+
+def _ranking_sheet(book: Workbook, export: ExportData) -> None:
+    """Sheet "Ranking": one league table per agency level (like with like), by the on-time
+    rate (completed on time ÷ completed or overdue), then the fewest overdue items."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(_("Ranking")[:31])
+    _append(sheet, [_("Ranking — {period}").format(period=period_label(export.period))])
+    sheet["A1"].font = Font(bold=True, size=13)
+    _append(sheet, [_("On-time rate: items completed on time ÷ items completed or overdue "
+                      "(items still within their deadline are not counted).")])
+    for level, table in export.ranking.items():
+        sheet.append([])
+        _append(sheet, [level_name(level)])[0].font = Font(bold=True)
+        _bold_row(_append(sheet, [*ranking_headers()]))
+        for line in table:
+            cells = _append(sheet, [line.position, line.name, line.counts.owed,
+                                    *official_values(line.counts)])
+            cells[-1].number_format = "0%"
+    sheet.column_dimensions["B"].width = 44
+    for index in range(3, len(ranking_headers()) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 16
 
 
 def write_csv(export: ExportData) -> bytes:

@@ -3,7 +3,7 @@ on every screen, in chat, charts and files. Anything that names one of these imp
 
 from __future__ import annotations
 
-from views.i18n import N_
+from views.i18n import N_, pgettext
 from views.i18n import gettext as _
 
 # Where an agency stands on one task for one period (models.tables.ItemState values).
@@ -32,6 +32,24 @@ STATE_COLOURS = {
     "returned": "#f57c00",
     "verified": "#388e3c",
 }
+
+# The four official classes of a report to the Government and People's Committees
+# (domain.official.OfficialClass values; their names: official_name).
+OFFICIAL_ICONS = {
+    "on_time": "✅",
+    "late": "⌛",
+    "within": "🔄",
+    "overdue": "⏰",
+}
+# Chart colours of the classes: the Okabe-Ito palette (told apart with every common kind of
+# colour blindness), with a hatch on the two late ones so they differ in grey too.
+OFFICIAL_COLOURS = {
+    "on_time": "#009E73",  # bluish green
+    "late": "#E69F00",  # orange
+    "within": "#56B4E9",  # sky blue
+    "overdue": "#D55E00",  # vermillion
+}
+OFFICIAL_HATCHES = {"on_time": "", "late": "//", "within": "", "overdue": "xx"}
 
 # What a focal point says in a report (models.tables.ReportState values).
 REPORT_NAMES = {
@@ -94,6 +112,20 @@ def state_label(state: str, percent: int | None = None) -> str:
     if state == "in_progress" and percent is not None:
         return _("In progress {percent}%").format(percent=percent)
     return state_name(state)
+
+
+def official_name(which: str) -> str:
+    """The class's name as reports print it (its own context: "Overdue" as a class reads
+    "Quá hạn (chưa hoàn thành)", unlike the overdue figure elsewhere)."""
+    names = {"on_time": pgettext("official class", "Completed on time"),
+             "late": pgettext("official class", "Completed late"),
+             "within": pgettext("official class", "In progress, within the deadline"),
+             "overdue": pgettext("official class", "Overdue")}
+    return names.get(which, which)
+
+
+def official_icon(which: str) -> str:
+    return OFFICIAL_ICONS.get(which, "•")
 
 
 def report_name(state: str) -> str:

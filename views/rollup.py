@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.official import COMPLETED_STATES, OfficialClass
 from domain.periods import HALF, QUARTER, Period
-from models.rollup import AgencyLine, Counts, ItemLine, Rollup, TaskLine
+from models.rollup import AgencyLine, Counts, ItemLine, RankLine, Rollup, TaskLine
 from views.contributions import count_line as contribution_count
 from views.extension_lines import extended_text
 from views.html import clip, esc, utf16_len
 from views.i18n import format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
-from views.labels import STATE_ICONS, axis_name, state_name
+from views.labels import STATE_ICONS, axis_name, official_icon, official_name, state_name
 
 PAGE_LINES = 20
 PAGE_CHARS = 3500  # leaves room for a header and a footer within a message (4,096)
@@ -51,17 +52,37 @@ def bar(ratio: float, width: int = BAR_WIDTH) -> str:
 
 
 def counts_lines(counts: Counts) -> list[str]:
-    """The state breakdown, one figure a line."""
+    """The four official classes (domain.official), with the reports awaiting verification
+    beside them, then the open items by state: one figure a line."""
     n = format_number
     return [
         _("Items owed: <b>{n}</b>").format(n=n(counts.owed)),
-        _("✅ Done: {done} (verified {verified}, awaiting verification {reported})").format(
-            done=n(counts.done), verified=n(counts.verified), reported=n(counts.reported)),
-        *(_("{icon} {state}: {n}").format(icon=STATE_ICONS[state], state=state_name(state), n=n(value))
-          for state, value in (("in_progress", counts.in_progress), ("blocked", counts.blocked),
-                               ("returned", counts.returned), ("not_started", counts.not_started))),
-        _("⏰ Overdue: <b>{n}</b>").format(n=n(counts.overdue)),
+        *official_lines(counts),
+        _("🔵 Completed, awaiting verification: {n} (verified {verified})").format(
+            n=n(counts.awaiting), verified=n(counts.verified)),
+        _("Not completed, by state: {states}").format(states=" · ".join(
+            _("{icon} {state}: {n}").format(icon=STATE_ICONS[state], state=state_name(state), n=n(value))
+            for state, value in (("in_progress", counts.in_progress), ("blocked", counts.blocked),
+                                 ("returned", counts.returned), ("not_started", counts.not_started)))),
     ]
+
+
+def official_lines(counts: Counts) -> list[str]:
+    """One line per official class, in reporting order; overdue in bold, last (the backlog line
+    goes after it, see views.status)."""
+    n = format_number
+    lines = [_("{icon} {name}: {n} ({share})").format(
+        icon=official_icon(which), name=official_name(which), n=n(value),
+        share=format_percent(value / counts.owed if counts.owed else 0.0))
+        for which, value in counts.by_official().items() if which != OfficialClass.OVERDUE]
+    lines.append(_("⏰ Overdue: <b>{n}</b>").format(n=n(counts.overdue)))
+    return lines
+
+
+def official_short(counts: Counts) -> str:
+    """``✅ 12 · ⌛ 3 · 🔄 5 · ⏰ 2`` (a task's or an agency's line)."""
+    return " · ".join(f"{official_icon(which)} {format_number(value)}"
+                      for which, value in counts.by_official().items())
 
 
 def summary_lines(rollup: Rollup, scope_label: str) -> list[str]:
@@ -104,8 +125,8 @@ def task_lines(task: TaskLine) -> str:
     head = f"<b>{esc(clip(task.code, 20))}</b> {esc(clip(task.text, 90))}"
     if not c.owed:
         return head + "\n   " + _("nothing due in this period")
-    late = " · " + _("⏰ {n} overdue").format(n=format_number(c.overdue)) if c.overdue else ""
-    return f"{head}\n   <code>{bar(c.ratio)}</code> {format_number(c.done)}/{format_number(c.owed)}{late}"
+    return (f"{head}\n   <code>{bar(c.ratio)}</code> {format_number(c.done)}/{format_number(c.owed)}"
+            f"\n   {official_short(c)}")
 
 
 def agency_state_lines(agencies: Sequence[AgencyLine]) -> list[str]:
@@ -116,8 +137,7 @@ def agency_state_lines(agencies: Sequence[AgencyLine]) -> list[str]:
         states = [f"{STATE_ICONS[s]} {state_name(s)}" for s, n in _nonzero(c) if n]
         if c.owed > 1:
             states = [f"{STATE_ICONS[s]} {n}" for s, n in _nonzero(c) if n]
-        late = " ⏰" if c.overdue else ""
-        lines.append(f"• {esc(clip(a.name, 200))}: {', '.join(states)}{late}")
+        lines.append(f"• {esc(clip(a.name, 200))}: {', '.join(states)}\n   {official_short(c)}")
     return lines
 
 
@@ -130,16 +150,30 @@ def item_state_lines(items: Sequence[ItemLine]) -> list[str]:
     """An agency's items: task, state, due day."""
     lines = []
     for item in items:
-        late = " · " + _("⏰ overdue") if item.overdue else ""
         reason = ("\n   " + _("Reason: {reason}").format(reason=esc(clip(item.reason, 200)))
                   if item.reason else "")
         if item.contributions:  # coordinating agencies' contributions to the lead's item
             reason += "\n   " + contribution_count(item.contributions)
+        done = (" · " + _("completed {date}").format(date=format_date(item.completed_on, "short"))
+                if item.completed_on is not None and item.state in COMPLETED_STATES else "")
         lines.append(f"{STATE_ICONS.get(item.state, '')} <b>{esc(clip(item.task_code, 20))}</b> "
                      f"{esc(clip(item.task_text, 70))}\n   {esc(state_name(item.state))} · "
                      + (extended_text(item.due_on, item.original_due_on)
-                        or _("due {date}").format(date=format_date(item.due_on, "short"))) + late + reason)
+                        or _("due {date}").format(date=format_date(item.due_on, "short"))) + done
+                     + f"\n   {official_icon(item.official)} {esc(official_name(item.official))}"
+                     + reason)
     return lines
+
+
+def rank_rate(rate: float | None) -> str:
+    """The on-time rate as a percent; "—" when nothing is settled yet."""
+    return "—" if rate is None else format_percent(rate)
+
+
+def rank_lines(table: Sequence[RankLine]) -> list[str]:
+    """``3. UBND huyện Tiên Yên — 67% · ✅ 4 · ⌛ 1 · 🔄 0 · ⏰ 1``, one agency a line."""
+    return [f"{line.position}. {esc(clip(line.name, 120))} — <b>{rank_rate(line.rate)}</b>"
+            f" · {official_short(line.counts)}" for line in table]
 
 
 def paginate(lines: Sequence[str], *, max_lines: int = PAGE_LINES,
@@ -166,6 +200,9 @@ def changes_lines(now: dict[str, object], before: dict[str, object] | None) -> l
     done = (totals_now["reported"] + totals_now["verified"]
             - totals_before["reported"] - totals_before["verified"])
     lines.append(_("✅ Done: {delta}").format(delta=_signed(done)))
+    lines.append(_("{icon} {name}: {delta}").format(
+        icon=official_icon("on_time"), name=official_name("on_time"),
+        delta=_signed(totals_now["on_time"] - totals_before["on_time"])))
     lines.append(_("🟢 Verified: {delta}").format(
         delta=_signed(totals_now["verified"] - totals_before["verified"])))
     lines.append(_("⏰ Overdue: {delta}").format(
@@ -179,7 +216,7 @@ def _totals(snapshot: dict[str, object]) -> dict[str, int]:
     totals = snapshot.get("totals", {})
     assert isinstance(totals, dict)
     return {k: int(totals.get(k, 0)) for k in
-            ("owed", "reported", "verified", "overdue", "blocked")}
+            ("owed", "reported", "verified", "overdue", "blocked", "on_time")}
 
 
 def _signed(n: int) -> str:

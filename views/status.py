@@ -19,6 +19,7 @@ from models.status import (
     AxisPage,
     OverdueAgencyPage,
     OverduePage,
+    RankingPage,
     Summary,
     TaskPage,
     Viewer,
@@ -32,6 +33,7 @@ from views.callbacks import (
     StatusChart,
     StatusOverdue,
     StatusOverdueAgency,
+    StatusRanking,
     StatusSummary,
     StatusTask,
 )
@@ -41,12 +43,13 @@ from views.explanations import ask_button, note_line
 from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
-from views.labels import axis_name
+from views.labels import axis_name, level_name
 from views.rollup import (
     agency_state_lines,
     item_state_lines,
     paginate,
     period_label,
+    rank_lines,
     summary_lines,
     task_lines,
 )
@@ -96,7 +99,10 @@ def summary_screen(summary: Summary, today: date, dashboard_base: str | None = N
             n=format_number(summary.backlog.items + rollup.totals.overdue)), StatusOverdue(key))])
     rows += _rows(axes, 3)
     rows += [[button("⏰ " + label(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
-    rows.append([button(_("📈 Chart"), StatusChart(key))])
+    last = [button(_("📈 Chart"), StatusChart(key))]
+    if summary.ranks:
+        last.append(button(_("🏆 Ranking"), StatusRanking(key)))
+    rows.append(last)
     if dashboard_base:
         rows.append([dashboard_button(dashboard_base, rollup.period, private=private)])
     rows.append(_nav_row(rollup.period, today))
@@ -190,6 +196,36 @@ def agency_screen(page: AgencyPage, page_no: int) -> Screen:
     rows += _ask_rows(page, page.items[_first:_first + len(shown)])
     rows += _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
                       StatusSummary(key))
+    return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
+
+
+# --- the ranking ----------------------------------------------------------------------------
+
+RANK_PAGE_LINES = 15
+
+
+def ranking_screen(page: RankingPage, level: str, page_no: int) -> Screen:
+    """One agency level's league table (like with like), a page of it; a button per level."""
+    key = page.period.key
+    levels = list(page.tables)
+    level = level if level in page.tables else (levels[0] if levels else "")
+    table = page.tables.get(level, [])
+    pages = paginate(rank_lines(table), max_lines=RANK_PAGE_LINES)
+    shown, page_no, _first = _pick(pages, page_no)
+    head = [_("🏆 <b>Ranking — {period}</b>").format(period=esc(period_label(page.period))),
+            _("Scope: {scope} · as of {date}").format(scope=esc(clip(scope_label(page.viewer), 300)),
+                                                    date=format_date(page.today)),
+            _("By the on-time rate: items completed on time ÷ items completed or overdue (items "
+              "still within their deadline are not counted); then fewer overdue items."), ""]
+    if level:
+        head.insert(3, f"<b>{esc(level_name(level))}</b> · " + ngettext(
+            "{n} agency", "{n} agencies", len(table)).format(n=format_number(len(table))))
+    else:
+        shown = [_("Nothing is due in this period for your scope.")]
+    tabs = [button(("• " if other == level else "") + level_name(other), StatusRanking(key, other))
+            for other in levels]
+    rows = _rows(tabs, 2) + _page_nav(lambda n: StatusRanking(key, level, n), page_no, len(pages),
+                                      StatusSummary(key))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
