@@ -119,7 +119,7 @@ async def test_request_approve_reminders_move_and_done_by_the_new_date_is_on_tim
     driver = Driver(stub)
     async with driven(bot_settings, plan_engine, driver) as app:
         before = await drill_down(driver, COORD_EN, world, world["old_period"])
-        assert before.contains("1.1") and before.contains("overdue")
+        assert before.contains("1.1") and before.contains("⏰ Overdue")  # its official class
         queue_overdue_reminder(plan_engine, FP_VI, item)
         await dispatch_due(app.bot, plan_engine, ALWAYS, default_language="vi")
         reminder = stub.last_message(FP_VI)
