@@ -54,12 +54,14 @@ async def test_help_fits_the_role(stub: StubBotApi, bot_settings: Settings, plan
         leader = (await driver.text(LEADER_VI, "/help")).text or ""
         assert "1. Hằng tuần tôi gửi bản tin tổng hợp" in leader
         assert "/review – Các báo cáo đang chờ xác nhận" in leader and "/status" in leader
-        assert "/report" not in leader and "/cancel" not in leader and "(coordinators)" not in leader
+        # /report (a focal point's) is not offered; /report_doc (the official report) is.
+        assert "/report " not in leader and "/report_doc – Báo cáo chính thức của kỳ (Word)" in leader
+        assert "/cancel" not in leader and "(coordinators)" not in leader
 
         coordinator = (await driver.text(COORD_EN, "/help")).text or ""
         assert "1. /review: verify the reports waiting for you" in coordinator
         assert "/review – Verify reports" in coordinator and "/event" in coordinator
-        assert "/broadcast" in coordinator and "/cancel" in coordinator and "/report" not in coordinator
+        assert "/broadcast" in coordinator and "/cancel" in coordinator and "/report " not in coordinator
 
         admin = (await driver.text(ADMIN_EN, "/help")).text or ""
         assert "1. /invite makes invitation links" in admin
