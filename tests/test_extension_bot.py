@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.settings import Settings
+from domain.official import OfficialClass, classify
 from domain.periods import QUARTER, period_containing
 from domain.slots import SlotCache
 from models import ledger
@@ -192,7 +193,11 @@ async def test_request_approve_reminders_move_and_done_by_the_new_date_is_on_tim
         assert "overdue" not in line and "Done, awaiting verification" in line
         with Session(plan_engine) as s:
             done = s.get(Item, item)
-            assert done is not None and done.state == "reported" and today <= done.due_on
+            assert done is not None and done.state == "reported" and done.completed_on == today
+        # The official count: on time by the approved date; by the first one it would be late.
+        assert classify(done.state, done.due_on, done.completed_on, today) is OfficialClass.ON_TIME
+        assert done.original_due_on is not None
+        assert classify(done.state, done.original_due_on, done.completed_on, today) is OfficialClass.LATE
 
 
 async def test_shorten_refuse_and_the_limit_in_english(

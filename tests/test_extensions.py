@@ -234,3 +234,14 @@ def test_a_request_on_an_item_finished_meanwhile_is_withdrawn(plan_engine: Engin
     assert closed.value.reason == "closed"
     with Session(plan_engine) as s:
         assert [r.state for r in s.exec(select(ExtensionRequest))] == ["withdrawn"]
+
+
+def test_the_item_sync_leaves_an_extended_date_alone(plan_engine: Engine, world: dict[str, int]) -> None:
+    first_due = item(plan_engine, world).due_on
+    ext.press(plan_engine, who(plan_engine, world, "coord"), CLOCK, request(plan_engine, world).request_id,
+              ext.APPROVE)
+    with session_scope(plan_engine) as s:  # every begun period stored again, as after a registry change
+        plan = s.exec(select(Plan)).one()
+        sync_items(s, plan, TODAY + timedelta(days=40), DueRules())
+    again = item(plan_engine, world)
+    assert (again.due_on, again.original_due_on) == (date(2027, 1, 15), first_due)
