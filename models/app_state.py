@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from models.db import session_scope
@@ -20,14 +21,17 @@ def get(session: Session, key: str) -> str | None:
 
 
 def set_value(session: Session, key: str, value: str, *, now: datetime | None = None) -> None:
-    """Store ``value`` under ``key`` (insert or replace)."""
-    row = session.get(AppState, key)
-    stamp = now or utcnow()
-    if row is None:
-        session.add(AppState(key=key, value=value, updated_at=stamp))
-    elif row.value != value:
-        row.value, row.updated_at = value, stamp
-    session.flush()
+    """Store ``value`` under ``key``: one upsert, because two instances starting together (or
+    syncing together) write the same keys, and a read-then-insert lets both insert."""
+    table = AppState.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(key=key, value=value, updated_at=now or utcnow())
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["key"], set_={"value": statement.excluded.value,
+                                      "updated_at": statement.excluded.updated_at}))
+    loaded = session.identity_map.get(session.identity_key(AppState, key))
+    if loaded is not None:
+        session.expire(loaded)  # a row loaded before reads the stored value again
 
 
 def bot_username(session: Session) -> str | None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from models import app_state
 from models.tables import AppState, ChangeCounter
-from models.types import utcnow
 
 REGISTRY, EVENTS, PEOPLE, ITEMS, CALENDAR = "registry", "events", "people", "items", "calendar"
 EXPLANATIONS = "explanations"  # explanation requests opened or closed (migration 0015)
@@ -43,14 +42,8 @@ def mark(session: Session, key: str) -> dict[str, Any] | None:
 
 
 def set_mark(session: Session, key: str, value: dict[str, Any]) -> None:
-    """Store ``value`` under ``key``: an upsert, so two instances may both write it."""
-    text = json.dumps(value, sort_keys=True)
-    table = AppState.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(key=key, value=text, updated_at=utcnow())
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["key"], set_={"value": statement.excluded.value,
-                                      "updated_at": statement.excluded.updated_at}))
+    """Store ``value`` under ``key`` (an upsert: two instances may both write it)."""
+    app_state.set_value(session, key, json.dumps(value, sort_keys=True))
 
 
 def clear_mark(session: Session, key: str) -> None:

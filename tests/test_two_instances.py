@@ -121,14 +121,25 @@ def focal_points(pg_engine: Engine) -> list[int]:
 def test_two_instances_send_each_reminder_once(pg_engine: Engine, focal_points: list[int],
                                                stub_botapi: StubBotApi,
                                                two_bots: tuple[RoundRobin, list[int]]) -> None:
+    # Besides its reminder, each district's focal point is told once that the period of the
+    # tasks it coordinates began (the 🤝 notice): both are ledger rows, each must go out once.
     for chat_id in focal_points:
-        stub_botapi.wait_for_message(chat_id, timeout=60)
+        stub_botapi.wait_for(lambda chat_id=chat_id: _reminder(stub_botapi, chat_id), timeout=60)
     time.sleep(6)  # both dispatchers tick a few more times
-    per_chat = Counter(c.chat_id for c in stub_botapi.calls("sendMessage")
-                       if c.ok and c.chat_id in set(focal_points))
-    assert per_chat == dict.fromkeys(focal_points, 1)
-    text = stub_botapi.last_message(focal_points[0]).text
+    sent = [c for c in stub_botapi.calls("sendMessage") if c.ok and c.chat_id in set(focal_points)]
+    per_chat = Counter(c.chat_id for c in sent)
+    assert per_chat == dict.fromkeys(focal_points, 2)
+    texts = Counter((m.chat_id, m.text) for m in stub_botapi.sent_messages()
+                    if m.chat_id in set(focal_points))
+    assert set(texts.values()) == {1}  # the two are different messages: nothing went out twice
+    text = _reminder(stub_botapi, focal_points[0]).text
     assert "Nhắc việc" in text or "nhắc" in text.lower()
+
+
+def _reminder(stub: StubBotApi, chat_id: int) -> object | None:
+    """The chat's reminder: the message with a report button."""
+    return next((m for m in stub.sent_messages(chat_id)
+                 if any(d.startswith("rp:") for d in m.button_datas())), None)
 
 
 def _data(message: object, prefix: str, suffix: str) -> str:
@@ -151,7 +162,7 @@ def test_a_report_draft_continues_across_instances(pg_engine: Engine, focal_poin
     lives in the database, so the flow goes on as if there were one bot."""
     balancer, _ports = two_bots
     fp = focal_points[0]
-    reminder = stub_botapi.wait_for_message(fp, timeout=60)
+    reminder = stub_botapi.wait_for(lambda: _reminder(stub_botapi, fp), timeout=60)
     item_data = next(d for d in reminder.button_datas() if d.startswith("rp:"))
     hits = list(balancer.hits)
     stub_botapi.press_button(fp, reminder, item_data)
