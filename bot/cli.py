@@ -167,6 +167,14 @@ def _safe_url(url: str) -> str:
     return f"{scheme}://***@{tail}"
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Write a command's output file; a path that cannot be written is a one-line refusal."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()

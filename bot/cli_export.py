@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.cli import write_file
 from bot.settings import Settings, schedule_rules
 from domain.access import EVERYTHING
 from models.db import existing_session
@@ -30,10 +31,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     with use_locale(language):
         data = write_xlsx(export) if fmt == "xlsx" else write_csv(export)
     output = Path(args.output)
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise ValueError(f"{output}: cannot write ({exc.strerror})") from None
+    write_file(output, data)
     sys.stdout.write(f"Wrote {output} ({fmt}, period {period.key}, {len(export.rows)} rows, "
                      f"{export.rollup.totals.owed} items owed).\n")
 

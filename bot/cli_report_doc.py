@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.cli import CliError
+from bot.cli import CliError, write_file
 from bot.settings import Settings, report_issuer, schedule_rules
 from models.db import existing_session
 from models.report_doc import load_all
@@ -64,10 +64,7 @@ def cmd_report_doc(settings: Settings, args: argparse.Namespace) -> None:
     if program is not None:
         data = to_pdf(data, program)
     output = Path(args.output)
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise ValueError(f"{output}: cannot write ({exc.strerror})") from None
+    write_file(output, data)
     sys.stdout.write(f"Wrote {output} ({fmt}, period {period.key}, {len(report.task_codes)} tasks, "
                      f"{report.totals.owed} items owed).\n")
 
@@ -78,6 +75,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--output", required=True, help="file to write")
     p.add_argument("--format", choices=("docx", "pdf"),
                    help="default: from the output's extension, else docx; pdf needs LibreOffice")
-    p.add_argument("--lang", choices=SUPPORTED,
+    p.add_argument("--language", "--lang", dest="lang", choices=SUPPORTED,
                    help="language of the report (default: DONDOC_DEFAULT_LANGUAGE)")
     p.set_defaults(handler=cmd_report_doc)

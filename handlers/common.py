@@ -9,13 +9,16 @@ from telegram import CallbackQuery, InputFile, Message, Update
 from telegram.constants import CallbackQueryLimit, ChatType
 from telegram.error import BadRequest
 
+from domain.periods import Period
 from models import reports as svc
 from models.reporting import Clock
+from models.rollup import choose_period
 from models.types import MAX_ROW_ID, utcnow
 from scheduler import jobs
 from scheduler.context import BotContext
 from views import refusals
 from views import reports as report_views
+from views import status as status_views
 from views.callbacks import BadCallbackData, CallbackData, decode
 from views.html import clip
 from views.screen import Attachment, Screen
@@ -51,6 +54,17 @@ def fail(error: svc.ReportError, context: BotContext) -> Screen:
 
 
 # --------------------------------------------------------------------------- showing
+
+
+async def period_argument(update: Update, context: BotContext) -> Period | None:
+    """The period a ``/command [period]`` asks for (today's quarter without one); None: the
+    argument named no period and the person was told so."""
+    try:
+        return choose_period(context.args[0] if context.args else None, today(context),
+                             context.config.rules.due)
+    except ValueError:
+        await show(update, context, status_views.unknown_period())
+        return None
 
 
 async def show(update: Update, context: BotContext, screen: Screen) -> None:

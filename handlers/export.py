@@ -8,11 +8,10 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import show, today
+from handlers.common import period_argument, show, today
 from models import export, report_doc
 from models.db import run_sync
 from models.registry import NoPlan
-from models.rollup import choose_period
 from scheduler.context import BotContext
 from views import export as views
 from views import report_doc as report_views
@@ -21,13 +20,10 @@ from views import status as status_views
 
 async def export_command(update: Update, context: BotContext) -> None:
     """Send the period's workbook as a document."""
-    arg = context.args[0] if context.args else None
-    day = today(context)
-    try:
-        period = choose_period(arg, day, context.config.rules.due)
-    except ValueError:
-        await show(update, context, status_views.unknown_period())
+    period = await period_argument(update, context)
+    if period is None:
         return
+    day = today(context)
     try:
         data, viewer = await run_sync(export.for_actor, context.engine, context.actor, period, day,
                                       context.config.tz)
@@ -44,13 +40,10 @@ async def export_command(update: Update, context: BotContext) -> None:
 
 async def report_doc_command(update: Update, context: BotContext) -> None:
     """Send the period's official report as a Word document."""
-    arg = context.args[0] if context.args else None
-    day = today(context)
-    try:
-        period = choose_period(arg, day, context.config.rules.due)
-    except ValueError:
-        await show(update, context, status_views.unknown_period())
+    period = await period_argument(update, context)
+    if period is None:
         return
+    day = today(context)
     try:
         data, viewer = await run_sync(report_doc.for_actor, context.engine, context.actor, period,
                                       day, context.config.report_issuer, context.config.tz)

@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import decoded, show, today
+from handlers.common import decoded, period_argument, show, today
 from models import status
 from models.db import run_sync
 from models.registry import NoPlan
-from models.rollup import choose_period, parse_period
+from models.rollup import parse_period
 from scheduler.context import BotContext
 from views import refusals
 from views import status as views
@@ -38,13 +38,10 @@ from views.screen import Screen
 
 
 async def _command(update: Update, context: BotContext, *, chart: bool) -> None:
-    arg = context.args[0] if context.args else None
-    day = today(context)
-    try:
-        period = choose_period(arg, day, context.config.rules.due)
-    except ValueError:
-        await show(update, context, views.unknown_period())
+    period = await period_argument(update, context)
+    if period is None:
         return
+    day = today(context)
     try:
         summary = await run_sync(status.summary, context.engine, context.actor, period, day)
     except NotAllowed:
