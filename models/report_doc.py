@@ -28,14 +28,13 @@ from models.explanations import for_period as explanations_for_period
 from models.export import lead_labels
 from models.registry import require_plan
 from models.rollup import (
-    LEVEL_ORDER,
-    AgencyLine,
     Counts,
-    agency_lines,
+    RankLine,
     compute_rollup,
     overdue_flag,
     scope_agency_ids,
 )
+from models.rollup import ranking as rollup_ranking
 from models.status import Viewer, viewer
 from models.tables import Agency, Item, Plan, Task
 
@@ -61,15 +60,6 @@ class AxisSection:
     name: str
     counts: Counts
     tasks: tuple[TaskEntry, ...]
-
-
-@dataclass(frozen=True)
-class RankLine:
-    """An agency in the league table of its level: position (1 = best), name, figures."""
-
-    position: int
-    name: str
-    counts: Counts
 
 
 @dataclass(frozen=True)
@@ -135,21 +125,12 @@ def late_agencies(session: Session, plan: Plan, period: Period, today: date,
     return {task_id: tuple(sorted(names, key=vi_key)) for task_id, names in found.items()}
 
 
-def ranking(lines: list[AgencyLine], *, keep: int = RANKED_PER_LEVEL) -> tuple[LevelRanking, ...]:
-    """Like with like: per level, agencies by on-time rate (highest first; none settled yet
-    last), then fewest overdue, then name. Long levels keep the first ``keep`` and the last
-    three."""
-    levels: list[LevelRanking] = []
-    for level in LEVEL_ORDER:
-        owing = [line for line in lines if line.level == level and line.counts.owed]
-        owing.sort(key=lambda line: (-(line.counts.on_time_rate if line.counts.on_time_rate is not None
-                                       else -1.0), line.counts.overdue, vi_key(line.name)))
-        ranked = [RankLine(i, line.name, line.counts) for i, line in enumerate(owing, start=1)]
-        if len(ranked) > keep + 3:
-            ranked = ranked[:keep] + ranked[-3:]
-        if ranked:
-            levels.append(LevelRanking(level, tuple(ranked), len(owing)))
-    return tuple(levels)
+def ranking(tables: dict[str, list[RankLine]], *, keep: int = RANKED_PER_LEVEL) -> tuple[LevelRanking, ...]:
+    """The league tables /status shows (models.rollup.ranking: like with like, the same order
+    and shared positions); long levels keep the first ``keep`` and the last three."""
+    return tuple(LevelRanking(level, tuple(ranked[:keep] + ranked[-3:] if len(ranked) > keep + 3
+                                           else ranked), len(ranked))
+                 for level, ranked in tables.items())
 
 
 def explanations(session: Session, plan: Plan, period: Period, scope: Scope,
@@ -177,7 +158,7 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
             for t in rollup.tasks if t.axis_number == axis.number))
         for axis in rollup.axes)
     return ReportDoc(plan.number, plan.issued_on, plan.title, period, today, issuer, scope_name,
-                     rollup.totals, axes, ranking(agency_lines(session, plan, period, today, scope)),
+                     rollup.totals, axes, ranking(rollup_ranking(session, plan, period, today, scope)),
                      explanations(session, plan, period, scope, tz))
 
 
