@@ -159,6 +159,18 @@ async def decoded(update: Update, context: BotContext) -> CallbackData | None:
         return None
 
 
+async def decoded_in_private(update: Update, context: BotContext) -> CallbackData | None:
+    """:func:`decoded`, for buttons that only work in the private chat (drafts, files): pressed
+    in a group (a forwarded message), the presser is told "not allowed" and None comes back."""
+    pressed = await decoded(update, context)
+    if pressed is None:
+        return None
+    if not is_private(update):
+        await show(update, context, refusals.not_allowed())
+        return None
+    return pressed
+
+
 def is_private(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type == ChatType.PRIVATE

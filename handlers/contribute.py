@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from domain.access import NotAllowed
-from handlers.common import clock, decoded, is_private, show
+from handlers.common import clock, decoded_in_private, show
 from models import contributions
 from models import reports as svc
 from models.db import run_sync
@@ -37,11 +37,8 @@ async def _outcome(context: BotContext, work: Callable[..., Any], *args: Any) ->
 
 async def contribute_button(update: Update, context: BotContext) -> None:
     """cp / ci / cs: pick the lead's item, start the draft, send or cancel it (private chat)."""
-    pressed = await decoded(update, context)
+    pressed = await decoded_in_private(update, context)
     if pressed is None:
-        return
-    if not is_private(update):
-        await show(update, context, refusals.not_allowed())
         return
     now = clock(context)
     if isinstance(pressed, ContributePick) and pressed.page >= 0:

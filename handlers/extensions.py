@@ -23,7 +23,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from domain.access import NotAllowed
 from domain.extensions import ExtensionRefused
-from handlers.common import clock, decoded, is_private, show
+from handlers.common import clock, decoded_in_private, is_private, show
 from models import extensions as svc
 from models.db import run_sync
 from scheduler.context import BotContext
@@ -42,11 +42,8 @@ from views.screen import Screen
 
 async def on_button(update: Update, context: BotContext) -> None:
     """xa:<item>, xa:ok:<draft>, xa:x and xd:<request>:<a|s|r>."""
-    pressed = await decoded(update, context)
+    pressed = await decoded_in_private(update, context)
     if pressed is None:
-        return
-    if not is_private(update):
-        await show(update, context, refusals.not_allowed())
         return
     try:
         screen = await _press(context, pressed)

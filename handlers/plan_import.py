@@ -24,7 +24,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from domain.access import NotAllowed
 from domain.plan_parser import MAX_PLAN_BYTES
 from handlers import reports as report_handlers
-from handlers.common import decoded, is_private, show
+from handlers.common import decoded_in_private, show
 from models import plan_imports
 from models.db import run_sync
 from models.reports import EvidenceFile
@@ -71,11 +71,8 @@ async def _read(context: BotContext, import_id: int) -> Screen:
 
 async def on_button(update: Update, context: BotContext) -> None:
     """Any ``pi:`` button, checked again on the server."""
-    pressed = await decoded(update, context)
+    pressed = await decoded_in_private(update, context)
     if pressed is None:
-        return
-    if not is_private(update):
-        await show(update, context, refusals.not_allowed())
         return
     engine, actor = context.engine, context.actor
     try:
