@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from domain.collation import vi_key
 from models import ledger
+from models.items import named_item
 from models.obligations import coordinating_agencies
 from models.tables import (
     Agency,
@@ -166,10 +167,7 @@ def lead_items(session: Session, agency_id: int, period_key: str = "",
 
 
 def lead_item(session: Session, item_id: int) -> LeadItem | None:
-    found = session.exec(select(Item, Task.code, Task.task, Agency.name)
-                         .join(Task, col(Task.id) == Item.task_id)
-                         .join(Agency, col(Agency.id) == Item.agency_id)
-                         .where(col(Item.id) == item_id)).first()
+    found = named_item(session, item_id)
     if found is None:
         return None
     item, code, text, name = found

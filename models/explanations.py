@@ -28,6 +28,7 @@ from domain.text import normalize, scrub
 from models import ledger
 from models.calendar_days import working_calendar
 from models.db import session_scope
+from models.items import named_item
 from models.reporting import member_of
 from models.reports import EvidenceFile, Invalid, check_file
 from models.rollup import in_scope, scope_agency_ids
@@ -168,10 +169,7 @@ class NoticeSubject:
 # --- queries ------------------------------------------------------------------------------
 
 def _subject(session: Session, item_id: int) -> Subject | None:
-    found = session.exec(select(Item, Task.code, Task.task, Agency.name)
-                         .join(Task, col(Task.id) == Item.task_id)
-                         .join(Agency, col(Agency.id) == Item.agency_id)
-                         .where(col(Item.id) == item_id)).first()
+    found = named_item(session, item_id)
     if found is None:
         return None
     item, code, text, agency = found

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
-from models.tables import OPEN_STATES, Item, ItemState, Report, Task
+from models.tables import OPEN_STATES, Agency, Item, ItemState, Report, Task
 
 # Finished items stay on the list while their period is current, so people see their progress.
 DONE_STATES = (ItemState.REPORTED.value, ItemState.VERIFIED.value)
@@ -105,3 +105,12 @@ def item_row(session: Session, item_id: int) -> ItemRow | None:
     version = session.exec(select(func.max(Report.version)).where(Report.item_id == item_id)).one()
     return ItemRow(item_id, task.code if task else "?", task.task if task else "", item.period_key,
                    item.due_on, item.state, None, int(version or 0))
+
+
+def named_item(session: Session, item_id: int) -> tuple[Item, str, str, str] | None:
+    """An item with its task's code and text and its agency's name (one joined read)."""
+    found = session.exec(select(Item, Task.code, Task.task, Agency.name)
+                         .join(Task, col(Task.id) == Item.task_id)
+                         .join(Agency, col(Agency.id) == Item.agency_id)
+                         .where(col(Item.id) == item_id)).first()
+    return None if found is None else (found[0], found[1], found[2], found[3])
