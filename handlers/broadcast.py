@@ -84,6 +84,16 @@ async def take_text(update: Update, context: BotContext) -> bool:
     return True
 
 
+async def cancel(update: Update, context: BotContext) -> bool:
+    """/cancel while writing a broadcast: the draft cancelled, as its Cancel button does.
+    False: no draft of this sender is open (another flow's /cancel)."""
+    step = await run_sync(broadcasts.cancel_open, context.engine, context.actor)
+    if step is None:
+        return False
+    await _show_all(update, context, views.step_screens(step))
+    return True
+
+
 async def _show_all(update: Update, context: BotContext, screens: list[Screen]) -> None:
     """The first screen answers the update; the others follow as new messages."""
     chat = update.effective_chat

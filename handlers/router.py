@@ -117,9 +117,11 @@ async def on_unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def on_cancel(update: Update, context: BotContext) -> None:
-    """/cancel: an open extension or /event draft first; else the report's
-    (in a group: the link to the private chat)."""
+    """/cancel: the open draft a typed message would go to (a broadcast, an extension request,
+    an /event, an explanation); else the report's (in a group: the link to the private chat)."""
     waiting_for = await _waiting(context, cancelling=True) if is_private(update) else None
+    if waiting_for is Draft.BROADCAST and await broadcast.cancel(update, context):
+        return
     if waiting_for is Draft.EXTENSION and await extensions.cancel(update, context):
         return
     if waiting_for is Draft.EVENT and await event.cancel(update, context):

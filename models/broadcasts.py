@@ -519,6 +519,17 @@ def cancel(engine: Engine, actor: Actor, broadcast_id: int) -> Step:
         return Step("cancelled", broadcast_id)
 
 
+def cancel_open(engine: Engine, actor: Actor) -> Step | None:
+    """/cancel while a broadcast is being written: the sender's open draft cancelled (None: none)."""
+    require(actor, Action.BROADCAST)
+    with session_scope(engine) as session:
+        draft = open_draft(session, actor.telegram_user_id)
+        if draft is None or draft.id is None:
+            return None
+        draft.status = BroadcastStatus.CANCELLED.value
+        return Step("cancelled", draft.id)
+
+
 def send(engine: Engine, actor: Actor, broadcast_id: int, *, progress_chat_id: int,
          progress_message_id: int, now: datetime | None = None) -> Confirmed:
     """Send: every recipient queued in one transaction; a second press queues nothing."""

@@ -89,11 +89,14 @@ def waiting(engine: Engine, actor: Actor, *, now: datetime, timeout: timedelta,
     query: Any = parts[0] if len(parts) == 1 else union_all(*parts)
     with session_scope(engine) as session:
         rows = {kind: (step, at) for kind, step, at in session.execute(query)}
-    if Draft.BROADCAST.value in rows and rows[Draft.BROADCAST.value][0] in ("text", "agency"):
-        return Draft.BROADCAST
     report = rows.get(Draft.REPORT.value)
     if report is not None and report[0] == "sent":
         report = None
+    broadcast = rows.get(Draft.BROADCAST.value)
+    if broadcast is not None and (broadcast[0] in ("text", "agency") or (
+            # /cancel also reaches a draft waiting for a button, unless a report was touched since.
+            cancelling and (report is None or _utc(report[1]) <= _utc(broadcast[1])))):
+        return Draft.BROADCAST
     event = rows.get(Draft.EVENT.value)
     extension = rows.get(Draft.EXTENSION.value)
     if extension is not None and _utc(extension[1]) >= now - timeout and all(

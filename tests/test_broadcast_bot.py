@@ -211,6 +211,37 @@ async def test_restart_in_the_middle_sends_each_once(
         assert s.get(Broadcast, broadcast_id).progress_message_id == control.message_id  # type: ignore[union-attr]
 
 
+async def test_cancel_command_cancels_the_broadcast_being_written(
+        stub: StubBotApi, bot_settings: Settings, engine: Engine) -> None:  # noqa: F811
+    """/cancel while the text is awaited, and again at the preview (waiting for a button):
+    each time the draft is cancelled, the admin is told, and nobody gets anything."""
+    people = seed(engine, 2)
+    admin = stub.user(ADMIN, "Admin", language_code="en")
+    async with running_bot(bot_settings, engine) as app:
+        with_jobs(app)
+        stub.send_text(admin, "/broadcast")
+        await stub.await_message(ADMIN, contains="New announcement")
+        stub.send_text(admin, "/cancel")
+        await stub.await_message(ADMIN, contains="Cancelled. Nothing was sent.")
+        stub.send_text(admin, TEXT)  # no draft any more: not taken as a broadcast's text
+        await asyncio.sleep(0.5)
+        stub.send_text(admin, "/broadcast")
+        await stub.await_message(ADMIN, contains="New announcement", count=2)
+        stub.send_text(admin, TEXT)
+        choose = await stub.await_message(ADMIN, contains="Who should receive it?")
+        broadcast_id = int(button(choose, "bc:a:").split(":")[2])
+        stub.press_button(admin, choose, f"bc:a:{broadcast_id}:rf")
+        await stub.await_message(ADMIN, contains="Announcement preview")
+        stub.send_text(admin, "/cancel")
+        await stub.await_message(ADMIN, contains="Cancelled. Nothing was sent.", count=2)
+        await asyncio.sleep(0.5)
+    with session_scope(engine) as s:
+        assert sorted(b.status for b in s.exec(select(Broadcast))) == ["cancelled", "cancelled"]
+        assert not s.exec(select(Delivery)).all()
+    assert not deliveries(stub)
+    assert all(not stub.sent_messages(p) for p in people)
+
+
 def _state(engine: Engine) -> tuple[object, ...]:
     """What a forged press must not change: broadcasts, groups, ledger rows, audit rows."""
     with session_scope(engine) as s:
