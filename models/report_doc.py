@@ -4,9 +4,9 @@ Word document in the format of Decree 30/2020/NĐ-CP from them.
 
 Plan 916 asks Sở Nội vụ to aggregate and report every 6 months (section III); the report has a
 summary of the period's figures, a section per axis listing every task by its code (lead,
-the figures, the agencies late), the ranking of agencies, and the extensions and explanations
-of the period. The figures are the roll-up's (:func:`models.rollup.compute_rollup`), like
-/status, digests and exports.
+the figures, the agencies late), the ranking of agencies, the extension requests (asked,
+decided, the dates) and the explanations of the period. The figures are the roll-up's
+(:func:`models.rollup.compute_rollup`), like /status, digests and exports.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from domain.periods import Period
 from models.db import session_scope
 from models.explanations import for_period as explanations_for_period
 from models.export import lead_labels
+from models.extensions import ExtensionRow
+from models.extensions import for_period as extensions_for_period
 from models.registry import require_plan
 from models.rollup import (
     Counts,
@@ -102,6 +104,8 @@ class ReportDoc:
     axes: tuple[AxisSection, ...]
     ranking: tuple[LevelRanking, ...]
     explanations: tuple[ExplanationEntry, ...] = ()
+    # The extension requests on the period's items (by their first due date), oldest first.
+    extensions: tuple[ExtensionRow, ...] = ()
 
     @property
     def task_codes(self) -> list[str]:
@@ -159,7 +163,8 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
         for axis in rollup.axes)
     return ReportDoc(plan.number, plan.issued_on, plan.title, period, today, issuer, scope_name,
                      rollup.totals, axes, ranking(rollup_ranking(session, plan, period, today, scope)),
-                     explanations(session, plan, period, scope, tz))
+                     explanations(session, plan, period, scope, tz),
+                     tuple(extensions_for_period(session, plan.id or 0, period, scope)))
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date, issuer: Issuer,

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from bot.cli import main
 from models.db import session_scope
 from models.rollup import parse_period
-from models.tables import Agency, ExplanationRequest, Item, Member, Task
+from models.tables import Agency, ExplanationRequest, ExtensionRequest, Item, Member, Task
 from sandbox.status_data import COMMUNE_FOCAL, COORDINATOR, Seeded, oracle, seed_status
 
 # 5 January 2027, 10:00 in Hanoi: the report on the second half of 2026 is made.
@@ -62,6 +62,40 @@ def ask_explanations(engine: Engine) -> tuple[str, str]:
                                  question="Đề nghị giải trình", due_on=date(2026, 12, 20),
                                  created_at=datetime(2026, 12, 10, 3, 0, tzinfo=UTC)))
     return first_code, second_code
+
+
+def ask_extensions(engine: Engine) -> list[str]:
+    """Three extension requests on Q3 items of Hồng Gai (due 30/09/2026): one approved (the item's
+    date moved to 15/10/2026, the first date kept), one refused with a reason, one waiting.
+    Returns their task codes in that order."""
+    with session_scope(engine) as s:
+        coordinator = s.exec(select(Member).where(Member.telegram_user_id == COORDINATOR)).one()
+        focal = s.exec(select(Member).where(Member.telegram_user_id == COMMUNE_FOCAL)).one()
+        hong_gai = s.exec(select(Agency).where(Agency.code == "XA-HONG-GAI")).one()
+        items = s.exec(select(Item, Task.code).join(Task, col(Task.id) == Item.task_id)
+                       .where(Item.agency_id == hong_gai.id, Item.period_key == "2026-Q3")
+                       .order_by(col(Task.position))).all()
+        assert len(items) == 3 and coordinator.id and focal.id
+        codes = []
+        for at, ((item, code), state) in enumerate(zip(items, ("approved", "refused", "pending"),
+                                                       strict=True)):
+            assert item.id
+            due = item.due_on
+            assert due == date(2026, 9, 30)
+            decided = state != "pending"
+            s.add(ExtensionRequest(
+                item_id=item.id, requested_by=focal.id, due_on_before=due,
+                requested_due_on=date(2026, 10, 15 + at), reason=f"Chờ kinh phí bổ sung {at}",
+                state=state, decided_by=coordinator.id if decided else None,
+                decided_at=datetime(2026, 9, 28, 3, 0, tzinfo=UTC) if decided else None,
+                decided_due_on=date(2026, 10, 15) if state == "approved" else None,
+                decision_reason="Không có căn cứ" if state == "refused" else "",
+                created_at=datetime(2026, 9, 25 + at, 3, 0, tzinfo=UTC)))
+            if state == "approved":
+                item.original_due_on, item.due_on = due, date(2026, 10, 15)
+                s.add(item)
+            codes.append(code)
+    return codes
 
 
 def _write(tmp_path: Path, *args: str, period: str = H2) -> DocumentType:
@@ -145,6 +179,7 @@ def test_header_title_summary_axes_tasks_and_recipients(engine: Engine, seeded: 
     assert len(codes) == 40 and codes[0] == "1.1" and len(set(codes)) == 40
     assert any(p.startswith("Các đơn vị chậm: ") and "UBND" in p for p in paragraphs)
     assert "Trong kỳ không có yêu cầu giải trình." in paragraphs
+    assert "Trong kỳ không có đề nghị gia hạn." in paragraphs
     closing = document.tables[-1]
     recipients = [p.text for p in closing.cell(0, 0).paragraphs]
     assert recipients[0] == "Nơi nhận:" and recipients[1] == "- UBND tỉnh (b/c);"
@@ -169,7 +204,7 @@ def test_explanations_asked_in_the_period(engine: Engine, seeded: Seeded, tmp_pa
     answered, still_open = ask_explanations(engine)
     document = _write(tmp_path)
     paragraphs = _body_paragraphs(document)
-    section = paragraphs[paragraphs.index("IV. GIẢI TRÌNH ĐƯỢC YÊU CẦU"):]
+    section = paragraphs[paragraphs.index("V. GIẢI TRÌNH ĐƯỢC YÊU CẦU"):]
     first = next(i for i, p in enumerate(section)
                  if p.startswith(f"Nhiệm vụ {answered}, UBND phường Hồng Gai: "))
     assert "Nguyễn Văn Điều Phối" in section[first] and "“Vì sao chậm?”" in section[first]
@@ -177,6 +212,44 @@ def test_explanations_asked_in_the_period(engine: Engine, seeded: Seeded, tmp_pa
     assert section[first + 1].endswith("Thiếu kinh phí, sẽ xong trong tháng 12")
     second = next(i for i, p in enumerate(section) if p.startswith(f"Nhiệm vụ {still_open}, "))
     assert section[second + 1] == "Chưa giải trình."
+
+
+def _extension_table(document: DocumentType, header: str) -> list[list[str]]:
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == header)
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def test_extension_requests_of_the_period(engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
+    approved, refused, pending = ask_extensions(engine)
+    document = _write(tmp_path)
+    paragraphs = _body_paragraphs(document)
+    # Between the ranking and the explanations, the requests with their dates and decisions.
+    at = paragraphs.index("IV. ĐỀ NGHỊ GIA HẠN")
+    assert paragraphs.index("III. XẾP HẠNG CÁC CƠ QUAN, ĐƠN VỊ") < at < paragraphs.index(
+        "V. GIẢI TRÌNH ĐƯỢC YÊU CẦU")
+    assert paragraphs[at + 1] == ("Có 3 đề nghị gia hạn đối với nhiệm vụ của kỳ: 1 được chấp thuận, "
+                                  "0 chấp thuận với thời hạn ngắn hơn, 1 không chấp thuận, 1 đang chờ duyệt.")
+    rows = _extension_table(document, "Nhiệm vụ")
+    assert rows[0] == ["Nhiệm vụ", "Đơn vị", "Hạn ban đầu", "Hạn đề nghị", "Kết quả xem xét",
+                       "Hạn mới", "Lý do"]
+    assert rows[1] == [approved, "UBND phường Hồng Gai", "30/09/2026", "15/10/2026", "Đã chấp thuận",
+                       "15/10/2026", "Chờ kinh phí bổ sung 0"]
+    assert rows[2] == [refused, "UBND phường Hồng Gai", "30/09/2026", "16/10/2026", "Không chấp thuận",
+                       "–", "Chờ kinh phí bổ sung 1\nLý do không chấp thuận: Không có căn cứ"]
+    assert rows[3] == [pending, "UBND phường Hồng Gai", "30/09/2026", "17/10/2026", "Chờ duyệt gia hạn",
+                       "–", "Chờ kinh phí bổ sung 2"]
+    assert len(rows) == 4
+
+    english = _write(tmp_path, "--language", "en")
+    paragraphs = _body_paragraphs(english)
+    at = paragraphs.index("IV. EXTENSION REQUESTS")
+    assert paragraphs[at + 1].startswith("3 extension requests on the period's items: 1 approved, ")
+    rows = _extension_table(english, "Task")
+    assert rows[0] == ["Task", "Agency", "First due date", "Date asked for", "Decision", "New due date",
+                       "Reason"]
+    assert rows[1][2:6] == ["09/30/2026", "10/15/2026", "Approved", "10/15/2026"]
+    assert rows[2][4] == "Refused" and rows[2][6].endswith("Refused because: Không có căn cứ")
+    assert "V. EXPLANATIONS REQUESTED" in paragraphs
 
 
 @pytest.mark.parametrize(("period", "named"), [("2026-Q4", "Quý IV năm 2026"),

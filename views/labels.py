@@ -141,6 +141,13 @@ def extension_name(state: str) -> str:
     return _(EXTENSION_NAMES[state]) if state in EXTENSION_NAMES else state
 
 
+def extension_decision(state: str) -> str:
+    """An extension request's decision as a report's or a sheet's cell ("Đã chấp thuận"): the
+    same words as in chat, with a capital."""
+    name = extension_name(state)
+    return name[:1].upper() + name[1:]
+
+
 def role_name(role: str) -> str:
     return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
 

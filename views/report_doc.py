@@ -24,15 +24,24 @@ from typing import TYPE_CHECKING
 from telegram.constants import MessageLimit
 
 from domain.docnumber import blank_number
+from models.extensions import ExtensionRow
 from models.report_doc import AxisSection, ExplanationEntry, LevelRanking, ReportDoc, TaskEntry
 from models.rollup import Counts
 from models.status import Viewer
 from views import render_pool
 from views.export import xlsx_text
 from views.html import clip, clip_html, esc
-from views.i18n import N_, format_date, format_date_as, format_number, format_numeric_date, format_percent
+from views.i18n import (
+    N_,
+    format_date,
+    format_date_as,
+    format_number,
+    format_numeric_date,
+    format_percent,
+    ngettext,
+)
 from views.i18n import gettext as _
-from views.labels import axis_name, level_name
+from views.labels import axis_name, extension_decision, level_name
 from views.rollup import period_label
 from views.screen import Attachment, Screen
 from views.status import scope_label
@@ -74,6 +83,7 @@ def _write_docx(report: ReportDoc) -> bytes:
     _summary(document, report)
     _axes(document, report)
     _ranking(document, report)
+    _extensions(document, report)
     _explanations(document, report)
     _closing(document, report)
     buffer = io.BytesIO()
@@ -424,10 +434,61 @@ def _rank_table(document: Document, level: LevelRanking) -> None:
         document.add_paragraph()
 
 
-# --- IV. explanations ----------------------------------------------------------------------
+# --- IV. extension requests ----------------------------------------------------------------
+
+EXTENSION_HEADERS = (N_("Task"), N_("Agency"), N_("First due date"), N_("Date asked for"),
+                     N_("Decision"), N_("New due date"), N_("Reason"))
+
+
+def extensions_sentence(rows: tuple[ExtensionRow, ...]) -> str:
+    """"5 extension requests: 2 approved, 1 approved with a shorter date, …" (every decision
+    named, pending ones too)."""
+    by_state = {state: sum(1 for r in rows if r.state == state) for state in
+                ("approved", "shortened", "refused", "pending", "withdrawn")}
+    n = format_number
+    text = ngettext("{n} extension request on the period's items: {approved} approved, {shortened} "
+                    "approved with a shorter date, {refused} refused, {pending} waiting for a decision.",
+                    "{n} extension requests on the period's items: {approved} approved, {shortened} "
+                    "approved with a shorter date, {refused} refused, {pending} waiting for a decision.",
+                    len(rows)).format(n=n(len(rows)), approved=n(by_state["approved"]),
+                                      shortened=n(by_state["shortened"]), refused=n(by_state["refused"]),
+                                      pending=n(by_state["pending"]))
+    if by_state["withdrawn"]:
+        text += " " + _("{n} withdrawn (the task was finished before a decision).").format(
+            n=n(by_state["withdrawn"]))
+    return text
+
+
+def extension_values(row: ExtensionRow) -> list[str]:
+    """One request as the report's table shows it: the item's first due date, the date asked
+    for, the decision, the date it put in force ("–" for none) and the reasons."""
+    reason = clip(row.reason, 400)
+    if row.decision_reason:
+        reason += "\n" + _("Refused because: {reason}").format(reason=clip(row.decision_reason, 400))
+    return [row.task_code, row.agency, format_numeric_date(row.original_due_on),
+            format_numeric_date(row.requested_due_on), extension_decision(row.state),
+            format_numeric_date(row.decided_due_on) if row.decided_due_on else "–", reason]
+
+
+def _extensions(document: Document, report: ReportDoc) -> None:
+    from docx.shared import Mm
+
+    _heading(document, _("IV. EXTENSION REQUESTS"), 1)
+    if not report.extensions:
+        _body(document, _("No extension was requested in this period."))
+        return
+    _body(document, extensions_sentence(report.extensions))
+    _grid(document, [_(label) for label in EXTENSION_HEADERS],
+          [extension_values(row) for row in report.extensions],
+          (Mm(13), Mm(35), Mm(20), Mm(20), Mm(24), Mm(20), Mm(33)), text_columns=(0, 1, 4, 6))
+    _body(document, _("A request approved or shortened moves the item's due date; an item completed "
+                      "by the new date counts as completed on time."))
+
+
+# --- V. explanations -----------------------------------------------------------------------
 
 def _explanations(document: Document, report: ReportDoc) -> None:
-    _heading(document, _("IV. EXPLANATIONS REQUESTED"), 1)
+    _heading(document, _("V. EXPLANATIONS REQUESTED"), 1)
     if not report.explanations:
         _body(document, _("No explanation was requested in this period."))
     for entry in report.explanations:
