@@ -114,7 +114,7 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> None:
     from models.db import existing_session
 
     with existing_session(settings.database_url) as session:
-        views = registry.list_tasks(session, registry.require_plan(session), axis=args.axis)
+        views = registry.list_tasks(session, registry.require_plan(session, args.plan), axis=args.axis)
     if args.format == "json":
         _echo(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
         return
@@ -214,7 +214,15 @@ LAZY: dict[str, tuple[str, str]] = {
     "report-doc": ("bot.cli_report_doc", "write a period's official report (Word, Decree 30/2020 format)"),
     "audit": ("bot.cli_audit", "the audit log, newest first (filters: since, until, member, action)"),
     "target": ("bot.cli_targets", "numeric targets of tasks and plan indicators, per year"),
+    "plan": ("bot.cli_plan", "the plans loaded: list them, close one (its reminders stop)"),
 }
+
+
+def add_plan_option(parser: argparse.ArgumentParser) -> None:
+    """``--plan NUMBER``: which plan (default: the only one in force; with several, an error
+    naming them)."""
+    parser.add_argument("--plan", metavar="NUMBER",
+                        help="the plan's number, e.g. 916/KH-UBND (default: the only plan in force)")
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -267,6 +275,7 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     p = sub.add_parser("tasks", help="show the task registry")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--axis", type=int, choices=range(1, 7), help="only this axis (1-6)")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_tasks)
 
     wanted = {m for m, _ in LAZY.values()} if command == "*" else (

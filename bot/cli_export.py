@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli import write_file
+from bot.cli import add_plan_option, write_file
 from bot.settings import Settings, schedule_rules
 from domain.access import EVERYTHING
 from models.db import existing_session
@@ -27,7 +27,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     language = args.language or settings.default_language
     with existing_session(settings.database_url) as session:
         today = utcnow().astimezone(settings.tz).date()
-        export = load(session, require_plan(session), period, today, EVERYTHING, settings.tz)
+        export = load(session, require_plan(session, args.plan), period, today, EVERYTHING, settings.tz)
     with use_locale(language):
         data = write_xlsx(export) if fmt == "xlsx" else write_csv(export)
     output = Path(args.output)
@@ -44,4 +44,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--output", required=True, help="file to write")
     p.add_argument("--language", choices=SUPPORTED,
                    help="language of the headers (default: DONDOC_DEFAULT_LANGUAGE)")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_export)

@@ -231,3 +231,45 @@ def _count(n: int, noun: str) -> str:
 def _codes(codes: list[str]) -> str:
     shown = ", ".join(codes[:_LISTED])
     return shown + (f" and {len(codes) - _LISTED} more" if len(codes) > _LISTED else "")
+
+
+# --- dondoc plan list | close -----------------------------------------------------------------
+
+def cmd_plan_list(settings: Settings, args: argparse.Namespace) -> None:
+    """Every plan loaded, the ones in force first: number, state, tasks, title."""
+    with existing_session(settings.database_url) as session:
+        rows = registry.plan_rows(session)
+    if args.format == "json":
+        _echo(json.dumps([row.__dict__ for row in rows], ensure_ascii=False, indent=2, default=str))
+        return
+    for row in rows:
+        state = "in force" if not row.closed_at else f"closed {row.closed_at[:10]}"
+        _echo(f"{row.number:<20} {state:<18} {row.tasks:>4} tasks  {row.title}")
+    _echo(f"{len(rows)} plans.")
+
+
+def cmd_plan_close(settings: Settings, args: argparse.Namespace) -> None:
+    """Close a plan: without --yes only say what it would stop."""
+    with existing_session(settings.database_url) as session:
+        closed = registry.close_plan(session, args.number, actor="cli", apply=args.yes)
+    if closed.already:
+        _echo(f"Plan {closed.number} is already closed.")
+    elif not args.yes:
+        _echo(f"Closing plan {closed.number} ({closed.tasks} tasks) would stop its reminders "
+              f"({closed.reminders_stopped} pending); its tasks, reports and history stay. "
+              "Nothing was changed; add --yes to close it.")
+    else:
+        _echo(f"Closed plan {closed.number}: {closed.reminders_stopped} pending reminders stopped; "
+              "its history stays.")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    plan = sub.add_parser("plan", help="the plans loaded: list them, close one (its reminders stop)")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+    p = plan_sub.add_parser("list", help="list the plans, in force and closed")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(handler=cmd_plan_list)
+    p = plan_sub.add_parser("close", help="close a plan: its reminders stop, its history stays")
+    p.add_argument("number", help="the plan's number, e.g. 916/KH-UBND")
+    p.add_argument("--yes", action="store_true", help="close it (default: only say what it would stop)")
+    p.set_defaults(handler=cmd_plan_close)

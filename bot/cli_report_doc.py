@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.cli import CliError, write_file
+from bot.cli import CliError, add_plan_option, write_file
 from bot.settings import Settings, report_issuer, schedule_rules
 from models.db import existing_session
 from models.report_doc import load_all
@@ -58,7 +58,8 @@ def cmd_report_doc(settings: Settings, args: argparse.Namespace) -> None:
                        "it, or write --format docx", status=NO_CONVERTER)
     with existing_session(settings.database_url) as session:
         today = utcnow().astimezone(settings.tz).date()
-        report = load_all(session, period, today, report_issuer(settings), settings.tz)
+        report = load_all(session, period, today, report_issuer(settings), settings.tz,
+                          plan=args.plan)
     with use_locale(args.lang or settings.default_language):
         data = write_docx(report)
     if program is not None:
@@ -77,4 +78,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="default: from the output's extension, else docx; pdf needs LibreOffice")
     p.add_argument("--language", "--lang", dest="lang", choices=SUPPORTED,
                    help="language of the report (default: DONDOC_DEFAULT_LANGUAGE)")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_report_doc)

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from sqlmodel import Session, select
 
+from bot.cli import add_plan_option
 from bot.settings import Settings, schedule_rules
 from models import calendar_days, events
 from models.agencies import find_agency
@@ -36,9 +37,9 @@ def _echo(text: str = "") -> None:
 
 
 @contextmanager
-def _plan_session(settings: Settings) -> Iterator[tuple[Session, Plan]]:
+def _plan_session(settings: Settings, args: argparse.Namespace) -> Iterator[tuple[Session, Plan]]:
     with existing_session(settings.database_url) as session:
-        yield session, require_plan(session)
+        yield session, require_plan(session, getattr(args, "plan", None))
 
 
 def _today(settings: Settings) -> date:
@@ -51,7 +52,7 @@ def cmd_event(settings: Settings, args: argparse.Namespace) -> None:
     """Record an event (an approval, an election) that opens a deadline for an event-driven task."""
     today = _today(settings)
     limits = events.EventLimits(settings.event_max_past_days, settings.event_max_future_days)
-    with _plan_session(settings) as (session, plan):
+    with _plan_session(settings, args) as (session, plan):
         event = events.record_event(session, plan=plan, task_code=args.task, occurred_on=args.date,
                                     days_allowed=args.days, today=today, limits=limits,
                                     note=args.note or "", actor="cli")
@@ -63,7 +64,7 @@ def cmd_event(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_events(settings: Settings, args: argparse.Namespace) -> None:
     """List recorded events."""
-    with _plan_session(settings) as (session, plan):
+    with _plan_session(settings, args) as (session, plan):
         views = events.list_events(session, plan)
     if args.format == "json":
         _echo(json.dumps([{"id": v.id, "task": v.code, "date": v.occurred_on.isoformat(),
@@ -78,7 +79,7 @@ def cmd_events(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_milestone_add(settings: Settings, args: argparse.Namespace) -> None:
     """Add a dated milestone to a roadmap / master-plan task."""
-    with _plan_session(settings) as (session, plan):
+    with _plan_session(settings, args) as (session, plan):
         milestone = events.add_milestone(session, plan=plan, task_code=args.task, due_on=args.date,
                                          target=args.target or "", actor="cli")
         sync_events(session, plan)
@@ -88,7 +89,7 @@ def cmd_milestone_add(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_milestone_list(settings: Settings, args: argparse.Namespace) -> None:
     """List milestones."""
-    with _plan_session(settings) as (session, plan):
+    with _plan_session(settings, args) as (session, plan):
         views = events.list_milestones(session, plan)
     if args.format == "json":
         _echo(json.dumps([{"id": v.id, "task": v.code, "due_on": v.due_on.isoformat(),
@@ -148,7 +149,7 @@ def cmd_schedule(settings: Settings, args: argparse.Namespace) -> None:
     worked out: text, a JSON array (one entry a line) or JSON Lines."""
     window_days(args.start, args.end)
     rules = schedule_rules(settings)
-    with _plan_session(settings) as (session, plan):
+    with _plan_session(settings, args) as (session, plan):
         agency_id = None
         if args.agency:
             agency = find_agency(session, args.agency)
@@ -290,10 +291,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--date", type=_date, required=True, help="the day it happened (YYYY-MM-DD)")
     p.add_argument("--days", type=int, required=True, help="days allowed after it (1-366)")
     p.add_argument("--note", help="what happened (e.g. the decision's number)")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_event)
 
     p = sub.add_parser("events", help="list recorded events")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_events)
 
     milestone = sub.add_parser("milestone", help="dated milestones of roadmap / master-plan tasks")
@@ -302,9 +305,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("task", help="the code of a roadmap or master-plan task, e.g. 5.2d")
     p.add_argument("--date", type=_date, required=True, help="its due day (YYYY-MM-DD)")
     p.add_argument("--target", help="the target to reach, e.g. 'over 90%% of communes'")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_milestone_add)
     p = milestone_sub.add_parser("list", help="list milestones")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_milestone_list)
 
     calendar = sub.add_parser("calendar", help="days off and make-up working days")
@@ -328,4 +333,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--agency", help="only this agency (code or name)")
     p.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
                    help="json: an array, one entry a line; jsonl: one entry a line, no array")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_schedule)

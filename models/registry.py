@@ -561,21 +561,115 @@ class TaskView:
 
 
 def current_plan(session: Session) -> Plan | None:
-    """The plan in force: the newest one not archived."""
+    """The newest plan not closed (what a caller that knows of one plan only gets)."""
     query = (select(Plan).where(col(Plan.archived_at).is_(None))
              .order_by(col(Plan.created_at).desc(), col(Plan.id).desc()))
     return session.exec(query).first()
 
 
+def active_plans(session: Session) -> list[Plan]:
+    """The plans in force (not closed), by number."""
+    return list(session.exec(select(Plan).where(col(Plan.archived_at).is_(None))
+                             .order_by(col(Plan.number), col(Plan.id))))
+
+
+def all_plans(session: Session) -> list[Plan]:
+    """Every plan, closed ones too, by number."""
+    return list(session.exec(select(Plan).order_by(col(Plan.number), col(Plan.id))))
+
+
+def plan_by_number(session: Session, number: str) -> Plan | None:
+    return session.exec(select(Plan).where(Plan.number == number.strip())).first()
+
+
 class NoPlan(ValueError):
-    """No plan is loaded yet."""
+    """No plan is loaded yet (or none is in force)."""
 
 
-def require_plan(session: Session) -> Plan:
-    plan = current_plan(session)
-    if plan is None:
+class SeveralPlans(ValueError):
+    """More than one plan is in force and the caller did not say which: ``plans`` are they."""
+
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        self.plans = list(plans)
+        numbers = ", ".join(p.number for p in self.plans)
+        super().__init__(f"{len(self.plans)} plans are in force ({numbers}); say which with --plan NUMBER")
+
+
+def require_plan(session: Session, number: str | None = None) -> Plan:
+    """The plan ``number`` (closed ones too: their history stays); without it the only plan in
+    force. Raises :class:`NoPlan` (none, or no such number) or :class:`SeveralPlans`."""
+    if number:
+        plan = plan_by_number(session, number)
+        if plan is None:
+            known = ", ".join(p.number for p in all_plans(session)) or "none"
+            raise NoPlan(f"no plan numbered {number!r} (plans: {known})")
+        return plan
+    plans = active_plans(session)
+    if not plans:
         raise NoPlan("no plan is loaded; run `dondoc init` or `dondoc import-plan FILE`")
-    return plan
+    if len(plans) > 1:
+        raise SeveralPlans(plans)
+    return plans[0]
+
+
+def plan_by_id(session: Session, plan_id: int | None) -> Plan:
+    """The plan a button or a page names (``plan_id``; 0 or None: the only one in force)."""
+    if plan_id:
+        plan = session.get(Plan, plan_id)
+        if plan is None:
+            raise NoPlan(f"no plan {plan_id}")
+        return plan
+    return require_plan(session)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    id: int
+    number: str
+    title: str
+    active_from: str
+    closed_at: str  # "" while in force
+    tasks: int  # live tasks
+
+
+def plan_rows(session: Session) -> list[PlanRow]:
+    """Every plan for ``dondoc plan list``: the ones in force first, then by number."""
+    counts = dict(session.exec(select(Task.plan_id, func.count()).where(col(Task.retired_at).is_(None))
+                               .group_by(col(Task.plan_id))).all())
+    plans = sorted(all_plans(session), key=lambda p: (p.archived_at is not None, p.number))
+    return [PlanRow(int(p.id or 0), p.number, p.title, p.active_from.isoformat(),
+                    p.archived_at.isoformat() if p.archived_at else "", int(counts.get(p.id or 0, 0)))
+            for p in plans]
+
+
+@dataclass(frozen=True)
+class ClosedPlan:
+    number: str
+    title: str
+    tasks: int
+    reminders_stopped: int
+    already: bool = False
+
+
+def close_plan(session: Session, number: str, *, actor: str = "cli", apply: bool = False) -> ClosedPlan:
+    """Close the plan ``number``: it leaves the plans in force, so its items get no reminders
+    (the pending ones are skipped now); its tasks, items, reports and history stay. Without
+    ``apply`` only says what closing would stop."""
+    plan = require_plan(session, number)
+    task_ids = [int(t) for t in session.exec(select(Task.id).where(Task.plan_id == plan.id)) if t]
+    pending = sum(ledger.pending_reminders_by_task(session, task_ids).values())
+    if plan.archived_at is not None:
+        return ClosedPlan(plan.number, plan.title, len(task_ids), 0, already=True)
+    if not apply:
+        return ClosedPlan(plan.number, plan.title, len(task_ids), pending)
+    stopped = ledger.skip_reminders_of_tasks(session, task_ids, "plan closed")
+    plan.archived_at = plan.updated_at = utcnow()
+    session.add(plan)
+    session.add(AuditLog(actor=actor, action="plan.close", entity="plan", entity_id=str(plan.id),
+                         details=json.dumps({"number": plan.number, "reminders_stopped": stopped},
+                                            ensure_ascii=False)))
+    session.flush()
+    return ClosedPlan(plan.number, plan.title, len(task_ids), stopped)
 
 
 def list_tasks(session: Session, plan: Plan, *, axis: int | None = None) -> list[TaskView]:

@@ -176,6 +176,8 @@ def for_actor(engine: Engine, actor: Actor, period: Period, today: date, issuer:
         return load(session, plan, period, today, who.scope, issuer, tz, who.agency_name), who
 
 
-def load_all(session: Session, period: Period, today: date, issuer: Issuer, tz: ZoneInfo) -> ReportDoc:
-    """The whole province's report (the command line)."""
-    return load(session, require_plan(session), period, today, EVERYTHING, issuer, tz)
+def load_all(session: Session, period: Period, today: date, issuer: Issuer, tz: ZoneInfo, *,
+             plan: str | None = None) -> ReportDoc:
+    """The whole province's report of the plan numbered ``plan`` (default: the only one in
+    force), for the command line."""
+    return load(session, require_plan(session, plan), period, today, EVERYTHING, issuer, tz)

@@ -31,7 +31,7 @@ from domain.targets import (
     progress,
 )
 from models.db import session_scope
-from models.registry import find_task, require_plan
+from models.registry import NoPlan, current_plan, find_task
 from models.rollup import scope_agency_ids
 from models.tables import AuditLog, Item, Plan, Report, Target, TargetDraft, TargetValue, Task
 
@@ -287,10 +287,18 @@ class Preview:
     row: TargetRow
 
 
+def _plan(session: Session) -> Plan:
+    """The plan /targets works on: the newest in force (the chat has no plan choice here)."""
+    plan = current_plan(session)
+    if plan is None:
+        raise NoPlan("no plan is loaded")
+    return plan
+
+
 def overview(engine: Engine, actor: Actor, year: int | None) -> Overview:
     with session_scope(engine) as session:
         require(actor, Action.MANAGE_TARGETS)
-        return Overview(year, list_targets(session, require_plan(session), year=year))
+        return Overview(year, list_targets(session, _plan(session), year=year))
 
 
 def preview(engine: Engine, actor: Actor, line: str, *, now: datetime) -> Preview:
@@ -299,7 +307,7 @@ def preview(engine: Engine, actor: Actor, line: str, *, now: datetime) -> Previe
     spec = parse_target_line(line)
     with session_scope(engine) as session:
         require(actor, Action.MANAGE_TARGETS)
-        row = check_new(session, require_plan(session), spec)
+        row = check_new(session, _plan(session), spec)
         draft = session.exec(select(TargetDraft).where(
             TargetDraft.telegram_user_id == actor.telegram_user_id)).first()
         draft = draft or TargetDraft(telegram_user_id=actor.telegram_user_id, subject=spec.subject,
@@ -324,7 +332,7 @@ def confirm(engine: Engine, actor: Actor, draft_id: int) -> TargetRow:
     with session_scope(engine) as session:
         require(actor, Action.MANAGE_TARGETS)
         draft = _draft(session, actor, draft_id)
-        plan = require_plan(session)
+        plan = _plan(session)
         spec = TargetSpec(draft.subject, draft.year, draft.value, draft.unit, Direction(draft.direction))
         session.delete(draft)
         target = add_target(session, plan=plan, spec=spec, actor=f"tg:{actor.telegram_user_id}")

@@ -15,7 +15,7 @@ from models import changes
 from models.coordination import plan_openings
 from models.db import insert_ignore_chunk, session_scope
 from models.obligations import live_tasks, owing_agencies
-from models.registry import current_plan
+from models.registry import active_plans
 from models.tables import Event, Item, ItemState, Milestone, Plan, Task
 from models.types import utcnow
 
@@ -209,13 +209,14 @@ def sync_due(engine: Engine, rules: DueRules, today: date, *,
     whose periods this sync stored are told, one message per agency and period (ledger keys
     make it once, also when a stopped sync stores the same periods again)."""
     with session_scope(engine) as session:
-        plan = current_plan(session)
-        if plan is None:
+        plans = active_plans(session)
+        if not plans:
             return SyncResult(0, True)
         counters = changes.counters(session)  # before reading what they guard
         rules_key = repr(rules)
+        ids = [p.id for p in plans]
         mark = changes.mark(session, changes.ITEMS_SYNCED) or {}
-        same_base = (mark.get("plan") == plan.id and mark.get("rules") == rules_key
+        same_base = (mark.get("plans") == ids and mark.get("rules") == rules_key
                      and mark.get(changes.REGISTRY) == counters.get(changes.REGISTRY))
         since = date.fromisoformat(mark["day"]) if same_base and mark.get("day") else None
         events_changed = not same_base or mark.get(changes.EVENTS) != counters.get(changes.EVENTS)
@@ -239,16 +240,18 @@ def sync_due(engine: Engine, rules: DueRules, today: date, *,
         added = 0
         openings = Openings(today)
         if since is None or since < today:
-            begun = openings.watch(_period_rows(session, plan, since, today, rules))
+            begun = openings.watch(row for plan in plans
+                                   for row in _period_rows(session, plan, since, today, rules))
             added, finished = _insert(session, begun, between_chunks)
             if not finished:
                 return SyncResult(added, False)
         if events_changed:
-            added += _insert(session, openings.watch(_event_rows(session, plan)))[0]
+            added += _insert(session, openings.watch(row for plan in plans
+                                                     for row in _event_rows(session, plan)))[0]
         if tell_coordinating and openings.found:
             plan_openings(session, openings.found, utcnow())
         changes.set_mark(session, changes.ITEMS_SYNCED, {
-            "plan": plan.id, "day": max(today, since or today).isoformat(), "rules": rules_key,
+            "plans": ids, "day": max(today, since or today).isoformat(), "rules": rules_key,
             changes.REGISTRY: counters.get(changes.REGISTRY),
             changes.EVENTS: counters.get(changes.EVENTS)})
         return SyncResult(added, True)

@@ -21,7 +21,7 @@ from domain.slots import SlotCache
 from models import changes
 from models.calendar_days import working_calendar
 from models.db import run_sync, session_scope
-from models.registry import current_plan
+from models.registry import active_plans
 from models.types import utcnow
 from scheduler.context import BotApplication, BotContext
 from scheduler.deadlines import sync_due
@@ -41,16 +41,16 @@ def plan_if_changed(engine: Engine, rules: ScheduleRules, now: datetime, *,
     """Plan the reminders near ``now`` if the day, the rules or anything the plan is built
     from (the change counters) moved since the last planning; None when nothing did."""
     with session_scope(engine) as session:
-        plan = current_plan(session)
-        if plan is None:
+        plans = active_plans(session)
+        if not plans:
             return 0
         counters = changes.counters(session)  # before reading what they guard
-        wanted = {"plan": plan.id, "day": now.astimezone(rules.tz).date().isoformat(),
+        wanted = {"plans": [p.id for p in plans], "day": now.astimezone(rules.tz).date().isoformat(),
                   "rules": repr(rules), "counters": counters}
         if changes.mark(session, changes.REMINDERS_PLANNED) == wanted:
             return None
         calendar = working_calendar(session)
-        added = plan_reminders(session, plan, now, rules, calendar, cache)
+        added = plan_reminders(session, plans, now, rules, calendar, cache)
         added += plan_explanation_reminders(session, now, rules, calendar)
         changes.set_mark(session, changes.REMINDERS_PLANNED, wanted)
         return added

@@ -28,8 +28,9 @@ from models.explanations import notice_subject
 from models.items import item_row
 from models.ledger import Check, Claim, Claimed, Held
 from models.overdue import named_agencies
+from models.registry import active_plans
 from models.rollup import current_period
-from models.tables import Agency, Broadcast, Chat, Item, Member, Report, Task
+from models.tables import Agency, Broadcast, Chat, Item, Member, Plan, Report, Task
 from scheduler.digests import render_digest
 from views import explanations as explanation_views
 from views import reports as report_views
@@ -114,11 +115,15 @@ def _languages(session: Session, rows: list[Claimed], default: str) -> Callable[
 def _reminder_lines(session: Session, item_ids: set[int]) -> dict[int, ReminderLine]:
     if not item_ids:
         return {}
-    query = (select(Item, Task, Agency).join(Task, col(Task.id) == Item.task_id)
-             .join(Agency, col(Agency.id) == Item.agency_id).where(col(Item.id).in_(item_ids)))
+    # A closed plan's items are left out: their rows, planned before it closed, say nothing.
+    query = (select(Item, Task, Agency, Plan.number).join(Task, col(Task.id) == Item.task_id)
+             .join(Plan, col(Plan.id) == Task.plan_id)
+             .join(Agency, col(Agency.id) == Item.agency_id)
+             .where(col(Item.id).in_(item_ids), col(Plan.archived_at).is_(None)))
+    several = len(active_plans(session)) > 1  # then each line names its plan
     return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on, item.state,
-                                  period=item.period_key)
-            for item, task, agency in session.exec(query) if item.id is not None}
+                                  period=item.period_key, plan=number if several else "")
+            for item, task, agency, number in session.exec(query) if item.id is not None}
 
 
 @dataclass

@@ -9,7 +9,7 @@ more than the grace window is never planned, so it collapses into the next one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -93,15 +93,22 @@ class OpenItem:
     created_at: datetime
 
 
-def open_items_due_on(session: Session, plan: Plan, days: Iterable[date],
+def _plan_ids(plans: Plan | Sequence[Plan]) -> list[int]:
+    return [int(p.id or 0) for p in ([plans] if isinstance(plans, Plan) else plans)
+            if p.archived_at is None]
+
+
+def open_items_due_on(session: Session, plans: Plan | Sequence[Plan], days: Iterable[date],
                       agencies: set[int] | None = None) -> list[OpenItem]:
-    """Open items of the plan due on one of ``days`` (of ``agencies`` only, if given), as rows."""
+    """Open items of the plans (closed ones left out) due on one of ``days`` (of ``agencies``
+    only, if given), as rows."""
     wanted = sorted(set(days))
-    if not wanted or agencies == set():
+    plan_ids = _plan_ids(plans)
+    if not wanted or agencies == set() or not plan_ids:
         return []
     query = (select(col(Item.id), col(Item.agency_id), col(Item.due_on), col(Item.created_at))
              .join(Task, col(Task.id) == Item.task_id)
-             .where(Task.plan_id == plan.id, col(Task.retired_at).is_(None),
+             .where(col(Task.plan_id).in_(plan_ids), col(Task.retired_at).is_(None),
                     col(Item.state).in_(OPEN_STATES), col(Item.due_on).in_(wanted)))
     if agencies is not None and len(agencies) <= _IN_LIMIT:
         query = query.where(col(Item.agency_id).in_(sorted(agencies)))
@@ -129,9 +136,11 @@ def _rows_for_item(item: OpenItem, slots: Iterable[Slot], recipients: Recipients
     return rows
 
 
-def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleRules,
+def plan_reminders(session: Session, plans: Plan | Sequence[Plan], now: datetime, rules: ScheduleRules,
                    calendar: WorkingCalendar, cache: SlotCache | None = None) -> int:
-    """Add the ledger rows of every reminder slot in [now - grace, now + LOOKAHEAD].
+    """Add the ledger rows of every reminder slot in [now - grace, now + LOOKAHEAD] for the
+    items of ``plans`` (the plans in force: all of them at once, since the pending rows of the
+    window that are not planned again are skipped; a closed plan's items get none).
 
     Slots are computed once per due day (``cache``); only the items due on a day with a slot
     in the window are read, and of agencies with nobody to remind only those a coordinator
@@ -151,8 +160,8 @@ def plan_reminders(session: Session, plan: Plan, now: datetime, rules: ScheduleR
     own = recipients.agencies()
     reach_all = {d for d, slots in in_window.items()
                  if recipients.coordinators and any(COORDINATOR in s.audience for s in slots)}
-    items = (open_items_due_on(session, plan, reach_all)
-             + open_items_due_on(session, plan, set(in_window) - reach_all, own))
+    items = (open_items_due_on(session, plans, reach_all)
+             + open_items_due_on(session, plans, set(in_window) - reach_all, own))
     stamp = datetime.now(UTC)
     rows: list[dict[str, object]] = []
     for item in items:

@@ -268,3 +268,35 @@ def test_help_and_run_without_token_in_a_real_process(tmp_path: Path) -> None:
     assert ran.returncode == 1
     assert "DONDOC_BOT_TOKEN is not set" in ran.stderr and "@BotFather" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_a_second_plan_then_plan_list_tasks_and_close(cli_env: str, capsys: pytest.CaptureFixture[str],
+                                                      tmp_path: Path) -> None:
+    from tests.second_plan import second_plan
+
+    run(capsys, "init")
+    document = tmp_path / "kh25.txt"
+    document.write_bytes(second_plan())
+    code, out, _ = run(capsys, "import-plan", str(document), "--apply", "--start", "2027-01-01")
+    assert code == 0 and out.startswith("Plan 25/KH-UBND imported: 3 tasks.")
+    code, out, _ = run(capsys, "plan", "list")
+    assert code == 0 and "2 plans." in out
+    assert "25/KH-UBND" in out and "   3 tasks" in out and "  40 tasks" in out
+    # Commands taking a plan: with two in force, a clear error naming them; --plan picks one.
+    code, _, err = run(capsys, "tasks")
+    assert code == 1 and "2 plans are in force (25/KH-UBND, 916/KH-UBND)" in err and "--plan" in err
+    code, out, _ = run(capsys, "tasks", "--plan", "25/KH-UBND", "--format", "json")
+    assert code == 0 and [t["code"] for t in json.loads(out)] == ["1.1", "1.2", "2.1"]
+    assert len(json.loads(run(capsys, "tasks", "--plan", "916/KH-UBND", "--format", "json")[1])) == 40
+    # Closing asks for --yes; then the plan is closed, audit-logged, its tasks still listed.
+    code, out, _ = run(capsys, "plan", "close", "25/KH-UBND")
+    assert code == 0 and "Nothing was changed; add --yes" in out
+    assert "closed" not in run(capsys, "plan", "list")[1]
+    code, out, _ = run(capsys, "plan", "close", "25/KH-UBND", "--yes")
+    assert code == 0 and out.startswith("Closed plan 25/KH-UBND")
+    listing = run(capsys, "plan", "list", "--format", "json")[1]
+    closed = {row["number"]: row["closed_at"] for row in json.loads(listing)}
+    assert closed["916/KH-UBND"] == "" and closed["25/KH-UBND"]
+    assert len(json.loads(run(capsys, "tasks", "--format", "json")[1])) == 40  # the only one in force
+    assert "audit" not in run(capsys, "audit", "--action", "plan.close")[2]
+    assert "plan.close" in run(capsys, "audit", "--action", "plan.close")[1]

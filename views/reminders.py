@@ -33,6 +33,7 @@ class ReminderLine:
     state: str = "not_started"
     percent: int | None = None
     period: str = ""  # the period key ("2026-H2"): named where a code is owed in several
+    plan: str = ""  # the plan's number, when more than one plan is in force ("" otherwise)
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,18 @@ def _header(audience: str, count: int) -> str:
 def _line(index: int, line: ReminderLine, today: date, with_agency: bool) -> str:
     agency = f" — {esc(line.agency)}" if with_agency else ""
     period = f" ({esc(clip(line.period, 12))})" if line.period else ""
+    plan = f"[{esc(clip(line.plan, 24))}] " if line.plan else ""
     mark = "❗" if line.due_on < today else "•"
     state = "" if line.state == "not_started" else (
         f" · {state_icon(line.state)} {state_label(line.state, line.percent)}")
-    return (f"{mark} <b>{esc(line.code)}</b>{period}{agency}: {esc(_clip(line.task, 140))}\n"
+    return (f"{mark} {plan}<b>{esc(line.code)}</b>{period}{agency}: {esc(_clip(line.task, 140))}\n"
             f"   <i>{_when(line, today)}</i>{state}")
 
 
 def render_reminder(lines: list[ReminderLine], *, audience: str, language: str,
                     today: date) -> RenderedMessage:
     """The message for one recipient: ``lines`` sorted most urgent first."""
-    ordered = sorted(lines, key=lambda ln: (ln.due_on, ln.code, ln.agency))
+    ordered = sorted(lines, key=lambda ln: (ln.due_on, ln.plan, ln.code, ln.agency))
     with use_locale(language):
         parts = [_header(audience, len(ordered))]
         with_agency = audience != "focal_point"
@@ -101,7 +103,11 @@ def render_reminder(lines: list[ReminderLine], *, audience: str, language: str,
 
             def label(line: ReminderLine) -> str:
                 text = _("Report {code}").format(code=clip(line.code, 20))
-                return f"{text} · {clip(line.period, 12)}" if line.code in twice and line.period else text
+                if line.code not in twice:
+                    return text
+                if line.plan and sum(o.code == line.code and o.plan != line.plan for o in ordered):
+                    text = f"{text} · {clip(line.plan, 16)}"  # the same code in another plan
+                return f"{text} · {clip(line.period, 12)}" if line.period else text
             buttons = [[InlineKeyboardButton(label(line), callback_data=ReportItem(line.item_id).pack())]
                        for line in fits]
             # Overdue items also offer to ask for a later date, beside their report button, as
