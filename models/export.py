@@ -24,6 +24,8 @@ from models import contributions
 from models.contributions import ContributionRow
 from models.db import session_scope
 from models.explanations import ExplanationNote, ExplanationRow, for_period, notes_for_items
+from models.extensions import ExtensionRow, latest_for_items
+from models.extensions import for_period as extensions_for_period
 from models.rollup import (
     AgencyLine,
     RankLine,
@@ -66,6 +68,8 @@ class DetailRow:
     percent: int | None = None  # the latest report's, for work in progress
     official: str = ""  # domain.official.OfficialClass value ("" for no item)
     explanation: ExplanationNote | None = None  # the item's latest explanation request
+    original_due_on: date | None = None  # the item's first due date (before any extension)
+    extension: ExtensionRow | None = None  # the item's latest extension request
 
 
 @dataclass
@@ -83,6 +87,8 @@ class ExportData:
     contributions: list[ContributionRow] = field(default_factory=list)
     # The league tables per agency level (issue 13), from the same agency counts.
     ranking: dict[str, list[RankLine]] = field(default_factory=dict)
+    # The period's extension requests (models.extensions.for_period), oldest first.
+    extensions: list[ExtensionRow] = field(default_factory=list)
 
 
 def _assignments(session: Session, task_ids: list[int]) -> dict[tuple[int, str], str]:
@@ -104,8 +110,9 @@ def lead_labels(session: Session, task_ids: list[int]) -> dict[int, str]:
 def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: ZoneInfo,
                 today: date) -> list[DetailRow]:
     """Every task of the plan in the appendix's order; under it, one row per owing agency of the
-    period with its latest report and its official class as of ``today`` (tasks owing nothing
-    in the period keep one empty row)."""
+    period with its latest report, its official class as of ``today``, its first due date and
+    its latest explanation and extension requests (tasks owing nothing in the period keep one
+    empty row)."""
     tasks = list(session.exec(select(Task, Axis).join(Axis, col(Axis.id) == Task.axis_id)
                               .where(Task.plan_id == plan.id, col(Task.retired_at).is_(None))
                               .order_by(col(Task.position))))
@@ -127,8 +134,9 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
         by_task[found[0].task_id].append((found[0], found[1], found[2], found[3]))
     # Agencies in Vietnamese alphabetical order (domain.collation), not the database's.
     keys = {name: vi_key(name) for owed in by_task.values() for _item, name, _r, _v in owed}
-    asked = notes_for_items(session, [f[0].id for owed in by_task.values() for f in owed
-                                      if f[0].id is not None], tz)
+    item_ids = [f[0].id for owed in by_task.values() for f in owed if f[0].id is not None]
+    asked = notes_for_items(session, item_ids, tz)
+    extended = latest_for_items(session, item_ids)
     rows = []
     for task, axis in tasks:
         assert task.id is not None
@@ -147,7 +155,9 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
                 (verifier or "") if item.state == "verified" else "", task_note=task.note,
                 item_id=item.id, percent=report.percent if report and item.state == "in_progress" else None,
                 official=classify(item.state, item.due_on, item.completed_on, today).value,
-                explanation=asked.get(item.id) if item.id is not None else None))
+                explanation=asked.get(item.id) if item.id is not None else None,
+                original_due_on=item.original_due_on or item.due_on,
+                extension=extended.get(item.id) if item.id is not None else None))
     return rows
 
 
@@ -161,7 +171,8 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
                       target_lines(session, plan, period.start.year, scope),
                       explanations=for_period(session, plan.id or 0, period, scope), tz=tz,
                       contributions=contributions.for_period(session, plan.id or 0, period, scope, tz),
-                      ranking=league_tables(agencies))
+                      ranking=league_tables(agencies),
+                      extensions=extensions_for_period(session, plan.id or 0, period, scope))
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date,

@@ -159,6 +159,14 @@ def for_period(session: Session, plan_id: int, period: Period, scope: Scope) -> 
     return _rows(session, where)
 
 
+def latest_for_items(session: Session, item_ids: list[int]) -> dict[int, ExtensionRow]:
+    """item id -> its latest request (any state), for the export's appendix sheet."""
+    wanted = sorted(set(item_ids))
+    if not wanted:
+        return {}
+    return {row.item_id: row for row in _rows(session, [col(ExtensionRequest.item_id).in_(wanted)])}
+
+
 def request_row(session: Session, request_id: int) -> ExtensionRow | None:
     found = _rows(session, [col(ExtensionRequest.id) == request_id])
     return found[0] if found else None

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.cli import main
 from sandbox.status_data import Seeded, oracle, seed_status
-from tests.test_report_doc import ask_explanations
+from tests.test_report_doc import ask_explanations, ask_extensions
 
 Q3 = "2026-Q3"
 
@@ -43,12 +43,17 @@ def test_xlsx_in_vietnamese(engine: Engine, seeded: Seeded, tmp_path: Path,
     assert main(["export", "--period", Q3, "--format", "xlsx", "--output", str(out)]) == 0
     assert "Wrote" in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình", "Phối hợp", "Xếp hạng"]
-    appendix, detail, summary, explanations, coordination, ranking = book.worksheets
+    assert book.sheetnames == ["Phụ lục", "Chi tiết", "Tổng hợp", "Giải trình", "Gia hạn", "Phối hợp",
+                               "Xếp hạng"]
+    appendix, detail, summary, explanations, extensions, coordination, ranking = book.worksheets
     assert appendix.title == "Phụ lục"
     assert ranking["A1"].value == "Xếp hạng — Quý 3/2026"
     # No explanation was requested: its sheet holds the (Vietnamese) header alone.
     assert explanations.title == "Giải trình" and explanations.max_row == 1
+    # Nor any extension.
+    assert extensions.max_row == 1
+    assert [c.value for c in extensions[1]][:6] == ["Mã nhiệm vụ", "Đơn vị", "Kỳ báo cáo", "Hạn ban đầu",
+                                                    "Hạn khi đề nghị", "Hạn đề nghị"]
     # Nor any coordinating contribution.
     assert coordination.title == "Phối hợp" and coordination.max_row == 1
     assert [c.value for c in coordination[1]][:3] == ["Mã nhiệm vụ", "Nhiệm vụ cụ thể", "Đơn vị chủ trì"]
@@ -182,3 +187,71 @@ def test_the_appendix_sheet_keeps_the_plan_s_layout(engine: Engine, seeded: Seed
     assert found == {"Yêu cầu ngày 12/10/2026; đã giải trình ngày 18/10/2026: Thiếu kinh phí, sẽ xong "
                      "trong tháng 12": "UBND phường Hồng Gai",
                      "Yêu cầu ngày 10/12/2026; chưa giải trình (hạn 20/12/2026)": "UBND phường Hồng Gai"}
+
+
+def _by_header(sheet: object, header: list[str], row: int) -> dict[str, object]:
+    return {name: sheet.cell(row=row, column=i + 1).value  # type: ignore[attr-defined]
+            for i, name in enumerate(header)}
+
+
+def test_the_appendix_sheet_has_the_class_both_dates_the_verifier_and_the_extension(
+        engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
+    """Every owing agency's row carries its official class (the four of domain.official), the
+    due date in force beside the first one, the verifier's full name (verified items only) and
+    its latest extension request; the sheet "Extensions" lists every request."""
+    from datetime import date
+
+    from models.rollup import parse_period
+    from models.types import utcnow
+
+    approved, refused, pending = ask_extensions(engine)
+    out = tmp_path / "h2.xlsx"
+    assert main(["export", "--period", "2026-H2", "--output", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    sheet = book["Phụ lục"]
+    header = [str(c.value) for c in sheet[2]]
+    assert header[8:] == ["Đơn vị", "Tình trạng", "Phân loại kết quả", "Tỷ lệ hoàn thành",
+                          "Thời hạn hiện hành", "Hạn ban đầu", "Người xác nhận", "Nội dung báo cáo",
+                          "Gia hạn", "Giải trình"]
+    rows = [_by_header(sheet, header, r) for r in range(3, sheet.max_row + 1)]
+    owed = [r for r in rows if r["Đơn vị"]]
+    period = parse_period("2026-H2")
+    expected = oracle(engine, period.start, period.end, utcnow().date())
+    assert len(owed) == expected["owed"]
+    classes = [r["Phân loại kết quả"] for r in owed]
+    assert classes.count("Hoàn thành đúng hạn") == expected["on_time"]
+    assert classes.count("Hoàn thành quá hạn") == expected["late"]
+    assert classes.count("Đang thực hiện trong hạn") == expected["within"]
+    assert classes.count("Quá hạn (chưa hoàn thành)") == expected["overdue"]
+    assert expected["overdue"] and expected["late"] + expected["on_time"]
+    # The verifier by full name on verified rows, nobody elsewhere.
+    verified = [r for r in owed if r["Tình trạng"] == "Đã xác nhận"]
+    assert verified and all(r["Người xác nhận"] == "Nguyễn Văn Điều Phối" for r in verified)
+    assert all(r["Người xác nhận"] in (None, "") for r in owed if r not in verified)
+
+    def day(value: object) -> object:
+        return value.date() if hasattr(value, "date") else value
+
+    extended = {r["Gia hạn"]: (day(r["Thời hạn hiện hành"]), day(r["Hạn ban đầu"]))
+                for r in owed if r["Gia hạn"]}
+    assert extended == {
+        "Đề nghị gia hạn đến 15/10/2026: đã chấp thuận": (date(2026, 10, 15), date(2026, 9, 30)),
+        "Đề nghị gia hạn đến 16/10/2026: không chấp thuận: Không có căn cứ":
+            (date(2026, 9, 30), date(2026, 9, 30)),
+        "Đề nghị gia hạn đến 17/10/2026: chờ duyệt gia hạn": (date(2026, 9, 30), date(2026, 9, 30)),
+    }
+    # Items never extended: the first due date is the one in force.
+    assert all(day(r["Hạn ban đầu"]) == day(r["Thời hạn hiện hành"]) for r in owed if not r["Gia hạn"])
+
+    requests = list(book["Gia hạn"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[1], day(r[3]), day(r[4]), day(r[5]), r[6], r[7], r[9], day(r[10]), r[11], r[12])
+            for r in requests] == [
+        (approved, "UBND phường Hồng Gai", date(2026, 9, 30), date(2026, 9, 30), date(2026, 10, 15),
+         "Chờ kinh phí bổ sung 0", "Đầu mối Hồng Gai", "Đã chấp thuận", date(2026, 10, 15), None,
+         "Nguyễn Văn Điều Phối"),
+        (refused, "UBND phường Hồng Gai", date(2026, 9, 30), date(2026, 9, 30), date(2026, 10, 16),
+         "Chờ kinh phí bổ sung 1", "Đầu mối Hồng Gai", "Không chấp thuận", None, "Không có căn cứ",
+         "Nguyễn Văn Điều Phối"),
+        (pending, "UBND phường Hồng Gai", date(2026, 9, 30), date(2026, 9, 30), date(2026, 10, 17),
+         "Chờ kinh phí bổ sung 2", "Đầu mối Hồng Gai", "Chờ duyệt gia hạn", None, None, None),
+    ]

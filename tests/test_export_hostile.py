@@ -160,7 +160,9 @@ def test_what_the_issue_found_now_exports(plan_engine: Engine, target: Target, t
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
     book = openpyxl.load_workbook(tmp_path / "q3.xlsx")
-    notes = [c.value for c in book.worksheets[0]["N"] if c.value]
+    appendix = book.worksheets[0]
+    column = [c.value for c in appendix[2]].index("Nội dung báo cáo") + 1
+    notes = [c.value for c in appendix[openpyxl.utils.get_column_letter(column)] if c.value]
     assert "Dòng một\nDòng hai [1m=1+1" in notes
     with session_scope(plan_engine) as s:
         axis = s.get(Axis, target.axis_id)

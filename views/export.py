@@ -1,8 +1,9 @@
 """Exports of a period, written from the plain rows of ``models.export``: an XLSX workbook in
 the layout of the plan's appendix (axis, row, content, task, lead, coordinating, timeframe), one
 row per owing agency with its state, date, note, document number and verifier, plus a summary
-sheet per axis and per agency (with the four official classes and the on-time rate) and a
-ranking sheet (a league table per agency level); or the detail rows as CSV (UTF-8 with BOM, so Excel shows
+sheet per axis and per agency (with the four official classes and the on-time rate), the
+explanation and extension requests, the coordinating agencies' contributions and a ranking
+sheet (a league table per agency level); or the detail rows as CSV (UTF-8 with BOM, so Excel shows
 Vietnamese correctly). Also /export's screen.
 
 States, levels and axes are named with the one vocabulary (views.labels); headers follow the
@@ -27,13 +28,22 @@ from domain.official import OFFICIAL_CLASSES
 from domain.text import scrub
 from models.explanations import ExplanationNote, ExplanationRow
 from models.export import DetailRow, ExportData
+from models.extensions import ExtensionRow
 from models.rollup import Counts
 from models.status import Viewer
 from views import render_pool
 from views.html import clip, clip_html, esc
 from views.i18n import N_, format_numeric_date
 from views.i18n import gettext as _
-from views.labels import axis_name, explanation_state, level_name, official_name, state_name
+from views.labels import (
+    axis_name,
+    explanation_state,
+    extension_decision,
+    extension_name,
+    level_name,
+    official_name,
+    state_name,
+)
 from views.rollup import period_label
 from views.screen import Attachment, Screen
 from views.targets import target_headers, target_rows
@@ -175,6 +185,7 @@ def _write_xlsx(export: ExportData) -> bytes:
     _summary_sheet(book, export)
     targets_sheet(book, export)
     _explanations_sheet(book, export)
+    _extensions_sheet(book, export)
     _appendix_sheet(book, export)
     _contributions_sheet(book, export)
     _ranking_sheet(book, export)
@@ -256,20 +267,59 @@ def _explanations_sheet(book: Workbook, export: ExportData) -> None:
     sheet.freeze_panes = "A2"
 
 
+EXTENSION_HEADERS = (
+    N_("Task code"), N_("Agency"), N_("Reporting period"), N_("First due date"),
+    N_("Due date when asked"), N_("Date asked for"), N_("Reason"), N_("Requested by"),
+    N_("Requested on"), N_("Decision"), N_("New due date"), N_("Reason for refusing"),
+    N_("Decided by"), N_("Decided on"),
+)
+_EXTENSION_WIDTHS = (9, 34, 11, 12, 12, 12, 40, 24, 12, 22, 12, 40, 24, 12)
+
+
+def extension_values(row: ExtensionRow, tz: tzinfo) -> list[object]:
+    """One extension request as the sheet shows it: dates in the plan's zone, the decision in
+    words."""
+    return [row.task_code, row.agency, row.period_key, row.original_due_on, row.due_on_before,
+            row.requested_due_on, row.reason, row.requested_by, row.created_at.astimezone(tz).date(),
+            extension_decision(row.state), row.decided_due_on, row.decision_reason, row.decided_by,
+            row.decided_at.astimezone(tz).date() if row.decided_at else None]
+
+
+def _extensions_sheet(book: Workbook, export: ExportData) -> None:
+    """Sheet "Extensions": every request on the period's items (by their first due date), its
+    decision and the dates (a sheet of its own even when empty)."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(_("Extensions")[:31])
+    _bold_row(_append(sheet, [_(label) for label in EXTENSION_HEADERS]))
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in export.extensions:
+        for cell in _append(sheet, extension_values(row, export.tz)):
+            cell.alignment = wrap
+            if isinstance(cell.value, date):
+                cell.number_format = "DD/MM/YYYY"
+    for index, width in enumerate(_EXTENSION_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
 # --- the appendix sheet ---------------------------------------------------------------------
 # The plan's appendix as it is printed: its seven columns (TT, content, task, lead,
 # coordinating, timeframe, Ghi chú: the plan's targets), an axis row merged across the sheet
 # before each axis' tasks, a task's own cells merged down over its agencies' rows; beside them
-# each owing agency's item: state, percent, due date, verifier.
+# each owing agency's item: state, official class, percent, the due date in force and the first
+# one, verifier, report, latest extension and explanation requests.
 
 APPENDIX: tuple[tuple[str, str, int], ...] = (
     ("row", N_("No."), 6), ("code", N_("Task code"), 9), ("content", N_("Content"), 28),
     ("task", N_("Specific task"), 50), ("lead", N_("Lead agencies"), 26),
     ("coordinating", N_("Coordinating agencies"), 26), ("timeframe", N_("Timeframe"), 16),
     ("task_note", N_("Notes"), 30), ("agency", N_("Agency"), 30), ("state", N_("State"), 20),
-    ("percent", N_("Percent done"), 9), ("due_on", N_("Deadline in force"), 12),
+    ("official", N_("Result class"), 22), ("percent", N_("Percent done"), 9),
+    ("due_on", N_("Deadline in force"), 12), ("original_due_on", N_("First due date"), 12),
     ("verified_by", N_("Verified by"), 22), ("note", N_("Report"), 36),
-    ("explanation", N_("Explanation"), 36),
+    ("extension", N_("Extension"), 36), ("explanation", N_("Explanation"), 36),
 )
 TASK_COLUMNS = 8  # the appendix's own columns, merged down over a task's agency rows
 
@@ -279,15 +329,18 @@ def appendix_headers() -> list[str]:
 
 
 def appendix_values(row: DetailRow) -> list[object]:
-    """A detail row in the appendix's columns: the state in words, the percent (a fraction,
-    shown as %) only for work in progress."""
+    """A detail row in the appendix's columns: the state and the official class in words
+    (views.labels), the percent (a fraction, shown as %) only for work in progress."""
     values: dict[str, object] = {
         "row": row.row, "code": row.code, "content": row.content, "task": row.task,
         "lead": row.lead, "coordinating": row.coordinating, "timeframe": row.timeframe,
         "task_note": row.task_note, "agency": row.agency,
         "state": state_name(row.state) if row.state else "",
+        "official": official_name(row.official) if row.official else "",
         "percent": row.percent / 100 if row.percent is not None else None,
-        "due_on": row.due_on, "verified_by": row.verified_by, "note": row.note,
+        "due_on": row.due_on, "original_due_on": row.original_due_on,
+        "verified_by": row.verified_by, "note": row.note,
+        "extension": extension_text(row.extension) if row.extension else "",
         "explanation": explanation_text(row.explanation) if row.explanation else "",
     }
     return [values[key] for key, _label, _width in APPENDIX]
@@ -304,6 +357,19 @@ def explanation_text(note: ExplanationNote) -> str:
         return _("{asked}; withdrawn").format(asked=asked)
     return _("{asked}; not answered yet (due {date})").format(
         asked=asked, date=format_numeric_date(note.due_on))
+
+
+def extension_text(row: ExtensionRow) -> str:
+    """The item's latest extension request in a cell: the date asked for and the decision."""
+    if row.state == "shortened" and row.decided_due_on is not None:
+        decision = _("approved with a shorter date: {date}").format(
+            date=format_numeric_date(row.decided_due_on))
+    elif row.state == "refused":
+        decision = _("refused: {reason}").format(reason=row.decision_reason)
+    else:
+        decision = extension_name(row.state)
+    return _("Asked for {date}: {decision}").format(date=format_numeric_date(row.requested_due_on),
+                                                   decision=decision)
 
 
 def _appendix_sheet(book: Workbook, export: ExportData) -> None:
