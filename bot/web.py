@@ -114,8 +114,12 @@ def _history(app: BotApplication, actor: Actor, period: Period, day: Any, args: 
     return found, lambda page: dashboard.history_page(page, app.bot_data.config.tz)
 
 
+def _ranking(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
+    return status.ranking_page(app.bot_data.engine, actor, period, day), dashboard.ranking_page
+
+
 PAGES = {"summary": _summary, "axis": _axis, "task": _task, "agency": _agency, "overdue": _overdue,
-         "overdue_agency": _overdue_agency, "history": _history}
+         "overdue_agency": _overdue_agency, "history": _history, "ranking": _ranking}
 
 
 def launch_data(header: str, bot_token: str, max_age: timedelta) -> LaunchData:
@@ -166,7 +170,8 @@ class ApiHandler(RequestHandler):
         except ValueError:
             return 400, dashboard.refusal("bad_request")
         except NotAllowed as exc:
-            return 403, dashboard.refusal("scope" if exc.reason == "scope" else "not_allowed")
+            reason = exc.reason if exc.reason in ("scope", "role") else "not_allowed"
+            return 403, dashboard.refusal(reason)
         except (status.Gone, history.Gone):
             return 404, dashboard.refusal("gone")
         except NoPlan:

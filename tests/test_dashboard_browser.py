@@ -1,10 +1,10 @@
 """The dashboard in a real browser: Debian's chromium (``/usr/bin/chromium``) driven by
 Playwright, never a downloaded browser. A leader opens the dashboard from the /status button
 with launch data signed as Telegram signs it, at phone width (360 px): the figures on the page
-are the roll-up /status shows, the drill-down works, light and dark follow the theme passed in
-the fragment, and nothing is loaded from anywhere but the bot's server. A forged launch shows
-nothing. Screenshots go to the test's temporary folder (and to docs/ with
-DONDOC_UPDATE_SCREENSHOTS=1)."""
+are the roll-up /status shows, the drill-down works, the ranking's league tables are /status's,
+light and dark follow the theme passed in the fragment, and nothing is loaded from anywhere but
+the bot's server. A forged launch shows nothing. Screenshots go to the test's temporary folder
+(and to docs/ with DONDOC_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,26 @@ async def test_a_leader_opens_the_dashboard_from_status(
             assert "Lịch sử" in await page.inner_text("main")
             await page.locator("main .back").click()
             await page.wait_for_selector("main[data-page^='agency'][data-state=ready]")
+            await page.locator("main .back").click()
+            await page.wait_for_selector("main[data-page^='summary'][data-state=ready]")
+
+            # The ranking (🏆 in /status): one league table per level, the same as the chat's.
+            tables = status.ranking_page(engine, actor, period, TODAY).tables
+            await page.click(f"main [data-nav='ranking?period={Q3}']")
+            await page.wait_for_selector("main[data-page^='ranking'][data-state=ready] table.rank")
+            assert await page.locator("main table.rank").count() == len(tables)
+            shown_rows = await page.locator("main table.rank tbody tr").evaluate_all(
+                "rows => rows.map(r => [Number(r.dataset.agency), Number(r.dataset.position)])")
+            assert shown_rows == [[line.agency_id, line.position] for table in tables.values()
+                                  for line in table]
+            assert "Xếp hạng — Quý 3/2026" in await page.inner_text("main")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"the ranking is wider than the phone: {width}px"
+            save(await page.screenshot(full_page=False), "dashboard-vi-ranking.png", tmp_path)
+            first = next(iter(tables.values()))[0]
+            await page.click(f"main table.rank tr[data-agency='{first.agency_id}'] [data-nav^='agency?']")
+            await page.wait_for_selector("main[data-page^='agency'][data-state=ready]")
+            assert first.name in await page.inner_text("main")
             await page.locator("main .back").click()
             await page.wait_for_selector("main[data-page^='summary'][data-state=ready]")
 

@@ -288,3 +288,48 @@ async def test_an_items_history_only_within_scope(web: str, web_settings: Settin
     assert "Nguyễn Văn Điều Phối" in leader.json()["html"]
     focal = await api(web, "history", launch(token, COMMUNE_FOCAL), id=item_id)
     assert focal.status_code == 403 and "data" not in focal.json() and "Điều Phối" not in focal.text
+
+
+async def test_the_ranking_page_for_leaders_and_coordinators(web: str, web_settings: Settings,
+                                                             engine: Engine, seeded: Seeded) -> None:
+    """The league tables /status's 🏆 shows (models.status.ranking_page, models.rollup.ranking):
+    same order, positions and figures, one table per agency level, in the member's scope; a
+    focal point gets 403 and no figures, and no ranking button on the summary."""
+    from models.rollup import ranking
+    from models.status import viewer
+
+    token = web_settings.require_token()
+    period = parse_period(Q3)
+    answer = await api(web, "ranking", launch(token, PROVINCE_LEADER, language="vi"), period=Q3)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    with session_scope(engine) as session:
+        actor = load_actor(session, PROVINCE_LEADER, frozenset())
+        who, plan = viewer(session, actor)
+        tables = ranking(session, plan, period, TODAY, who.scope)
+    assert tables and list(body["data"]["tables"]) == list(tables)
+    for level, table in tables.items():
+        assert body["data"]["tables"][level] == [
+            {"position": line.position, "agency_id": line.agency_id, "name": line.name, "rate": line.rate,
+             "owed": line.counts.owed, **{w.value: n for w, n in line.counts.by_official().items()}}
+            for line in table]
+    html = body["html"]
+    assert "Xếp hạng — Quý 3/2026" in html and html.count('<table class="rank"') == len(tables)
+    assert "<h2>Sở, ban, ngành · " in html and 'data-level="department"' in html
+    first = next(iter(tables.values()))[0]
+    assert f'data-agency="{first.agency_id}" data-position="{first.position}"' in html
+    assert f'data-nav="agency?period=2026-Q3&amp;id={first.agency_id}"' in html
+    summary = (await api(web, "summary", launch(token, PROVINCE_LEADER), period=Q3)).json()
+    assert 'data-nav="ranking?period=2026-Q3"' in summary["html"] and "Ranking of agencies" in summary["html"]
+
+    # A district's leader: the agencies of the district only.
+    district = (await api(web, "ranking", launch(token, DISTRICT_LEADER), period=Q3)).json()
+    ids = {line["agency_id"] for table in district["data"]["tables"].values() for line in table}
+    assert ids and ids <= {seeded.ha_long_id, *seeded.commune_ids}
+
+    # A focal point: refused, and no button to it.
+    focal = await api(web, "ranking", launch(token, COMMUNE_FOCAL), period=Q3)
+    assert focal.status_code == 403 and "data" not in focal.json()
+    assert "This page is for leaders, coordinators and admins." in focal.json()["html"]
+    own = (await api(web, "summary", launch(token, COMMUNE_FOCAL), period=Q3)).json()
+    assert "ranking?" not in own["html"]

@@ -5,7 +5,8 @@ page's script puts in place. The script (``views/web/dashboard.js``) only reads 
 from the URL fragment, asks for pages, and follows ``data-nav`` links; every word is here.
 
 Links: ``summary?period=2026-Q3``, ``axis?period=…&n=1``, ``task?period=…&id=…``,
-``agency?period=…&id=…``, ``overdue?period=…``, ``overdue_agency?period=…&id=…``.
+``agency?period=…&id=…``, ``overdue?period=…``, ``overdue_agency?period=…&id=…``,
+``ranking?period=…`` (leaders, coordinators and admins: the league tables /status's 🏆 shows).
 """
 
 from __future__ import annotations
@@ -24,15 +25,24 @@ from domain.official import OFFICIAL_CLASSES, OfficialClass
 from domain.periods import HALF, QUARTER, YEAR, Period, period_containing
 from models.history import ItemHistory
 from models.overdue import Backlog
-from models.rollup import AgencyLine, Counts, ItemLine
-from models.status import AgencyPage, AxisPage, OverdueAgencyPage, OverduePage, Summary, TaskPage, Viewer
+from models.rollup import AgencyLine, Counts, ItemLine, RankLine
+from models.status import (
+    AgencyPage,
+    AxisPage,
+    OverdueAgencyPage,
+    OverduePage,
+    RankingPage,
+    Summary,
+    TaskPage,
+    Viewer,
+)
 from models.targets import TargetLine
 from views.history import version_lines
 from views.html import clip, esc, esc_attr
 from views.i18n import current_locale, format_date, format_number, format_percent, ngettext
 from views.i18n import gettext as _
 from views.labels import axis_name, level_name, official_name, state_name
-from views.rollup import period_label
+from views.rollup import period_label, rank_rate
 from views.targets import meeting_text, target_text, trend_text, value_text
 
 ONE_DAY = timedelta(days=1)
@@ -111,6 +121,7 @@ def refusal(reason: str) -> dict[str, Any]:
         "gone": _("This has changed; go back to the summary."),
         "no_plan": _("No plan is loaded yet."),
         "bad_request": _("I do not know that page."),
+        "role": _("This page is for leaders, coordinators and admins."),
     }
     text = texts.get(reason, texts["bad_request"])
     return {"error": reason, "html": _note(text) + _back("summary")}
@@ -328,6 +339,9 @@ def summary_page(summary: Summary) -> dict[str, Any]:
         body.append(_note(_("Nothing is due in this period for your scope.")))
     if ranking:
         body += [_h2(_('Most overdue agencies')), f'<div class="list">{ranking}</div>']
+    if summary.ranks:
+        body.append("<p>" + _link(esc(_("🏆 Ranking of agencies")), "ranking", "row wide", period=key)
+                    + "</p>")
     body.append(_targets_html(summary.targets))
     data = {"page": "summary", "period": key, "scope": summary.viewer.scope.key,
             "totals": _counts_data(rollup.totals),
@@ -337,6 +351,57 @@ def summary_page(summary: Summary) -> dict[str, Any]:
             "most_overdue": [{"agency_id": a.agency_id, "name": a.name, "overdue": a.counts.overdue}
                              for a in rollup.most_overdue],
             "targets": _targets_data(summary.targets)}
+    return {"data": data, "html": "".join(body)}
+
+
+def _rank_table(page: RankingPage, level: str, table: Sequence[RankLine]) -> str:
+    """One level's league table: position, agency (a link to its items), the on-time rate and
+    the four classes (the chart's colours in the header, their names as its labels)."""
+    key = page.period.key
+    classes = "".join(f'<th class="n" scope="col" title="{esc_attr(official_name(which))}" '
+                      f'aria-label="{esc_attr(official_name(which))}"><i class="swatch c-{which.value}">'
+                      "</i></th>" for which in OFFICIAL_CLASSES)
+    rate_name = _("On-time rate")
+    head = (f'<thead><tr><th class="n" scope="col">#</th><th scope="col">{esc(_("Agency"))}</th>'
+            f'<th class="n" scope="col" title="{esc_attr(rate_name)}">%</th>{classes}</tr></thead>')
+    rows = []
+    for line in table:
+        counts = line.counts.by_official()
+        figures = "".join(f'<td class="n c-{which.value}">{format_number(n)}</td>'
+                          for which, n in counts.items())
+        rate = "" if line.rate is None else f"{line.rate:.4f}"
+        rows.append(f'<tr data-agency="{line.agency_id}" data-position="{line.position}" data-rate="{rate}">'
+                    f'<td class="n">{format_number(line.position)}</td>'
+                    f"<td>{_link(esc(clip(line.name, 120)), 'agency', 'name', period=key, id=line.agency_id)}"
+                    f'</td><td class="n rate">{esc(rank_rate(line.rate))}</td>{figures}</tr>')
+    return (f'<table class="rank" data-level="{esc_attr(level)}">{head}<tbody>{"".join(rows)}'
+            "</tbody></table>")
+
+
+def ranking_page(page: RankingPage) -> dict[str, Any]:
+    """The league tables of the period (like with like: one per agency level), as /status's
+    🏆 shows them: by the on-time rate, then fewer overdue items; ties share a position."""
+    key = page.period.key
+    title = esc(_("Ranking — {period}").format(period=period_label(page.period)))
+    subtitle = esc(_("Scope: {scope} · as of {date}").format(scope=clip(scope_label(page.viewer), 300),
+                                                           date=format_date(page.today)))
+    body = [_back("summary", period=key), _head(title, subtitle),
+            _periods(page.period, page.today, "ranking"),
+            _note(_("By the on-time rate: items completed on time ÷ items completed or overdue (items "
+                    "still within their deadline are not counted); then fewer overdue items."))]
+    if not page.tables:
+        body.append(_note(_("Nothing is due in this period for your scope.")))
+    for level, table in page.tables.items():
+        body.append(_h2(level_name(level) + " · " + ngettext("{n} agency", "{n} agencies", len(table)).format(
+            n=format_number(len(table)))))
+        body.append(_rank_table(page, level, table))
+    if page.tables:
+        body.append(_legend())
+    data = {"page": "ranking", "period": key, "scope": page.viewer.scope.key,
+            "tables": {level: [{"position": line.position, "agency_id": line.agency_id, "name": line.name,
+                                "rate": line.rate, "owed": line.counts.owed,
+                                **{which.value: n for which, n in line.counts.by_official().items()}}
+                               for line in table] for level, table in page.tables.items()}}
     return {"data": data, "html": "".join(body)}
 
 
