@@ -11,6 +11,8 @@ from telegram.error import BadRequest
 
 from domain.periods import Period
 from models import reports as svc
+from models import status as status_service
+from models.db import run_sync
 from models.reporting import Clock
 from models.rollup import choose_period
 from models.types import MAX_ROW_ID, utcnow
@@ -56,14 +58,33 @@ def fail(error: svc.ReportError, context: BotContext) -> Screen:
 # --------------------------------------------------------------------------- showing
 
 
+def _words(context: BotContext) -> tuple[str | None, str]:
+    """A ``/command [period] [plan]`` argument list: the period (the first word without a
+    ``/``) and the plan's number (the first word with one, as in ``25/KH-UBND``)."""
+    args = list(context.args or [])
+    return (next((a for a in args if "/" not in a), None), next((a for a in args if "/" in a), ""))
+
+
 async def period_argument(update: Update, context: BotContext) -> Period | None:
     """The period a ``/command [period]`` asks for (today's quarter without one); None: the
     argument named no period and the person was told so."""
     try:
-        return choose_period(context.args[0] if context.args else None, today(context),
-                             context.config.rules.due)
+        return choose_period(_words(context)[0], today(context), context.config.rules.due)
     except ValueError:
         await show(update, context, status_views.unknown_period())
+        return None
+
+
+async def plan_argument(update: Update, context: BotContext) -> int | None:
+    """The plan a ``/command [period] NUMBER`` names, as its id (0: none named, so the only plan
+    in force, or the choice); None: no plan has that number and the person was told so."""
+    number = _words(context)[1]
+    if not number:
+        return 0
+    try:
+        return await run_sync(status_service.plan_id_of, context.engine, number)
+    except status_service.Gone:
+        await show(update, context, status_views.no_such_plan())
         return None
 
 

@@ -1,61 +1,95 @@
-"""/export [period]: the period's XLSX workbook, and /report_doc [period]: its official report
-as a Word document (Decree 30/2020's format) — leaders, coordinators, admins, for the member's
-scope."""
+"""/export [period] [plan]: the period's XLSX workbook, and /report_doc [period] [plan]: its
+official report as a Word document (Decree 30/2020's format) — leaders, coordinators, admins,
+for the member's scope. With several plans in force and none named, the plan is chosen first
+(``views.callbacks.PlanPick``; the press is checked again like the command)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import NotAllowed
-from handlers.common import period_argument, show, today
+from domain.periods import Period
+from handlers.common import decoded, period_argument, plan_argument, show, today
 from models import export, report_doc
 from models.db import run_sync
 from models.registry import NoPlan
+from models.rollup import parse_period
+from models.status import ChoosePlan
 from scheduler.context import BotContext
 from views import export as views
+from views import refusals
 from views import report_doc as report_views
 from views import status as status_views
+from views.callbacks import PlanPick, any_of
+from views.screen import Screen
+
+
+async def _export(context: BotContext, period: Period, day: date, plan_id: int) -> Screen:
+    try:
+        data, viewer = await run_sync(export.for_actor, context.engine, context.actor, period, day,
+                                      context.config.tz, plan_id)
+    except NotAllowed:
+        return views.export_not_allowed()
+    except NoPlan:
+        return status_views.no_plan()
+    except ChoosePlan as choice:
+        return status_views.plan_choice(choice.plans, period, "export")
+    # The workbook is written off the event loop: other people's updates go on meanwhile.
+    content = await run_sync(views.write_xlsx, data)
+    return views.export_screen(data, viewer, content)
+
+
+async def _report_doc(context: BotContext, period: Period, day: date, plan_id: int) -> Screen:
+    try:
+        data, viewer = await run_sync(report_doc.for_actor, context.engine, context.actor, period,
+                                      day, context.config.report_issuer, context.config.tz, plan_id)
+    except NotAllowed:
+        return report_views.report_doc_not_allowed()
+    except NoPlan:
+        return status_views.no_plan()
+    except ChoosePlan as choice:
+        return status_views.plan_choice(choice.plans, period, "report_doc")
+    content = await run_sync(report_views.write_docx, data)  # off the event loop, as /export
+    return report_views.report_doc_screen(data, viewer, content)
+
+
+async def _command(update: Update, context: BotContext, what: str) -> None:
+    period = await period_argument(update, context)
+    if period is None:
+        return
+    plan_id = await plan_argument(update, context)
+    if plan_id is None:
+        return
+    make = _export if what == "export" else _report_doc
+    await show(update, context, await make(context, period, today(context), plan_id))
 
 
 async def export_command(update: Update, context: BotContext) -> None:
     """Send the period's workbook as a document."""
-    period = await period_argument(update, context)
-    if period is None:
-        return
-    day = today(context)
-    try:
-        data, viewer = await run_sync(export.for_actor, context.engine, context.actor, period, day,
-                                      context.config.tz)
-    except NotAllowed:
-        await show(update, context, views.export_not_allowed())
-        return
-    except NoPlan:
-        await show(update, context, status_views.no_plan())
-        return
-    # The workbook is written off the event loop: other people's updates go on meanwhile.
-    content = await run_sync(views.write_xlsx, data)
-    await show(update, context, views.export_screen(data, viewer, content))
+    await _command(update, context, "export")
 
 
 async def report_doc_command(update: Update, context: BotContext) -> None:
     """Send the period's official report as a Word document."""
-    period = await period_argument(update, context)
-    if period is None:
+    await _command(update, context, "report_doc")
+
+
+async def on_plan_pick(update: Update, context: BotContext) -> None:
+    """The plan chosen: the workbook or the report of that plan (permission checked again)."""
+    button = await decoded(update, context)
+    if update.callback_query is None or button is None:
         return
-    day = today(context)
-    try:
-        data, viewer = await run_sync(report_doc.for_actor, context.engine, context.actor, period,
-                                      day, context.config.report_issuer, context.config.tz)
-    except NotAllowed:
-        await show(update, context, report_views.report_doc_not_allowed())
+    if not isinstance(button, PlanPick):
+        await show(update, context, refusals.changed())
         return
-    except NoPlan:
-        await show(update, context, status_views.no_plan())
-        return
-    content = await run_sync(report_views.write_docx, data)  # off the event loop, as /export
-    await show(update, context, report_views.report_doc_screen(data, viewer, content))
+    period = parse_period(button.period, context.config.rules.due)
+    make = _export if button.what == "export" else _report_doc
+    await show(update, context, await make(context, period, today(context), button.plan))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    return [CommandHandler("export", export_command), CommandHandler("report_doc", report_doc_command)]
+    return [CommandHandler("export", export_command), CommandHandler("report_doc", report_doc_command),
+            CallbackQueryHandler(on_plan_pick, pattern=any_of(PlanPick))]

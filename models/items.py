@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
-from models.tables import OPEN_STATES, Agency, Item, ItemState, Report, Task
+from models.tables import OPEN_STATES, Agency, Item, ItemState, Plan, Report, Task
 
 # Finished items stay on the list while their period is current, so people see their progress.
 DONE_STATES = (ItemState.REPORTED.value, ItemState.VERIFIED.value)
@@ -32,6 +32,7 @@ class ItemRow:
     percent: int | None
     versions: int
     original_due_on: date | None = None  # the first due date, once an extension moved ``due_on``
+    plan: str = ""  # the plan's number, when several plans are in force ("" otherwise)
 
     def days_left(self, today: date) -> int:
         return (self.due_on - today).days
@@ -52,11 +53,14 @@ class ItemPage:
 def _listed(agency_id: int, today: date, states: tuple[str, ...] | None = None) -> Any:
     latest = (select(Report.item_id, func.max(Report.version).label("version"))
               .group_by(col(Report.item_id)).subquery())
-    query = (select(Item, col(Task.code), col(Task.task), latest.c.version, col(Report.percent))  # type: ignore[call-overload]
+    query = (select(Item, col(Task.code), col(Task.task), latest.c.version, col(Report.percent),  # type: ignore[call-overload]
+                    col(Plan.number))
              .join(Task, col(Task.id) == Item.task_id)
+             .join(Plan, col(Plan.id) == Task.plan_id)
              .outerjoin(latest, latest.c.item_id == Item.id)
              .outerjoin(Report, (col(Report.item_id) == Item.id) & (Report.version == latest.c.version))
-             .where(Item.agency_id == agency_id, col(Task.retired_at).is_(None)))
+             .where(Item.agency_id == agency_id, col(Task.retired_at).is_(None),
+                    col(Plan.archived_at).is_(None)))  # a closed plan's items are owed no more
     if states is not None:
         return query.where(col(Item.state).in_(states))
     return query.where(or_(col(Item.state).in_(OPEN_STATES),
@@ -65,11 +69,13 @@ def _listed(agency_id: int, today: date, states: tuple[str, ...] | None = None) 
 
 def _rows(session: Session, query: Any) -> list[ItemRow]:
     rows = []
-    for item, code, task, version, percent in session.exec(query):
+    several = session.exec(select(func.count()).select_from(Plan)
+                           .where(col(Plan.archived_at).is_(None))).one() > 1
+    for item, code, task, version, percent, number in session.exec(query):
         assert item.id is not None
         rows.append(ItemRow(item.id, code, task, item.period_key, item.due_on, item.state,
                             percent if item.state == ItemState.IN_PROGRESS.value else None,
-                            int(version or 0), item.original_due_on))
+                            int(version or 0), item.original_due_on, number if several else ""))
     # Open work before finished work, then the nearest deadline.
     return sorted(rows, key=lambda r: (not r.is_open, r.due_on, r.code, r.item_id))
 

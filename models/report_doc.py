@@ -168,11 +168,12 @@ def load(session: Session, plan: Plan, period: Period, today: date, scope: Scope
 
 
 def for_actor(engine: Engine, actor: Actor, period: Period, today: date, issuer: Issuer,
-              tz: ZoneInfo) -> tuple[ReportDoc, Viewer]:
-    """/report_doc: coordinators and leaders (and admins), for their scope."""
+              tz: ZoneInfo, plan_id: int = 0) -> tuple[ReportDoc, Viewer]:
+    """/report_doc: coordinators and leaders (and admins), for their scope; of the plan
+    ``plan_id`` (0: the only one in force, else models.status.ChoosePlan)."""
     require(actor, Action.EXPORT)
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         return load(session, plan, period, today, who.scope, issuer, tz, who.agency_name), who
 
 

@@ -3,7 +3,9 @@ pages as plain data. Each function opens its own transaction and takes plain val
 :class:`~domain.access.Actor` asking, ids, the period, today); handlers run one of them.
 
 Refusals: :class:`~domain.access.NotAllowed` (not a member, or outside the presser's scope),
-:class:`Gone` (what a button points at no longer exists), :class:`~models.registry.NoPlan`.
+:class:`Gone` (what a button points at no longer exists), :class:`~models.registry.NoPlan`,
+:class:`ChoosePlan` (several plans are in force and the person did not say which: the handler
+offers the choice). Each takes the plan's id (``plan_id``; 0: the only plan in force).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from models.overdue import (
     overdue_items,
     with_reasons,
 )
-from models.registry import require_plan
+from models.registry import SeveralPlans, active_plans, plan_by_id, plan_by_number
 from models.rollup import (
     AgencyLine,
     ItemLine,
@@ -50,11 +52,33 @@ class Gone(LookupError):
 
 
 @dataclass(frozen=True)
+class PlanOption:
+    """A plan in force, as the plan choice shows it."""
+
+    id: int
+    number: str
+    title: str
+
+
+class ChoosePlan(Exception):
+    """Several plans are in force and the request named none: ``plans`` to choose from."""
+
+    def __init__(self, plans: list[PlanOption]) -> None:
+        super().__init__(", ".join(p.number for p in plans))
+        self.plans = plans
+
+
+@dataclass(frozen=True)
 class Viewer:
-    """Whose figures a person sees: ``agency_name`` is the scope's agency ("" for everything)."""
+    """Whose figures a person sees: ``agency_name`` is the scope's agency ("" for everything);
+    ``plan_id`` and ``plan_number`` the plan's when several are in force (0 and "": the only one,
+    so buttons and pages look as they always did)."""
 
     scope: Scope
     agency_name: str = ""
+    plan_id: int = 0
+    plan_number: str = ""
+    plan_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,51 +159,71 @@ class AgencyPage:
     may_ask: bool = False
 
 
-def viewer(session: Session, actor: Actor) -> tuple[Viewer, Plan]:
-    """Who may see the status, and what: members with an agency (admins: everything)."""
+def plan_options(session: Session) -> list[PlanOption]:
+    return [PlanOption(int(p.id or 0), p.number, p.title) for p in active_plans(session)]
+
+
+def plan_id_of(engine: Engine, number: str) -> int:
+    """The id of the plan numbered ``number`` (a ``/status 25/KH-UBND`` argument); Gone if none."""
+    with session_scope(engine) as session:
+        plan = plan_by_number(session, number)
+        if plan is None or plan.id is None:
+            raise Gone(f"plan {number}")
+        return plan.id
+
+
+def viewer(session: Session, actor: Actor, plan_id: int = 0) -> tuple[Viewer, Plan]:
+    """Who may see the status, and what: members with an agency (admins: everything); of the
+    plan ``plan_id`` (0: the only plan in force, else :class:`ChoosePlan`)."""
     require(actor, Action.STATUS)
     scope = scope_of(actor)
     if scope is None:
         raise NotAllowed("no_agency")
-    plan = require_plan(session)
+    try:
+        plan = plan_by_id(session, plan_id)
+    except SeveralPlans as several:
+        raise ChoosePlan([PlanOption(int(p.id or 0), p.number, p.title) for p in several.plans]) from None
+    named = plan.archived_at is not None or len(active_plans(session)) > 1
+    which = {"plan_id": int(plan.id or 0), "plan_number": plan.number, "plan_title": plan.title} \
+        if named else {}
     if scope.root_id is None:
-        return Viewer(scope), plan
+        return Viewer(scope, **which), plan  # type: ignore[arg-type]
     agency = session.get(Agency, scope.root_id)
-    return Viewer(scope, agency.name if agency is not None else "?"), plan
+    return Viewer(scope, agency.name if agency is not None else "?", **which), plan  # type: ignore[arg-type]
 
 
-def summary(engine: Engine, actor: Actor, period: Period, today: date) -> Summary:
+def summary(engine: Engine, actor: Actor, period: Period, today: date, plan_id: int = 0) -> Summary:
     """The period's figures for the person's scope (/status, /chart)."""
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         return Summary(who, compute_rollup(session, plan, period, today, who.scope),
                        backlog(session, plan, today, who.scope, period.start),
                        tuple(target_lines(session, plan, period.start.year, who.scope)),
                        allows(actor, Action.RANKING))
 
 
-def ranking_page(engine: Engine, actor: Actor, period: Period, today: date) -> RankingPage:
+def ranking_page(engine: Engine, actor: Actor, period: Period, today: date, plan_id: int = 0) -> RankingPage:
     """The ranking (leaders, coordinators, admins): agencies of the person's scope by on-time
     rate, then overdue items, like with like (models.rollup.ranking)."""
     require(actor, Action.RANKING)
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         return RankingPage(who, period, today, ranking(session, plan, period, today, who.scope))
 
 
-def overdue_page(engine: Engine, actor: Actor, period: Period, today: date) -> OverduePage:
+def overdue_page(engine: Engine, actor: Actor, period: Period, today: date, plan_id: int = 0) -> OverduePage:
     """The overdue drill-down: agencies of the person's scope with overdue items, worst first."""
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         return OverduePage(who, period, today, overdue_by_agency(session, plan, today, who.scope))
 
 
 def overdue_agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int,
-                        today: date, tz: tzinfo = UTC) -> OverdueAgencyPage:
+                        today: date, tz: tzinfo = UTC, plan_id: int = 0) -> OverdueAgencyPage:
     """One agency's overdue items (any period): only inside the person's scope; with their
     explanation requests (dated in ``tz``)."""
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         agency = session.get(Agency, agency_id)
         if agency is None:
             raise Gone(f"agency {agency_id}")
@@ -191,9 +235,10 @@ def overdue_agency_page(engine: Engine, actor: Actor, period: Period, agency_id:
                                  allows(actor, Action.REQUEST_EXPLANATION))
 
 
-def axis_page(engine: Engine, actor: Actor, period: Period, number: int, today: date) -> AxisPage:
+def axis_page(engine: Engine, actor: Actor, period: Period, number: int, today: date,
+              plan_id: int = 0) -> AxisPage:
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         axis = session.exec(select(Axis).where(Axis.plan_id == plan.id, Axis.number == number)).first()
         if axis is None:
             raise Gone(f"axis {number}")
@@ -201,9 +246,10 @@ def axis_page(engine: Engine, actor: Actor, period: Period, number: int, today: 
         return AxisPage(who, rollup, number, axis.name)
 
 
-def task_page(engine: Engine, actor: Actor, period: Period, task_id: int, today: date) -> TaskPage:
+def task_page(engine: Engine, actor: Actor, period: Period, task_id: int, today: date,
+              plan_id: int = 0) -> TaskPage:
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         task = session.get(Task, task_id)
         if task is None or task.plan_id != plan.id or task.retired_at is not None:
             raise Gone(f"task {task_id}")
@@ -213,11 +259,11 @@ def task_page(engine: Engine, actor: Actor, period: Period, task_id: int, today:
 
 
 def agency_page(engine: Engine, actor: Actor, period: Period, agency_id: int, today: date,
-                tz: tzinfo = UTC) -> AgencyPage:
+                tz: tzinfo = UTC, plan_id: int = 0) -> AgencyPage:
     """One agency's items: only inside the person's scope (a forged id gets NotAllowed); with
     their explanation requests (dated in ``tz``)."""
     with session_scope(engine) as session:
-        who, plan = viewer(session, actor)
+        who, plan = viewer(session, actor, plan_id)
         agency = session.get(Agency, agency_id)
         if agency is None:
             raise Gone(f"agency {agency_id}")

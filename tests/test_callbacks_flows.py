@@ -50,3 +50,18 @@ def test_an_event_date_comes_back_as_a_date() -> None:
 def test_refused_before_any_handler(data: str) -> None:
     with pytest.raises(BadCallbackData):
         decode(data)
+
+
+def test_status_buttons_carry_a_plan_only_when_one_is_chosen() -> None:
+    from views.callbacks import PlanPick, StatusAxis, StatusSummary, decode
+
+    assert StatusSummary("2027-Q1").pack() == "st:p:2027-Q1:0:0"  # the shape older buttons have
+    assert StatusSummary("2027-Q1", plan=7).pack() == "st:p:2027-Q1:0:0:7"
+    assert decode("st:p:2027-Q1:0:0:7") == StatusSummary("2027-Q1", plan=7)
+    assert decode("st:a:2027-Q1:2:1") == StatusAxis("2027-Q1", 2, 1)
+    assert decode(StatusAxis("2027-Q1", 2, 1, plan=3).pack()) == StatusAxis("2027-Q1", 2, 1, plan=3)
+    assert decode(PlanPick("report_doc", 3, "2027").pack()) == PlanPick("report_doc", 3, "2027")
+    for bad in ("st:p:2027-Q1:0:0:0", "st:p:2027-Q1:0:0:7:1", "pp:chart:3:2027", "pp:export:3:2027-Q9",
+                "pp:export:3"):
+        with pytest.raises(BadCallbackData):
+            decode(bad)

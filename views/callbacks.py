@@ -58,9 +58,17 @@ class CallbackData:
         hints = get_type_hints(cls)
         return [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
 
+    # Trailing fields that older buttons do not carry: packed only when not their default,
+    # and taken as their default when absent (buttons already in chats keep working).
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
+
     def pack(self) -> str:
         parts = [self.PREFIX]
-        for name, kind in self._fields():
+        fields = self._fields()
+        while fields and fields[-1][0] in self.OPTIONAL and getattr(self, fields[-1][0]) == \
+                self._default(fields[-1][0]):
+            fields.pop()
+        for name, kind in fields:
             value = getattr(self, name)
             text = str(int(value)) if kind is int else str(value)
             pattern = _INT if kind is int else _STR
@@ -79,8 +87,12 @@ class CallbackData:
         rest = data[len(cls.PREFIX):]
         fields = cls._fields()
         parts = rest[1:].split(SEP) if rest else []
-        if len(parts) != len(fields):
+        given = len(fields)
+        while given > len(parts) and fields[given - 1][0] in cls.OPTIONAL:
+            given -= 1
+        if len(parts) != given:
             raise BadCallbackData(data)
+        fields = fields[:given]
         values: dict[str, Any] = {}
         for (name, kind), part in zip(fields, parts, strict=True):
             if kind is int:
@@ -91,7 +103,14 @@ class CallbackData:
                 if not _STR.fullmatch(part):
                     raise BadCallbackData(data)
                 values[name] = part
+        if any(values[name] == cls._default(name) for name, _ in fields if name in cls.OPTIONAL):
+            # an optional field is written only when it is not its default: one spelling a button
+            raise BadCallbackData(data)
         return cls(**values)
+
+    @classmethod
+    def _default(cls, name: str) -> Any:
+        return next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
     @classmethod
     def owns(cls, data: object) -> bool:
@@ -436,8 +455,9 @@ class LanguageChoice(CallbackData):
 
 
 # --- /status, /chart, /export ---------------------------------------------------------------
-# Every /status button is ``st:<kind>:<period>:<id>:<page>`` (the shape buttons in chats carry);
-# the period is checked here, so a button for a period that cannot exist never gets further.
+# Every /status button is ``st:<kind>:<period>:<id>:<page>[:<plan>]`` (the shape buttons in chats
+# carry; ``plan``, the plan's id, only when several plans are in force: 0, the only one); the
+# period is checked here, so a button for a period that cannot exist never gets further.
 
 
 def _check_period(key: str) -> None:
@@ -457,6 +477,8 @@ class StatusSummary(CallbackData):
     period: str
     ident: int = 0  # unused; kept so the wire shape stays the same for every /status button
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -470,6 +492,8 @@ class StatusAxis(CallbackData):
     period: str
     number: int
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -483,6 +507,8 @@ class StatusTask(CallbackData):
     period: str
     task_id: int
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -496,6 +522,8 @@ class StatusAgency(CallbackData):
     period: str
     agency_id: int
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -510,6 +538,8 @@ class StatusOverdue(CallbackData):
     period: str
     ident: int = 0
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -523,6 +553,8 @@ class StatusOverdueAgency(CallbackData):
     period: str
     agency_id: int
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -536,6 +568,8 @@ class StatusChart(CallbackData):
     period: str
     ident: int = 0
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
         _check_period(self.period)
@@ -550,8 +584,26 @@ class StatusRanking(CallbackData):
     period: str
     level: str = ""
     page: int = 0
+    plan: int = 0
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("plan",)
 
     def __post_init__(self) -> None:
+        _check_period(self.period)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanPick(CallbackData):
+    """The plan chosen for /export or /report_doc when several are in force (``what``: "export"
+    or "report_doc"; ``period``: the period key asked for)."""
+
+    PREFIX: ClassVar[str] = "pp"
+    what: str
+    plan: int
+    period: str
+
+    def __post_init__(self) -> None:
+        if self.what not in ("export", "report_doc"):
+            raise BadCallbackData(self.what)
         _check_period(self.period)
 
 

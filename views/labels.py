@@ -156,7 +156,18 @@ def level_name(level: str) -> str:
     return _(LEVEL_NAMES.get(level, LEVEL_NAMES["other"]))
 
 
+# Plan 916's axes as its document names them: only these are the axes AXIS_NAMES translate (another
+# plan's axis 1 is its own, and keeps the name its document gives).
+PLAN916_AXES = {1: "Tham gia của người dân ở cấp cơ sở", 2: "Công khai, minh bạch",
+                3: "Trách nhiệm giải trình với người dân", 4: "Kiểm soát tham nhũng trong khu vực công",
+                5: "Thủ tục hành chính công", 6: "Cung ứng dịch vụ công"}
+
+
 def axis_name(number: int, fallback: str = "") -> str:
+    """The axis's name in the reader's language: Plan 916's six axes translated, any other
+    plan's axis as its document names it (``fallback``)."""
+    if fallback and " ".join(fallback.split()).casefold() != PLAN916_AXES.get(number, "").casefold():
+        return fallback
     return _(AXIS_NAMES[number]) if number in AXIS_NAMES else fallback
 
 

@@ -72,8 +72,10 @@ def when(due_on: date, today: date) -> str:
 
 
 def item_heading(row: ItemRow) -> str:
-    return _("<b>{code}</b> · period {period}").format(code=esc(clip(row.code, 20)),
-                                                       period=esc(clip(row.period_key, 12)))
+    """The task's code and period (and its plan's number, when several plans are in force)."""
+    heading = _("<b>{code}</b> · period {period}").format(code=esc(clip(row.code, 20)),
+                                                          period=esc(clip(row.period_key, 12)))
+    return f"[{esc(clip(row.plan, 24))}] {heading}" if row.plan else heading
 
 
 # --------------------------------------------------------------------------- messages

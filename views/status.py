@@ -19,6 +19,7 @@ from models.status import (
     AxisPage,
     OverdueAgencyPage,
     OverduePage,
+    PlanOption,
     RankingPage,
     Summary,
     TaskPage,
@@ -28,6 +29,7 @@ from views.callbacks import (
     BadCallbackData,
     CallbackData,
     HistoryPage,
+    PlanPick,
     StatusAgency,
     StatusAxis,
     StatusChart,
@@ -70,11 +72,16 @@ def label(text: str, width: int) -> str:
 
 
 def scope_label(viewer: Viewer) -> str:
+    """The scope, and the plan when several are in force (plain text: the caller escapes it)."""
     if viewer.scope.everything:
-        return _("whole province")
-    if viewer.scope.subtree:
-        return _("{agency} and the units under it").format(agency=viewer.agency_name)
-    return viewer.agency_name
+        scope = _("whole province")
+    elif viewer.scope.subtree:
+        scope = _("{agency} and the units under it").format(agency=viewer.agency_name)
+    else:
+        scope = viewer.agency_name
+    if viewer.plan_number:
+        return _("{scope} · plan {number}").format(scope=scope, number=clip(viewer.plan_number, 64))
+    return scope
 
 
 # --- the summary --------------------------------------------------------------------------
@@ -90,22 +97,23 @@ def summary_screen(summary: Summary, today: date, dashboard_base: str | None = N
         lines.insert(_after_overdue(lines), backlog_line(summary.backlog.items))
     lines += status_lines(summary.targets)
     text = clip_html("\n".join(lines))
-    key = rollup.period.key
-    axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number))
+    key, p = rollup.period.key, summary.viewer.plan_id
+    axes = [button(_("Axis {n}").format(n=a.number), StatusAxis(key, a.number, plan=p))
             for a in rollup.axes if a.counts.owed]
     rows = []
     if summary.backlog.items or rollup.totals.overdue:
         rows.append([button(_("⏰ All overdue items ({n})").format(
-            n=format_number(summary.backlog.items + rollup.totals.overdue)), StatusOverdue(key))])
+            n=format_number(summary.backlog.items + rollup.totals.overdue)), StatusOverdue(key, plan=p))])
     rows += _rows(axes, 3)
-    rows += [[button("⏰ " + label(a.name, 40), StatusAgency(key, a.agency_id))] for a in rollup.most_overdue]
-    last = [button(_("📈 Chart"), StatusChart(key))]
+    rows += [[button("⏰ " + label(a.name, 40), StatusAgency(key, a.agency_id, plan=p))]
+             for a in rollup.most_overdue]
+    last = [button(_("📈 Chart"), StatusChart(key, plan=p))]
     if summary.ranks:
-        last.append(button(_("🏆 Ranking"), StatusRanking(key)))
+        last.append(button(_("🏆 Ranking"), StatusRanking(key, plan=p)))
     rows.append(last)
     if dashboard_base:
         rows.append([dashboard_button(dashboard_base, rollup.period, private=private)])
-    rows.append(_nav_row(rollup.period, today))
+    rows.append(_nav_row(rollup.period, today, p))
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
@@ -127,7 +135,7 @@ def _after_overdue(lines: list[str]) -> int:
     return len(lines)
 
 
-def _nav_row(period: Period, today: date) -> list[InlineKeyboardButton]:
+def _nav_row(period: Period, today: date, p: int = 0) -> list[InlineKeyboardButton]:
     """‹ the period before · the other kinds around the same time · the period after ›."""
     before = period_containing(period.kind, period.start - ONE_DAY, None)
     after = period_containing(period.kind, period.end + ONE_DAY, None)
@@ -140,7 +148,7 @@ def _nav_row(period: Period, today: date) -> list[InlineKeyboardButton]:
     row = []
     for label, key in choices:
         try:
-            row.append(button(label, StatusSummary(key)))
+            row.append(button(label, StatusSummary(key, plan=p)))
         except BadCallbackData:  # beyond the years a period key may name
             continue
     return row
@@ -150,7 +158,7 @@ def _nav_row(period: Period, today: date) -> list[InlineKeyboardButton]:
 
 def axis_screen(page: AxisPage, page_no: int) -> Screen:
     """An axis's tasks (two lines each), a page of them, a button for each owed task shown."""
-    rollup, key = page.rollup, page.rollup.period.key
+    rollup, key, p = page.rollup, page.rollup.period.key, page.viewer.plan_id
     tasks = [t for t in rollup.tasks if t.axis_number == page.number]
     pages = paginate([task_lines(t) for t in tasks], max_lines=8)
     shown, page_no, first = _pick(pages, page_no)
@@ -158,16 +166,16 @@ def axis_screen(page: AxisPage, page_no: int) -> Screen:
         n=page.number, name=esc(clip(axis_name(page.number, page.name), 200)),
         period=esc(period_label(rollup.period))),
         _("Scope: {scope}").format(scope=esc(clip(scope_label(page.viewer), 300))), ""]
-    buttons = [button(label(t.code, 20), StatusTask(key, t.task_id))
+    buttons = [button(label(t.code, 20), StatusTask(key, t.task_id, plan=p))
                for t in tasks[first:first + len(shown)] if t.counts.owed]
-    rows = _rows(buttons, 4) + _page_nav(lambda n: StatusAxis(key, page.number, n), page_no, len(pages),
-                                         StatusSummary(key))
+    rows = _rows(buttons, 4) + _page_nav(lambda n: StatusAxis(key, page.number, n, plan=p), page_no,
+                                         len(pages), StatusSummary(key, plan=p))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
 def task_screen(page: TaskPage, page_no: int) -> Screen:
     """A task's owing agencies and their state, a page of them, a button for each shown."""
-    key = page.period.key
+    key, p = page.period.key, page.viewer.plan_id
     pages = paginate(agency_state_lines(page.agencies))
     shown, page_no, first = _pick(pages, page_no)
     done = sum(1 for a in page.agencies if a.counts.owed and a.counts.done == a.counts.owed)
@@ -176,17 +184,17 @@ def task_screen(page: TaskPage, page_no: int) -> Screen:
                 period=esc(period_label(page.period)), done=done, owed=len(page.agencies)), ""]
     if not page.agencies:
         shown = [_("Nothing is due in this period for your scope.")]
-    buttons = [button(label(a.name, 30), StatusAgency(key, a.agency_id))
+    buttons = [button(label(a.name, 30), StatusAgency(key, a.agency_id, plan=p))
                for a in page.agencies[first:first + len(shown)]]
-    back = StatusAxis(key, page.axis_number)
-    rows = _rows(buttons, 2) + _page_nav(lambda n: StatusTask(key, page.task_id, n), page_no,
+    back = StatusAxis(key, page.axis_number, plan=p)
+    rows = _rows(buttons, 2) + _page_nav(lambda n: StatusTask(key, page.task_id, n, plan=p), page_no,
                                          len(pages), back)
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
 def agency_screen(page: AgencyPage, page_no: int) -> Screen:
     """An agency's items of the period: task, state, due day."""
-    key = page.period.key
+    key, p = page.period.key, page.viewer.plan_id
     pages = paginate(_item_lines(page), max_lines=10)
     shown, page_no, _first = _pick(pages, page_no)
     head = [f"<b>{esc(clip(page.name, 200))}</b> — {esc(period_label(page.period))}", ""]
@@ -194,8 +202,8 @@ def agency_screen(page: AgencyPage, page_no: int) -> Screen:
         shown = [_("Nothing is due in this period.")]
     rows = _history_rows(page.items[_first:_first + len(shown)])
     rows += _ask_rows(page, page.items[_first:_first + len(shown)])
-    rows += _page_nav(lambda n: StatusAgency(key, page.agency_id, n), page_no, len(pages),
-                      StatusSummary(key))
+    rows += _page_nav(lambda n: StatusAgency(key, page.agency_id, n, plan=p), page_no, len(pages),
+                      StatusSummary(key, plan=p))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
@@ -206,7 +214,7 @@ RANK_PAGE_LINES = 15
 
 def ranking_screen(page: RankingPage, level: str, page_no: int) -> Screen:
     """One agency level's league table (like with like), a page of it; a button per level."""
-    key = page.period.key
+    key, p = page.period.key, page.viewer.plan_id
     levels = list(page.tables)
     level = level if level in page.tables else (levels[0] if levels else "")
     table = page.tables.get(level, [])
@@ -222,10 +230,10 @@ def ranking_screen(page: RankingPage, level: str, page_no: int) -> Screen:
             "{n} agency", "{n} agencies", len(table)).format(n=format_number(len(table))))
     else:
         shown = [_("Nothing is due in this period for your scope.")]
-    tabs = [button(("• " if other == level else "") + level_name(other), StatusRanking(key, other))
+    tabs = [button(("• " if other == level else "") + level_name(other), StatusRanking(key, other, plan=p))
             for other in levels]
-    rows = _rows(tabs, 2) + _page_nav(lambda n: StatusRanking(key, level, n), page_no, len(pages),
-                                      StatusSummary(key))
+    rows = _rows(tabs, 2) + _page_nav(lambda n: StatusRanking(key, level, n, plan=p), page_no, len(pages),
+                                      StatusSummary(key, plan=p))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
@@ -243,7 +251,7 @@ def overdue_lines(page: OverduePage) -> list[str]:
 
 def overdue_screen(page: OverduePage, page_no: int) -> Screen:
     """The agencies of the scope with overdue items, worst first, a button for each shown."""
-    key = page.period.key
+    key, p = page.period.key, page.viewer.plan_id
     pages = paginate(overdue_lines(page), max_lines=10)
     shown, page_no, first = _pick(pages, page_no)
     head = [_("⏰ <b>Overdue items, every period</b> — as of {date}").format(date=format_date(page.today)),
@@ -253,16 +261,16 @@ def overdue_screen(page: OverduePage, page_no: int) -> Screen:
                 n=format_number(len(page.agencies))), ""]
     if not page.agencies:
         shown = [_("Nothing is overdue in your scope.")]
-    buttons = [button(label(f"{a.overdue} · {a.name}", 40), StatusOverdueAgency(key, a.agency_id))
+    buttons = [button(label(f"{a.overdue} · {a.name}", 40), StatusOverdueAgency(key, a.agency_id, plan=p))
                for a in page.agencies[first:first + len(shown)]]
-    rows = _rows(buttons, 1) + _page_nav(lambda n: StatusOverdue(key, 0, n), page_no, len(pages),
-                                         StatusSummary(key))
+    rows = _rows(buttons, 1) + _page_nav(lambda n: StatusOverdue(key, 0, n, plan=p), page_no, len(pages),
+                                         StatusSummary(key, plan=p))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
 def overdue_agency_screen(page: OverdueAgencyPage, page_no: int) -> Screen:
     """One agency's overdue items, oldest due day first."""
-    key = page.period.key
+    key, p = page.period.key, page.viewer.plan_id
     pages = paginate(_item_lines(page), max_lines=10)
     shown, page_no, _first = _pick(pages, page_no)
     count = ngettext("{n} overdue item", "{n} overdue items", len(page.items)).format(
@@ -272,8 +280,8 @@ def overdue_agency_screen(page: OverdueAgencyPage, page_no: int) -> Screen:
         shown = [_("Nothing is overdue any more.")]
     rows = _history_rows(page.items[_first:_first + len(shown)])
     rows += _ask_rows(page, page.items[_first:_first + len(shown)])
-    rows += _page_nav(lambda n: StatusOverdueAgency(key, page.agency_id, n), page_no, len(pages),
-                     StatusOverdue(key))
+    rows += _page_nav(lambda n: StatusOverdueAgency(key, page.agency_id, n, plan=p), page_no, len(pages),
+                     StatusOverdue(key, plan=p))
     return Screen(clip_html("\n".join(head + shown)), InlineKeyboardMarkup(rows))
 
 
@@ -340,6 +348,29 @@ def chart_caption(summary: Summary) -> str:
 
 
 # --- refusals -----------------------------------------------------------------------------
+
+def plan_choice(plans: Sequence[PlanOption], period: Period, what: str) -> Screen:
+    """Several plans are in force: which one (``what``: "status", "chart", "export" or
+    "report_doc"), a button each; the period asked for goes with the choice."""
+    key = period.key
+    lines = [_("Several plans are in force. Which plan, for {period}?").format(
+        period=esc(period_label(period))), ""]
+    lines += [f"• <b>{esc(clip(p.number, 64))}</b> — {esc(clip(p.title, 200))}" for p in plans]
+    kinds: dict[str, Callable[[int], CallbackData]] = {
+        "status": lambda plan: StatusSummary(key, plan=plan),
+        "chart": lambda plan: StatusChart(key, plan=plan),
+        "export": lambda plan: PlanPick("export", plan, key),
+        "report_doc": lambda plan: PlanPick("report_doc", plan, key)}
+    rows = [[button(label(p.number, 40), kinds[what](p.id))] for p in plans[:MAX_PLAN_BUTTONS]]
+    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+MAX_PLAN_BUTTONS = 20
+
+
+def no_such_plan() -> Screen:
+    return Screen(_("There is no plan with that number. Send the command alone to choose one."))
+
 
 def unknown_period() -> Screen:
     return Screen(_("I do not know that period. Use e.g. 2026-Q4, 2026-H2, 2026, or quarter / half / year."))
