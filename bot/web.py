@@ -81,31 +81,39 @@ def _int(value: str | None) -> int:
     return int(value)
 
 
+def _plan(args: dict[str, str]) -> int:
+    """The ``plan`` argument (a plan's id; 0 or none: the only plan in force)."""
+    return _int(args["plan"]) if "plan" in args else 0
+
+
 def _summary(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
-    return status.summary(app.bot_data.engine, actor, period, day), dashboard.summary_page
+    return status.summary(app.bot_data.engine, actor, period, day, _plan(args)), dashboard.summary_page
 
 
 def _axis(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
-    return status.axis_page(app.bot_data.engine, actor, period, _int(args.get("n")), day), dashboard.axis_page
+    return status.axis_page(app.bot_data.engine, actor, period, _int(args.get("n")), day,
+                             _plan(args)), dashboard.axis_page
 
 
 def _task(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
-    return (status.task_page(app.bot_data.engine, actor, period, _int(args.get("id")), day),
+    return (status.task_page(app.bot_data.engine, actor, period, _int(args.get("id")), day, _plan(args)),
             dashboard.task_page)
 
 
 def _agency(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
-    return (status.agency_page(app.bot_data.engine, actor, period, _int(args.get("id")), day),
+    return (status.agency_page(app.bot_data.engine, actor, period, _int(args.get("id")), day,
+                               plan_id=_plan(args)),
             dashboard.agency_page)
 
 
 def _overdue(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
-    return status.overdue_page(app.bot_data.engine, actor, period, day), dashboard.overdue_page
+    return status.overdue_page(app.bot_data.engine, actor, period, day, _plan(args)), dashboard.overdue_page
 
 
 def _overdue_agency(app: BotApplication, actor: Actor, period: Period, day: Any,
                     args: dict[str, str]) -> Any:
-    return (status.overdue_agency_page(app.bot_data.engine, actor, period, _int(args.get("id")), day),
+    return (status.overdue_agency_page(app.bot_data.engine, actor, period, _int(args.get("id")), day,
+                                       plan_id=_plan(args)),
             dashboard.overdue_agency_page)
 
 
@@ -115,7 +123,7 @@ def _history(app: BotApplication, actor: Actor, period: Period, day: Any, args: 
 
 
 def _ranking(app: BotApplication, actor: Actor, period: Period, day: Any, args: dict[str, str]) -> Any:
-    return status.ranking_page(app.bot_data.engine, actor, period, day), dashboard.ranking_page
+    return status.ranking_page(app.bot_data.engine, actor, period, day, _plan(args)), dashboard.ranking_page
 
 
 PAGES = {"summary": _summary, "axis": _axis, "task": _task, "agency": _agency, "overdue": _overdue,
@@ -162,11 +170,13 @@ class ApiHandler(RequestHandler):
         if find is None:
             return 404, dashboard.refusal("bad_request")
         day = utcnow().astimezone(self.app.bot_data.config.tz).date()
-        args = {name: self.get_query_argument(name) for name in ("period", "n", "id")
+        args = {name: self.get_query_argument(name) for name in ("period", "n", "id", "plan")
                 if self.get_query_argument(name, None) is not None}
         try:
             period = _period(args.get("period"), day, self.app)
             found, render = await run_sync(find, self.app, actor, period, day, args)
+        except NoPlan:  # a ValueError too: no plan, or none with that id
+            return 404, dashboard.refusal("no_plan")
         except ValueError:
             return 400, dashboard.refusal("bad_request")
         except NotAllowed as exc:
@@ -174,8 +184,8 @@ class ApiHandler(RequestHandler):
             return 403, dashboard.refusal(reason)
         except (status.Gone, history.Gone):
             return 404, dashboard.refusal("gone")
-        except NoPlan:
-            return 404, dashboard.refusal("no_plan")
+        except status.ChoosePlan as choice:  # several plans in force: which one, first
+            return 200, dashboard.plan_choice_page(choice.plans, period, page)
         return 200, render(found)
 
 

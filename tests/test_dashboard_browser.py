@@ -194,3 +194,48 @@ async def test_a_leader_opens_the_dashboard_from_status(
             server.stop()
     outside = [u for u in requests if not u.startswith(root)]
     assert outside == [], outside
+
+
+async def test_with_two_plans_the_dashboard_asks_which_and_stays_in_it(
+        stub: StubBotApi, db_url: str, engine: Engine, seeded: Seeded, browser: Browser,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from domain.periods import DueRules
+    from domain.plan_parser import parse_plan
+    from models import registry
+    from scheduler.deadlines import sync_items
+    from tests.second_plan import NUMBER, second_plan
+
+    with session_scope(engine) as session:
+        registry.import_plan(session, parse_plan(second_plan()), raw=second_plan(), source_name="kh25.txt",
+                             active_from=parse_period(Q3).start)
+        ours = registry.require_plan(session, NUMBER)
+        sync_items(session, ours, TODAY, DueRules())
+        plan_id = ours.id
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    settings = make_settings(stub, db_url, web_base_url=root, web_port=port)
+    token = settings.require_token()
+    requests: list[str] = []
+    async with running_bot(settings, engine) as app:
+        server = make_web_server(app, settings)
+        server.listen(port, address="127.0.0.1")
+        try:
+            page = await phone(browser, root, requests)
+            url = f"{root}/app/?period={Q3}"
+            await page.goto(telegram_url(url, launch(token, PROVINCE_LEADER, language="vi"), LIGHT))
+            await page.wait_for_selector("main[data-state=ready] [data-nav]")
+            assert "Đang có nhiều kế hoạch được thực hiện" in await page.inner_text("main")
+            await page.click(f"main [data-nav='summary?period={Q3}&plan={plan_id}']")
+            await page.wait_for_selector("main[data-page^='summary'][data-state=ready] .tile")
+            assert f"kế hoạch {NUMBER}" in await page.inner_text("main")
+            assert (await figures(page))["owed"] == 4
+            # The axis link carries no plan; the page's script adds the chosen one.
+            await page.click(f"main [data-nav='axis?period={Q3}&n=1']")
+            await page.wait_for_selector("main[data-page^='axis'][data-state=ready]")
+            assert f"plan={plan_id}" in (await page.get_attribute("main", "data-page") or "")
+            text = await page.inner_text("main")
+            assert "Cải cách thể chế" in text and "Rà soát văn bản" in text
+        finally:
+            server.stop()
+    assert [u for u in requests if not u.startswith(root)] == []

@@ -333,3 +333,39 @@ async def test_the_ranking_page_for_leaders_and_coordinators(web: str, web_setti
     assert "This page is for leaders, coordinators and admins." in focal.json()["html"]
     own = (await api(web, "summary", launch(token, COMMUNE_FOCAL), period=Q3)).json()
     assert "ranking?" not in own["html"]
+
+
+async def test_with_two_plans_the_dashboard_asks_which_then_keeps_to_it(
+        web: str, web_settings: Settings, engine: Engine) -> None:
+    from domain.periods import DueRules
+    from domain.plan_parser import parse_plan
+    from models import registry
+    from models.tables import Plan
+    from scheduler.deadlines import sync_items
+    from tests.second_plan import NUMBER, second_plan
+
+    with session_scope(engine) as session:
+        registry.import_plan(session, parse_plan(second_plan()), raw=second_plan(), source_name="kh25.txt",
+                             active_from=parse_period(Q3).start)
+        sync_items(session, registry.require_plan(session, NUMBER), TODAY, DueRules())
+    with session_scope(engine) as session:
+        ids = {p.number: p.id for p in session.exec(select(Plan))}
+        actor = load_actor(session, PROVINCE_LEADER, frozenset())
+    token = web_settings.require_token()
+    leader = launch(token, PROVINCE_LEADER)
+    choice = (await api(web, "summary", leader, period=Q3)).json()
+    assert choice["data"]["page"] == "plans"
+    assert [p["number"] for p in choice["data"]["plans"]] == [NUMBER, "916/KH-UBND"]
+    assert f'data-nav="summary?period=2026-Q3&amp;plan={ids[NUMBER]}"' in choice["html"]
+    assert (await api(web, "axis", leader, period=Q3, n=1)).json()["data"]["page"] == "plans"
+    # Each plan's own figures, the same as /status's for that plan.
+    for number, plan_id in ids.items():
+        body = (await api(web, "summary", leader, period=Q3, plan=plan_id)).json()
+        same = status.summary(engine, actor, parse_period(Q3), TODAY, plan_id or 0)
+        assert body["data"]["totals"] == {**same.rollup.totals.as_dict(), "done": same.rollup.totals.done}
+        assert f"whole province · plan {number}" in body["html"]
+    ours = (await api(web, "summary", leader, period=Q3, plan=ids[NUMBER])).json()["data"]
+    assert set(ours["axes"]) == {"1", "2"} and ours["totals"]["owed"] == 4
+    bad = await api(web, "summary", leader, period=Q3, plan="x")
+    assert bad.status_code == 400
+    assert (await api(web, "summary", leader, period=Q3, plan=99999)).status_code == 404

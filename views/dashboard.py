@@ -7,6 +7,8 @@ from the URL fragment, asks for pages, and follows ``data-nav`` links; every wor
 Links: ``summary?period=2026-Q3``, ``axis?period=…&n=1``, ``task?period=…&id=…``,
 ``agency?period=…&id=…``, ``overdue?period=…``, ``overdue_agency?period=…&id=…``,
 ``ranking?period=…`` (leaders, coordinators and admins: the league tables /status's 🏆 shows).
+With several plans in force a page asked for without ``plan=ID`` is the plan choice; the page's
+script adds the chosen plan to every page it opens after.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from models.status import (
     AxisPage,
     OverdueAgencyPage,
     OverduePage,
+    PlanOption,
     RankingPage,
     Summary,
     TaskPage,
@@ -57,8 +60,11 @@ def static_dir() -> Traversable:
 
 # --- links and buttons ----------------------------------------------------------------------
 
-def dashboard_url(base_url: str, period: Period | None = None) -> str:
-    query = "?" + urlencode({"period": period.key}) if period is not None else ""
+def dashboard_url(base_url: str, period: Period | None = None, plan: int = 0) -> str:
+    params: dict[str, object] = {"period": period.key} if period is not None else {}
+    if plan:
+        params["plan"] = plan
+    query = "?" + urlencode(params) if params else ""
     return f"{base_url}/app/{query}"
 
 
@@ -67,10 +73,11 @@ def web_app_allowed(url: str) -> bool:
     return urlsplit(url).scheme == "https"
 
 
-def dashboard_button(base_url: str, period: Period | None, *, private: bool) -> InlineKeyboardButton:
+def dashboard_button(base_url: str, period: Period | None, *, private: bool,
+                     plan: int = 0) -> InlineKeyboardButton:
     """"Open the dashboard": a Mini App button in a private chat over https, else a plain link
-    (Telegram accepts web_app buttons only there)."""
-    url = dashboard_url(base_url, period)
+    (Telegram accepts web_app buttons only there); ``plan``: the plan chosen in the chat."""
+    url = dashboard_url(base_url, period, plan)
     text = _("📊 Open the dashboard")
     if private and web_app_allowed(url):
         return InlineKeyboardButton(text, web_app=WebAppInfo(url))
@@ -112,6 +119,17 @@ def _script_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
+def plan_choice_page(plans: Sequence[PlanOption], period: Period, page: str) -> dict[str, Any]:
+    """Several plans are in force: one link each, to the summary of that plan."""
+    title = esc(_("Several plans are in force. Which plan, for {period}?").format(
+        period=period_label(period)))
+    links = "".join(_link(f"<b>{esc(clip(p.number, 64))}</b> — {esc(clip(p.title, 200))}", "summary",
+                          "row wide", period=period.key, plan=p.id) for p in plans)
+    data = {"page": "plans", "period": period.key, "asked": page,
+            "plans": [{"id": p.id, "number": p.number, "title": p.title} for p in plans]}
+    return {"data": data, "html": _head(title, "") + f"<p>{links}</p>"}
+
+
 def refusal(reason: str) -> dict[str, Any]:
     """What a page says instead of figures (not a member, outside the scope, gone)."""
     texts = {
@@ -149,11 +167,16 @@ def _back_to_previous() -> str:
 
 
 def scope_label(viewer: Viewer) -> str:
+    """The scope, and the plan when several are in force (plain text: the caller escapes it)."""
     if viewer.scope.everything:
-        return _("whole province")
-    if viewer.scope.subtree:
-        return _("{agency} and the units under it").format(agency=viewer.agency_name)
-    return viewer.agency_name
+        scope = _("whole province")
+    elif viewer.scope.subtree:
+        scope = _("{agency} and the units under it").format(agency=viewer.agency_name)
+    else:
+        scope = viewer.agency_name
+    if viewer.plan_number:
+        return _("{scope} · plan {number}").format(scope=scope, number=clip(viewer.plan_number, 64))
+    return scope
 
 
 def _head(title: str, subtitle: str) -> str:

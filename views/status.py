@@ -112,7 +112,7 @@ def summary_screen(summary: Summary, today: date, dashboard_base: str | None = N
         last.append(button(_("🏆 Ranking"), StatusRanking(key, plan=p)))
     rows.append(last)
     if dashboard_base:
-        rows.append([dashboard_button(dashboard_base, rollup.period, private=private)])
+        rows.append([dashboard_button(dashboard_base, rollup.period, private=private, plan=p)])
     rows.append(_nav_row(rollup.period, today, p))
     return Screen(text, InlineKeyboardMarkup(rows))
 

@@ -64,12 +64,21 @@
   }
 
   var trail = [];  // the pages opened, for the "back to where I was" buttons
+  var plan = new URLSearchParams(location.search).get("plan");  // the plan chosen, if several
+
+  function withPlan(path) {
+    var chosen = /[?&]plan=(\d+)/.exec(path);
+    if (chosen) { plan = chosen[1]; return path; }
+    if (!plan || !/^\d+$/.test(plan)) { return path; }
+    return path + (path.indexOf("?") < 0 ? "?" : "&") + "plan=" + plan;
+  }
 
   function load(path) {
     if (path === "back") {
       trail.pop();
       path = trail.pop() || "summary";
     }
+    path = withPlan(path);
     trail.push(path);
     main.setAttribute("aria-busy", "true");
     fetch("api/" + path, {headers: {"Authorization": "tma " + initData}, credentials: "omit",
