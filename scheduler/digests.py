@@ -25,9 +25,9 @@ from domain.rules import WEEKDAYS, ScheduleRules, parse_hhmm
 from models import ledger
 from models.db import insert_ignore, session_scope
 from models.overdue import backlog, overdue_by_agency
-from models.registry import current_plan
+from models.registry import active_plans, current_plan
 from models.rollup import Rollup, compute_rollup, parse_period, scope_for
-from models.tables import Agency, Chat, ChatPurpose, Digest, Member, MemberRole
+from models.tables import Agency, Chat, ChatPurpose, Digest, Member, MemberRole, Plan
 from models.types import utcnow
 from scheduler.config import BotConfig
 from views.html import clip, esc
@@ -103,21 +103,31 @@ def recipients(session: Session) -> list[Recipient]:
     return found
 
 
-def delivery_key(slot: DigestSlot, chat_id: int) -> str:
-    return f"digest:{slot.period}:{slot.name}:{chat_id}"
+def delivery_key(slot: DigestSlot, chat_id: int, plan_id: int = 0) -> str:
+    """The digest's ledger key (``plan_id``: the plan's, when several plans are in force: one
+    digest each)."""
+    key = f"digest:{slot.period}:{slot.name}:{chat_id}"
+    return f"{key}:p{plan_id}" if plan_id else key
+
+
+def _digest_scope(scope: Scope, plan_id: int) -> str:
+    """A digest row's scope: the scope's key, and the plan's id when several are in force."""
+    return f"{scope.key}|{plan_id}" if plan_id else scope.key
 
 
 def plan_digests(session: Session, now: datetime, rules: ScheduleRules, weekday: str, at: str) -> int:
-    """Snapshot and ledger rows for every digest due now; returns how many rows were added."""
-    plan = current_plan(session)
+    """Snapshot and ledger rows for every digest due now, one per plan in force (a closed plan
+    gets none); returns how many rows were added."""
+    plans = active_plans(session)
     slots = due_slots(now, rules, weekday, at)
-    if plan is None or not slots:
+    if not plans or not slots:
         return 0
     people = recipients(session)
     added = 0
-    for slot in slots:
-        known = ledger.known_keys(session, (delivery_key(slot, r.chat_id) for r in people))
-        todo = [r for r in people if delivery_key(slot, r.chat_id) not in known]
+    for plan, slot in ((p, s) for p in plans for s in slots):
+        which = int(plan.id or 0) if len(plans) > 1 else 0
+        known = ledger.known_keys(session, (delivery_key(slot, r.chat_id, which) for r in people))
+        todo = [r for r in people if delivery_key(slot, r.chat_id, which) not in known]
         if not todo:
             continue
         period = parse_period(slot.period, rules.due)
@@ -125,21 +135,21 @@ def plan_digests(session: Session, now: datetime, rules: ScheduleRules, weekday:
         digests: dict[str, int] = {}
         for scope in {r.scope for r in todo}:
             snapshot = compute_rollup(session, plan, period, today, scope).as_dict()
-            digests[scope.key] = _digest_id(session, slot, scope, snapshot)
+            digests[scope.key] = _digest_id(session, slot, _digest_scope(scope, which), snapshot)
         added += ledger.plan(session, [
-            ledger.new_row(key=delivery_key(slot, r.chat_id), kind=DIGEST, chat_id=r.chat_id,
+            ledger.new_row(key=delivery_key(slot, r.chat_id, which), kind=DIGEST, chat_id=r.chat_id,
                            member_id=r.member_id, ref_id=digests[r.scope.key], at=slot.at, now=now,
                            detail=slot.name, audience="leader") for r in todo])
     return added
 
 
-def _digest_id(session: Session, slot: DigestSlot, scope: Scope, snapshot: dict[str, object]) -> int:
+def _digest_id(session: Session, slot: DigestSlot, scope: str, snapshot: dict[str, object]) -> int:
     insert_ignore(session, Digest, [{
-        "slot": f"{slot.period}:{slot.name}", "period": slot.period, "scope": scope.key,
+        "slot": f"{slot.period}:{slot.name}", "period": slot.period, "scope": scope,
         "slot_at": slot.at, "snapshot": json.dumps(snapshot), "created_at": utcnow()}],
         ("slot", "scope"))
     found = session.exec(select(Digest.id).where(Digest.slot == f"{slot.period}:{slot.name}",
-                                                 Digest.scope == scope.key)).one()
+                                                 Digest.scope == scope)).one()
     assert found is not None
     return found
 
@@ -152,7 +162,17 @@ def plan_digests_now(engine: Engine, config: BotConfig, now: datetime | None = N
 
 # --- rendering (by the dispatcher once the claim is committed, no locks held) ---------------
 
+def _plan_of_key(session: Session, key: str) -> tuple[Plan | None, bool]:
+    """The plan a digest row is about (its scope's ``|<plan id>``; none: the newest in force),
+    and whether it names one."""
+    _scope, sep, plan_id = key.partition("|")
+    if sep and plan_id.isdigit():
+        return session.get(Plan, int(plan_id)), True
+    return current_plan(session), False
+
+
 def _scope_from_key(key: str) -> Scope:
+    key = key.partition("|")[0]
     if key == "all":
         return EVERYTHING
     kind, _sep, ident = key.partition(":")
@@ -162,8 +182,8 @@ def _scope_from_key(key: str) -> Scope:
 def render_digest(session: Session, digest_id: int | None, language: str, tz: tzinfo) -> str | None:
     """The text of digest ``digest_id`` in ``language``; None if its snapshot is gone."""
     digest = session.get(Digest, digest_id) if digest_id else None
-    plan = current_plan(session)
-    if digest is None or plan is None or digest.id is None:
+    plan, named = _plan_of_key(session, digest.scope) if digest is not None else (None, False)
+    if digest is None or plan is None or digest.id is None or (named and plan.archived_at is not None):
         return None
     previous = session.exec(select(Digest).where(Digest.scope == digest.scope, col(Digest.id) < digest.id)
                             .order_by(col(Digest.id).desc())).first()
@@ -172,10 +192,11 @@ def render_digest(session: Session, digest_id: int | None, language: str, tz: tz
     today: date = digest.slot_at.astimezone(tz).date()
     with use_locale(language):
         rollup = compute_rollup(session, plan, period, today, scope)
-        return "\n".join(digest_lines(session, rollup, digest, previous))
+        return "\n".join(digest_lines(session, rollup, digest, previous, plan if named else None))
 
 
-def digest_lines(session: Session, rollup: Rollup, digest: Digest, previous: Digest | None) -> list[str]:
+def digest_lines(session: Session, rollup: Rollup, digest: Digest, previous: Digest | None,
+                 named: Plan | None = None) -> list[str]:
     """Totals, axes, the most overdue agencies and the changes: about 30 short lines, well
     within one message."""
     scope = _scope_from_key(digest.scope)
@@ -186,11 +207,13 @@ def digest_lines(session: Session, rollup: Rollup, digest: Digest, previous: Dig
     heading = (_("🗓 <b>Period-end digest — {period}</b>") if digest.slot.endswith(":end")
                else _("🗓 <b>Weekly digest — {period}</b>"))
     lines = [heading.format(period=esc(period_label(rollup.period))),
-             _("Scope: {scope} · as of {date}").format(scope=esc(label), date=format_date(rollup.today)),
+             _("Scope: {scope} · as of {date}").format(
+                 scope=esc(clip(label, 300) if named is None else _("{scope} · plan {number}").format(
+                     scope=clip(label, 300), number=clip(named.number, 64))), date=format_date(rollup.today)),
              "", *counts_lines(rollup.totals), "", _("<b>Completion by axis</b>")]
     lines += [f"{a.number}. {esc(axis_name(a.number, a.name))}: <code>{bar(a.counts.ratio)}</code>"
               for a in rollup.axes]
-    plan = current_plan(session)
+    plan = named or current_plan(session)
     late = overdue_by_agency(session, plan, rollup.today, scope) if plan is not None else []
     earlier = backlog(session, plan, rollup.today, scope, rollup.period.start) if plan is not None else None
     if earlier is not None and earlier.items:

@@ -123,3 +123,41 @@ def test_status_chart_export_and_digest_agree(bot_settings: Settings, engine: En
     for number, counts in snapshot["axes"].items():
         assert status.axis(int(number)) is not None
         assert counts == status.axis(int(number)).counts.as_dict()  # type: ignore[union-attr]
+
+
+def test_with_two_plans_each_gets_its_own_digest_and_a_closed_one_none(
+        bot_settings: Settings, engine: Engine, seeded: Seeded) -> None:  # noqa: F811
+    from domain.periods import DueRules
+    from domain.plan_parser import parse_plan
+    from models import registry
+    from scheduler.deadlines import sync_items
+    from scheduler.digests import render_digest
+    from tests.second_plan import NUMBER, second_plan
+
+    with session_scope(engine) as session:
+        registry.import_plan(session, parse_plan(second_plan()), raw=second_plan(), source_name="kh25.txt",
+                             active_from=parse_period("2026-Q4").start)
+        ours = registry.require_plan(session, NUMBER)
+        sync_items(session, ours, TODAY, DueRules())
+        ids = {p.number: int(p.id or 0) for p in registry.active_plans(session)}
+    plan_digests_now(engine, bot_config(bot_settings), MONDAY_8)
+    with session_scope(engine) as session:
+        keys = {r.key: r.ref_id for r in session.exec(select(Delivery).where(Delivery.kind == "digest"))}
+        assert set(keys) == {f"digest:2026-Q4:w2026-47:{c}:p{i}" for i in ids.values()
+                             for c in (PROVINCE_LEADER, DISTRICT_LEADER, LEADERS_GROUP)}
+        texts = {number: render_digest(session, keys[f"digest:2026-Q4:w2026-47:{LEADERS_GROUP}:p{i}"],
+                                       "en", VN) for number, i in ids.items()}
+    ours_text, theirs = texts[NUMBER], texts["916/KH-UBND"]
+    assert ours_text is not None and theirs is not None
+    assert f"whole province · plan {NUMBER}" in ours_text and "1. Cải cách thể chế" in ours_text
+    assert "whole province · plan 916/KH-UBND" in theirs and "6. Public service delivery" in theirs
+    # Closed: no digest of it the next week, and one planned before it closed says nothing.
+    with session_scope(engine) as session:
+        registry.close_plan(session, NUMBER, apply=True)
+        assert render_digest(session, keys[f"digest:2026-Q4:w2026-47:{LEADERS_GROUP}:p{ids[NUMBER]}"],
+                             "en", VN) is None
+    plan_digests_now(engine, bot_config(bot_settings), datetime(2026, 11, 23, 8, 1, tzinfo=VN))
+    with session_scope(engine) as session:
+        later = {r.key for r in session.exec(select(Delivery).where(Delivery.kind == "digest"))} - set(keys)
+    chats = (PROVINCE_LEADER, DISTRICT_LEADER, LEADERS_GROUP)
+    assert later == {f"digest:2026-Q4:w2026-48:{c}" for c in chats}  # one plan again: as before
