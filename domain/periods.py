@@ -3,7 +3,9 @@
 A recurring task owes one report per period; the period's due day comes from settings
 (DueRules) so a province can move, say, quarterly reports to the 20th of the last month
 without a code change. Event-driven cadences (after an approval, around an election) have
-no recurring period: their deadlines open when a coordinator records the event.
+no recurring period: their deadlines open when a coordinator records the event. A one-off task
+(``once``: the plan gives a date, "Trước 30/6/2027", "Quý II/2027") owes one report, due on the
+task's own date; its one period runs from the day the plan is in force to that date.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DAY_MONTH = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 
 QUARTER, HALF, YEAR = "quarter", "half", "year"
+ONCE = "once"  # the kind of a one-off task's single period (its key: the due day, ISO)
 _MONTHS_PER_KIND = {QUARTER: 3, HALF: 6, YEAR: 12}
 
 KIND_BY_CADENCE: dict[str, str | None] = {
@@ -38,6 +41,7 @@ KIND_BY_CADENCE: dict[str, str | None] = {
     "other": HALF,
     "after_approval": None,
     "election": None,
+    "once": None,  # one period, due on the task's own date (``one_off``)
 }
 
 
@@ -164,15 +168,29 @@ def period_containing(kind: str, d: date, rules: DueRules | None = None) -> Peri
     return _period(kind, d.year, (d.month - 1) // months, rules or DueRules())
 
 
-def periods_between(
-    cadence: str, first: date, last: date, rules: DueRules | None = None
-) -> list[Period]:
-    """Every recurring period whose due day falls in [first, last], in due order.
+def one_off(due: date, opens: date) -> Period:
+    """The one period of a one-off task due on ``due``: from ``opens`` (the day its plan is in
+    force; ``due`` when that is later) to ``due``. Its key is the due day, "2027-06-30"."""
+    return Period(key=due.isoformat(), kind=ONCE, start=min(opens, due), end=due, due=due)
 
-    Event-driven cadences return [] because their deadlines come from recorded events.
+
+def periods_between(
+    cadence: str, first: date, last: date, rules: DueRules | None = None, *,
+    due_on: date | None = None, opens: date | None = None,
+) -> list[Period]:
+    """Every period whose due day falls in [first, last], in due order: the recurring ones of
+    the cadence, or a one-off task's one period (``due_on``: its date; ``opens``: the day its
+    plan is in force, ``first`` when not given).
+
+    Event-driven cadences return [] because their deadlines come from recorded events, and a
+    one-off cadence without a date does too.
     """
     if cadence not in KIND_BY_CADENCE:
         raise ValueError(f"{cadence!r}: unknown cadence, expected one of {sorted(KIND_BY_CADENCE)}")
+    if cadence == ONCE:
+        if due_on is None or not first <= due_on <= last:
+            return []
+        return [one_off(due_on, opens or first)]
     kind = KIND_BY_CADENCE[cadence]
     if kind is None:
         return []

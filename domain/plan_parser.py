@@ -38,7 +38,9 @@ __all__ = [
     "PlanFormatError",
     "PlanSource",
     "SourceRow",
+    "looks_like_header",
     "normalize_cadence",
+    "parse_deadline",
     "parse_plan",
     "parse_source",
     "split_agencies",
@@ -77,6 +79,7 @@ CADENCES: tuple[str, ...] = (
     "election",
     "roadmap",
     "master_plan",
+    "once",
     "other",
 )
 
@@ -119,6 +122,10 @@ class ParsedTask:
     cadence: str
     note: str
     line: int
+    # A one-off task (cadence "once"): the date its timeframe gives ("Trước 30/6/2027").
+    due_on: datetime.date | None = None
+    # What the task delivers, from a "Sản phẩm" / "Kết quả đầu ra" column ("" without one).
+    expected_output: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,9 +173,74 @@ _CADENCE_BY_TIMEFRAME: dict[str, str] = {
 
 
 def normalize_cadence(timeframe: str) -> str:
-    """Map a timeframe as written to one of ``CADENCES`` ("other" when unknown)."""
+    """Map a timeframe as written to one of ``CADENCES`` ("other" when unknown): a recurring
+    or event-driven one by its words, an explicit deadline (``parse_deadline``) as "once"."""
     key = _key(timeframe).rstrip(" .;")
-    return _CADENCE_BY_TIMEFRAME.get(key, "other")
+    cadence = _CADENCE_BY_TIMEFRAME.get(key)
+    if cadence is not None:
+        return cadence
+    try:
+        return "once" if parse_deadline(timeframe) is not None else "other"
+    except ValueError:  # a date that does not exist: not a deadline
+        return "other"
+
+
+def _fold(text: str) -> str:
+    """Comparison key without case or diacritics ("Thời hạn" → "thoi han"), whitespace
+    (line breaks too) collapsed."""
+    decomposed = unicodedata.normalize("NFD", _clean(text).casefold().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_ROMAN_NUMBERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+# On the folded text. "Trước", "đến", "chậm nhất", "hoàn thành trước" before a day; "trong",
+# "hoàn thành trong" before a month, quarter or year (a quarter "before" would be ambiguous).
+_BY = r"(?:(?:hoan thanh |thuc hien )?(?:truoc|den|cham nhat(?: la)?|trong)(?: ngay)? )?"
+_IN = r"(?:(?:hoan thanh |thuc hien )?trong (?:nam |thang |quy )?)?"
+_DEADLINES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("day", re.compile(_BY + r"(?:ngay )?(?P<d>\d{1,2}) ?[/.-] ?(?P<m>\d{1,2}) ?[/.-] ?(?P<y>\d{4})")),
+    ("day", re.compile(_BY + r"(?:ngay )?(?P<d>\d{1,2}) thang (?P<m>\d{1,2}) nam (?P<y>\d{4})")),
+    ("quarter", re.compile(_IN + r"quy (?P<q>iv|iii|ii|i|[1-4]) ?(?:/|nam|-) ?(?P<y>\d{4})")),
+    ("half", re.compile(_IN + r"6 thang (?P<h>dau|cuoi) nam (?P<y>\d{4})")),
+    ("month", re.compile(_IN + r"thang (?P<m>\d{1,2}) ?(?:/|nam|-) ?(?P<y>\d{4})")),
+    ("year", re.compile(_IN + r"nam (?P<y>\d{4})")),
+)
+
+
+def parse_deadline(timeframe: str) -> datetime.date | None:
+    """The date an explicit deadline gives, or ``None`` when the timeframe is not one.
+
+    "Trước 30/6/2027", "31/12/2027", "Trước ngày 15 tháng 3 năm 2027": that day; "Quý II/2027"
+    (or "Quý 2 năm 2027"): the quarter's last day; "6 tháng đầu năm 2027": 30 June; "Tháng
+    9/2027": the month's last day; "Năm 2027": 31 December. Case and diacritics do not matter.
+    Raises ``ValueError`` for a day that does not exist ("30/2/2027")."""
+    key = _fold(timeframe).rstrip(" .;")
+    for kind, pattern in _DEADLINES:
+        found = pattern.fullmatch(key)
+        if found is None:
+            continue
+        year = int(found["y"])
+        if not 2000 <= year <= 2100:
+            return None
+        if kind == "day":
+            return datetime.date(year, int(found["m"]), int(found["d"]))
+        if kind == "quarter":
+            quarter = _ROMAN_NUMBERS.get(found["q"]) or int(found["q"])
+            return _month_end(year, quarter * 3)
+        if kind == "half":
+            return _month_end(year, 6 if found["h"] == "dau" else 12)
+        if kind == "month":
+            month = int(found["m"])
+            if not 1 <= month <= 12:
+                raise ValueError(f"month {month} does not exist")
+            return _month_end(year, month)
+        return datetime.date(year, 12, 31)
+    return None
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    first_of_next = datetime.date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - datetime.timedelta(days=1)
 
 
 # --------------------------------------------------------------------------- agencies
@@ -574,6 +646,7 @@ class _Row:
     timeframe: str
     cadence: str
     note: str
+    due_on: datetime.date | None = None
 
 
 @dataclass
@@ -589,14 +662,19 @@ class _Group:
     lead: tuple[str, ...] = ()
     timeframe: str = ""
     cadence: str = "other"
+    due_on: datetime.date | None = None
 
 
 class _TableReader:
     """Reads the table's lines in order and refuses, at the first sign, a damaged table."""
 
-    def __init__(self, lines: Sequence[_Line], *, header_line: int) -> None:
+    def __init__(self, lines: Sequence[_Line], *, header_line: int,
+                 continuous: bool = False) -> None:
         self.lines = lines
         self.header_line = header_line
+        # Rows numbered on across the axes (1 … 5, then 6 …), as other plans than 916 do.
+        self.continuous = continuous
+        self._last_stt = 0  # the last STT of the axis before
         self.warnings: list[str] = []
         self.axes: list[ParsedAxis] = []
         self.rows: list[_Row] = []
@@ -687,6 +765,7 @@ class _TableReader:
         if not name:
             self.warnings.append(f"line {line.number}: axis {len(self.axes)} has no name")
         self._axis_line, self._axis_rows = line.number, 0
+        self._last_stt = self._group.stt or self._last_stt
         self._group = _Group()
         self._after_page_break = False
         self._dangling_header = None
@@ -783,6 +862,7 @@ class _TableReader:
                 timeframe=timeframe,
                 cadence=cadence,
                 note=cells[_NOTE],
+                due_on=self._group.due_on,
             )
         )
         self._axis_rows += 1
@@ -890,6 +970,8 @@ class _TableReader:
         current, axis = self._group.stt, len(self.axes)
         if number == current + 1:
             return
+        if not current and self.continuous and number == self._last_stt + 1:
+            return
         if number and number < current:
             raise PlanFormatError(
                 f"row {number} of axis {axis} appears again after row {current} (the "
@@ -911,7 +993,8 @@ class _TableReader:
         previous.started[number] = lineno  # one dict per axis, shared along its groups
         self._group = _Group(index=self._groups, stt=number, line=lineno, content=content, size=1,
                              started=previous.started, lead=previous.lead,
-                             timeframe=previous.timeframe, cadence=previous.cadence)
+                             timeframe=previous.timeframe, cadence=previous.cadence,
+                             due_on=previous.due_on)
         if not content:
             self.warnings.append(
                 f"line {lineno}: row {number} of axis {len(self.axes)} has no content"
@@ -939,10 +1022,13 @@ class _TableReader:
         group = self._group
         if cells[_TIME]:
             group.timeframe, group.cadence = cells[_TIME], normalize_cadence(cells[_TIME])
+            group.due_on = None
+            if group.cadence == "once":
+                group.due_on = parse_deadline(cells[_TIME])
             if group.cadence == "other":
                 self.warnings.append(
-                    f"line {lineno}: unknown timeframe {group.timeframe!r}; cadence set to 'other'"
-                )
+                    f"line {lineno}: {_unknown_timeframe(group.timeframe)}; cadence set to "
+                    "'other'")
         elif not group.timeframe:
             self.warnings.append(f"line {lineno}: task has no timeframe; cadence set to 'other'")
         return group.timeframe, group.cadence
@@ -970,6 +1056,14 @@ class _TableReader:
             if line.kind not in skip:
                 return line.kind is _Kind.ROW and line.cells[_STT] in ("", stt)
         return False
+
+
+def _unknown_timeframe(timeframe: str) -> str:
+    try:
+        parse_deadline(timeframe)
+    except ValueError as exc:
+        return f"the deadline {timeframe!r} is not a date ({exc})"
+    return f"unknown timeframe {timeframe!r}"
 
 
 def _refuse_markup(lineno: int, cells: Sequence[str], task: str | None) -> None:
@@ -1021,6 +1115,7 @@ def _assign_codes(rows: Sequence[_Row]) -> tuple[ParsedTask, ...]:
                 cadence=r.cadence,
                 note=r.note,
                 line=r.line,
+                due_on=r.due_on,
             )
         )
     return tuple(tasks)
@@ -1065,9 +1160,9 @@ def _parse(data: bytes) -> ParsedPlan:
 
 
 def _read_table(table: Sequence[_Line], header_line: int, preamble: _Preamble,
-                warnings: list[str]) -> ParsedPlan:
+                warnings: list[str], *, continuous: bool = False) -> ParsedPlan:
     """Steps 4 and 5, whatever the document was: the rules of the table, written once."""
-    reader = _TableReader(table, header_line=header_line)
+    reader = _TableReader(table, header_line=header_line, continuous=continuous)
     reader.read()
     return ParsedPlan(
         number=preamble.number,
@@ -1136,6 +1231,10 @@ def _placed(message: str, unit: str) -> str:
 
 def _parse_source(doc: PlanSource) -> ParsedPlan:
     rows = [SourceRow(r.number, _shape(r.cells)) for r in doc.rows]
+    if not _has_plan916_header(rows):
+        layout = _find_layout(doc.rows)
+        if layout is not None:
+            return _parse_layout(doc, layout)
     header = _locate_header_cells([(r.number, [c or "" for c in r.cells]) for r in rows])
     warnings: list[str] = []
     preamble = _read_preamble([*doc.preamble, *_title_rows(doc.preamble, rows[:header])],
@@ -1198,3 +1297,248 @@ def _lines_of(rows: Sequence[SourceRow]) -> list[_Line]:
     # that ends ends with a blank line here.
     lines.append(_Line((rows[-1].number if rows else 0) + 1, _Kind.BLANK, "", ()))
     return lines
+
+
+# --------------------------------------------------------------------------- other appendix shapes
+
+# Plan 916's header pair is read as the text's is, above. Another plan's appendix names its
+# columns in other words, in another order, some of them missing: its header is mapped column
+# by column (the words compared without case, diacritics or line breaks) and its rows are put
+# in Plan 916's order, so that the same table reader, with the same rules, reads them.
+
+_ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "stt": ("STT", "TT", "Số TT", "Số thứ tự"),
+    # "Nội dung" beside a task column is the content a task falls under; alone, the task.
+    "content": ("Nội dung",),
+    "task": ("Nhiệm vụ", "Nhiệm vụ cụ thể", "Nội dung công việc", "Nội dung nhiệm vụ",
+             "Tên nhiệm vụ", "Công việc", "Công việc cụ thể", "Nhiệm vụ, giải pháp",
+             "Nội dung công việc cụ thể"),
+    "lead": ("Đơn vị chủ trì", "Cơ quan chủ trì", "Chủ trì", "Đơn vị chủ trì thực hiện",
+             "Cơ quan chủ trì thực hiện", "Cơ quan, đơn vị chủ trì"),
+    "coord": ("Đơn vị phối hợp", "Cơ quan phối hợp", "Phối hợp", "Đơn vị phối hợp thực hiện",
+              "Cơ quan phối hợp thực hiện", "Cơ quan, đơn vị phối hợp"),
+    "time": ("Thời gian thực hiện", "Thời hạn hoàn thành", "Thời gian hoàn thành", "Thời hạn",
+             "Thời gian", "Tiến độ thực hiện", "Tiến độ", "Thời hạn thực hiện"),
+    "output": ("Sản phẩm", "Kết quả đầu ra", "Sản phẩm đầu ra", "Kết quả", "Sản phẩm dự kiến",
+               "Hình thức sản phẩm", "Kết quả, sản phẩm"),
+    "note": ("Ghi chú",),
+    # Headings over sub-headings (a second header row names the columns under them).
+    "group": ("Trách nhiệm cụ thể", "Trách nhiệm thực hiện", "Đơn vị thực hiện",
+              "Cơ quan thực hiện", "Phân công thực hiện", "Phân công"),
+}
+_ROLE_OF: dict[str, str] = {_fold(w): role for role, words in _ROLE_WORDS.items() for w in words}
+# Where a role's cell goes among Plan 916's seven (the expected output has no place there).
+_CANONICAL = {"stt": _STT, "content": _CONTENT, "task": _TASK, "lead": _LEAD, "coord": _COORD,
+              "time": _TIME, "note": _NOTE}
+_ROLE_NAMES = {"stt": "STT", "content": "content", "task": "task", "lead": "lead agencies",
+               "coord": "coordinating agencies", "time": "timeframe", "output": "expected output",
+               "note": "note"}
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_ROMAN = re.compile(r"(?:(?:phần|mục)\s+)?[IVXL]{1,6}\.?", re.IGNORECASE)
+_ROMAN_PREFIX = re.compile(r"^(?:(?:phần|mục)\s+)?[IVXL]{1,6}\s*[.:)\-–]\s*(?=\S)", re.IGNORECASE)
+_FOLDED_STT = _fold("stt")
+
+
+def _role(cell: str | None) -> str | None:
+    """The role a heading names (``None``: no heading there, "" : words dondoc does not read)."""
+    if not cell or not _clean(cell):
+        return None
+    key = _fold(_PARENTHESES.sub(" ", cell)).strip(" .:;*")
+    return _ROLE_OF.get(key, "")
+
+
+def looks_like_header(cells: Sequence[str | None]) -> bool:
+    """Whether a table row is the header of a plan's appendix: it starts with STT, or two of
+    its cells name columns of one (a reader picks its table or sheet by this)."""
+    roles = [_role(c) for c in cells]
+    first = next((c for c in cells if c and _clean(c)), "")
+    return _fold(first) == _FOLDED_STT or sum(1 for r in roles if r) >= 2
+
+
+def _has_plan916_header(rows: Sequence[SourceRow]) -> bool:
+    """Whether the first row that starts with STT is Plan 916's header (then it is read as
+    Plan 916's table, and refused as such)."""
+    for row in rows:
+        cells = _trim([_clean(c or "") for c in row.cells])
+        if cells and cells[0].casefold() == "stt":
+            return _matches(cells, EXPECTED_HEADER)
+    return False
+
+
+@dataclass(frozen=True)
+class _Layout:
+    header: int  # index of the first header row among the document's rows
+    height: int  # 1, or 2 with a row of sub-headings
+    columns: dict[str, int]  # role -> column
+    signature: tuple[tuple[str, ...], ...]  # the header rows as keys (to know them repeated)
+
+
+def _signature(cells: Sequence[str | None]) -> tuple[str, ...]:
+    return tuple(_trim([_fold(c or "") for c in cells]))
+
+
+def _find_layout(rows: Sequence[SourceRow]) -> _Layout | None:
+    """The appendix's header (its first row that looks like one) mapped to roles; refused when
+    it names a column dondoc does not read, a role twice, or lacks the task or lead column."""
+    for index, row in enumerate(rows):
+        if looks_like_header(row.cells):
+            return _layout(rows, index)
+    return None
+
+
+def _layout(rows: Sequence[SourceRow], index: int) -> _Layout:
+    header = rows[index]
+    roles = [_role(c) for c in header.cells]
+    below = rows[index + 1] if index + 1 < len(rows) else None
+    sub = [_role(c) for c in below.cells] if below is not None else []
+    height = 1
+    if "group" in roles or (sub and any(sub) and all(r != "" for r in sub)
+                            and not any(r == "stt" for r in sub)):
+        height = 2
+    else:
+        sub = []
+    columns: dict[str, int] = {}
+    width = max(len(roles), len(sub))
+    for column in range(width):
+        top = roles[column] if column < len(roles) else None
+        under = sub[column] if column < len(sub) else None
+        role = under or top
+        number = below.number if under and below is not None else header.number
+        if role == "" or (under == "" and top in (None, "group")):
+            cell = (below.cells[column] if under == "" and below is not None
+                    else header.cells[column])
+            raise PlanFormatError(
+                f"the table header has a column dondoc does not read: {_clip(_clean(cell or ''))!r}"
+                f"; it reads {_known_columns()}", line=number)
+        if role is None or role == "group":
+            if top == "group" and not under:
+                raise PlanFormatError(
+                    f"the heading {_clip(_clean(header.cells[column] or ''))!r} has no "
+                    "sub-headings under it (Đơn vị chủ trì, Đơn vị phối hợp)", line=header.number)
+            continue
+        if role in columns:
+            raise PlanFormatError(
+                f"the table header names the {_ROLE_NAMES[role]} column twice (columns "
+                f"{columns[role] + 1} and {column + 1})", line=number)
+        columns[role] = column
+    if "content" in columns and "task" not in columns:
+        columns["task"] = columns.pop("content")
+    for role, words in (("task", "Nhiệm vụ / Nội dung công việc"),
+                        ("lead", "Đơn vị chủ trì / Cơ quan chủ trì")):
+        if role not in columns:
+            raise PlanFormatError(
+                f"the table has no {_ROLE_NAMES[role]} column ({words}); found "
+                f"{_fmt_cols([_clean(c or '') for c in header.cells if c and _clean(c)])}",
+                line=header.number)
+    signature = tuple(_signature(r.cells) for r in rows[index:index + height])
+    return _Layout(index, height, columns, signature)
+
+
+def _known_columns() -> str:
+    shown = ("task", "lead", "coord", "time", "output", "note")
+    return ", ".join(f"{_ROLE_NAMES[r]} ({' / '.join(_ROLE_WORDS[r][:2])})" for r in shown)
+
+
+def _parse_layout(doc: PlanSource, layout: _Layout) -> ParsedPlan:
+    rows = list(doc.rows)
+    warnings: list[str] = []
+    preamble = _read_preamble([*doc.preamble, *_title_rows(doc.preamble, rows[:layout.header])],
+                              warnings)
+    header_number = rows[layout.header].number
+    canonical, outputs = _canonical_rows(rows[layout.header + layout.height:], layout,
+                                         preamble.title, header_number)
+    table = _lines_of([SourceRow(header_number, EXPECTED_HEADER),
+                       SourceRow(header_number, EXPECTED_SUBHEADER), *canonical])
+    plan = _read_table(table, header_number, preamble, warnings,
+                       continuous="stt" in layout.columns)
+    tasks = tuple(dataclasses.replace(t, expected_output=outputs.get(t.line, ""))
+                  for t in plan.tasks)
+    return dataclasses.replace(plan, tasks=tasks)
+
+
+def _canonical_rows(rows: Sequence[SourceRow], layout: _Layout, title: str,
+                    header_number: int) -> tuple[list[SourceRow], dict[int, str]]:
+    """The rows in Plan 916's seven columns (the header repeated at a page as its header pair,
+    a section row as an axis row, one axis named by the title when the table has none); the
+    expected output of each task row by its number."""
+    out: list[SourceRow] = []
+    outputs: dict[int, str] = {}
+    used = set(layout.columns.values())
+    has_axes = any(_section_name(r.cells, layout) is not None for r in rows)
+    numbered = "stt" in layout.columns
+    counter = 0
+    previous_output = ""
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        if tuple(_signature(r.cells) for r in rows[index:index + layout.height]) == layout.signature:
+            out += [SourceRow(row.number, EXPECTED_HEADER), SourceRow(row.number, EXPECTED_SUBHEADER)]
+            index += layout.height
+            continue
+        index += 1
+        section = _section_name(row.cells, layout)
+        if section is not None:
+            out.append(SourceRow(row.number, (f"Trục nội dung: {section}",) + ("",) * (NCOLS - 1)))
+            counter = 0 if not numbered else counter
+            continue
+        if not any(c and _clean(c) for c in row.cells) and not any(c is None for c in row.cells):
+            out.append(SourceRow(row.number, ("",) * NCOLS))
+            continue
+        for column, cell in enumerate(row.cells):
+            if column not in used and cell and _clean(cell):
+                raise PlanFormatError(f"the row has text in a column without a heading (column "
+                                      f"{column + 1}): {_clip(_clean(cell))!r}", line=row.number)
+        if not has_axes:  # one axis for the whole table, named by the plan's title
+            has_axes = True
+            out.append(SourceRow(row.number, (f"Trục nội dung: {title}",) + ("",) * (NCOLS - 1)))
+        cells: list[str | None] = [""] * NCOLS
+        for role, column in layout.columns.items():
+            if role in _CANONICAL:
+                cells[_CANONICAL[role]] = row.cells[column] if column < len(row.cells) else ""
+        if not numbered:
+            counter += 1
+            cells[_STT] = str(counter)
+        out.append(SourceRow(row.number, tuple(cells)))
+        output = _output(row, layout, previous_output)
+        outputs[row.number] = previous_output = output
+    return out, outputs
+
+
+def _output(row: SourceRow, layout: _Layout, above: str) -> str:
+    """The row's expected output: its cell's lines joined with "; ", the one above when the
+    cell continues it (merged down)."""
+    column = layout.columns.get("output")
+    if column is None or column >= len(row.cells):
+        return ""
+    cell = row.cells[column]
+    if cell is None:
+        return above
+    text = "; ".join(line for line in (_clean(part) for part in cell.split("\n")) if line)
+    _refuse_forbidden(row.number, text)
+    if _MARKUP.search(text) or _looks_mojibake(text):
+        raise PlanFormatError(f"the expected output cell holds markup or text read in the wrong "
+                              f"encoding ({_clip(text)!r}); a plan's cells are plain text",
+                              line=row.number)
+    return text
+
+
+def _section_name(cells: Sequence[str | None], layout: _Layout) -> str | None:
+    """The name of a section row ("I | Hoàn thiện thể chế", a cell across the table with
+    "II. …" or "Trục nội dung: …"), ``None`` for any other row."""
+    filled = [(i, _clean(c)) for i, c in enumerate(cells) if c and _clean(c)]
+    if not filled:
+        return None
+    stt = layout.columns.get("stt")
+    if stt is not None and stt < len(cells) and _ROMAN.fullmatch(_clean(cells[stt] or "")):
+        return _clean(" ".join(text for i, text in filled if i != stt))
+    if len(filled) != 1:
+        return None
+    column, text = filled[0]
+    axis = _AXIS.match(text)
+    if axis:
+        return _strip_markup(axis.group("name"))
+    if _ROMAN_PREFIX.match(text):
+        return _ROMAN_PREFIX.sub("", text)
+    if column == 0 and not _STT_NUMBER.fullmatch(text) and all(c == "" for c in cells[1:]):
+        return text
+    return None

@@ -42,6 +42,7 @@ from domain.plan_parser import (
     PlanFormatError,
     PlanSource,
     SourceRow,
+    looks_like_header,
     parse_plan,
     parse_source,
 )
@@ -160,7 +161,7 @@ def read_xlsx(data: bytes) -> PlanSource:
         raise PlanFormatError("no appendix table found: the workbook has no worksheet")
     read = [(ws, _sheet_rows(ws)) for ws in sheets]
     for index, (ws, rows) in enumerate(read):
-        if any(_first(row.cells).casefold() == "stt" for row in rows):
+        if any(looks_like_header(row.cells) for row in rows):
             unit = "row" if index == 0 else f"sheet {ws.title!r} row"
             return PlanSource((), tuple(rows), unit=unit)
     return PlanSource((), tuple(read[0][1]), unit="row")
@@ -245,7 +246,7 @@ def read_docx(data: bytes) -> PlanSource:
             preamble.append((paragraphs, _heading(para)))
         elif child.tag == qn("w:tbl"):
             rows = _table_rows(child, Paragraph)
-            if any(_first(row.cells).casefold() == "stt" for row in rows):
+            if any(looks_like_header(row.cells) for row in rows):
                 return PlanSource(tuple(preamble), tuple(rows), unit="table row")
             if first_table is None:
                 first_table = rows
@@ -337,7 +338,7 @@ def _pdf_source(pages: Sequence[Any]) -> PlanSource:
         for table in page.find_tables():
             cells = _pdf_rows(table)
             if not rows:
-                if not any(_first(row).casefold() == "stt" for row in cells):
+                if not any(looks_like_header(row) for row in cells):
                     continue  # a table before the appendix (a letterhead's)
                 preamble = _pdf_preamble(page, table.bbox[1])
             rows.extend(SourceRow(len(rows) + 1, row) for row in cells)

@@ -16,6 +16,7 @@ from domain.plan_parser import (
     ParsedTask,
     PlanFormatError,
     normalize_cadence,
+    parse_deadline,
     parse_plan,
     split_agencies,
 )
@@ -384,11 +385,29 @@ def test_changed_timeframe_propagates_to_inheriting_rows() -> None:
 def test_unknown_timeframe_is_other_with_warning() -> None:
     line_no = _line_of(APPENDIX_TEXT, "Đóng góp tự nguyện")
     line = APPENDIX_TEXT.split("\n")[line_no - 1]
-    edited = _replace_once(APPENDIX_TEXT, line, line.replace("Định kỳ hàng quý", "Quý I/2016"))
+    edited = _replace_once(APPENDIX_TEXT, line, line.replace("Định kỳ hàng quý", "Theo tiến độ"))
     p = parse_plan(edited.encode())
     t = next(t for t in p.tasks if t.code == "1.3")
-    assert (t.timeframe, t.cadence) == ("Quý I/2016", "other")
-    assert any(w.startswith(f"line {line_no}:") and "Quý I/2016" in w for w in p.warnings)
+    assert (t.timeframe, t.cadence, t.due_on) == ("Theo tiến độ", "other", None)
+    assert any(w.startswith(f"line {line_no}:") and "Theo tiến độ" in w for w in p.warnings)
+
+
+def test_an_explicit_deadline_is_a_one_off_with_its_date() -> None:
+    line = APPENDIX_TEXT.split("\n")[_line_of(APPENDIX_TEXT, "Đóng góp tự nguyện") - 1]
+    edited = _replace_once(APPENDIX_TEXT, line, line.replace("Định kỳ hàng quý", "Quý I/2016"))
+    t = next(t for t in parse_plan(edited.encode()).tasks if t.code == "1.3")
+    assert (t.timeframe, t.cadence, t.due_on) == ("Quý I/2016", "once", datetime.date(2016, 3, 31))
+
+
+def test_a_deadline_that_is_no_date_is_other_with_a_warning() -> None:
+    line_no = _line_of(APPENDIX_TEXT, "Đóng góp tự nguyện")
+    line = APPENDIX_TEXT.split("\n")[line_no - 1]
+    edited = _replace_once(APPENDIX_TEXT, line, line.replace("Định kỳ hàng quý", "Trước 30/2/2027"))
+    p = parse_plan(edited.encode())
+    t = next(t for t in p.tasks if t.code == "1.3")
+    assert (t.cadence, t.due_on) == ("other", None)
+    assert f"line {line_no}: the deadline 'Trước 30/2/2027' is not a date (day is out of range " \
+        "for month); cadence set to 'other'" in p.warnings
 
 
 def test_adding_a_task_to_a_single_group_letters_it() -> None:
@@ -596,7 +615,9 @@ def test_split_agencies_normalizes_nfc() -> None:
         ("Theo lộ trình", "roadmap"),
         ("Theo quy hoạch, kế hoạch", "master_plan"),
         (unicodedata.normalize("NFD", "Thường xuyên"), "ongoing"),
-        ("Quý I/2016", "other"),
+        ("Quý I/2016", "once"),
+        ("Trước 30/6/2027", "once"),
+        ("Năm 2027 và các năm tiếp theo", "other"),
         ("", "other"),
     ],
 )
@@ -604,6 +625,32 @@ def test_normalize_cadence(timeframe: str, cadence: str) -> None:
     assert normalize_cadence(timeframe) == cadence
 
 
+@pytest.mark.parametrize(
+    ("timeframe", "due"),
+    [
+        ("Trước 30/6/2027", datetime.date(2027, 6, 30)),
+        ("trước ngày 30/06/2027.", datetime.date(2027, 6, 30)),
+        ("31/12/2027", datetime.date(2027, 12, 31)),
+        ("Trước ngày 15 tháng 3 năm 2027", datetime.date(2027, 3, 15)),
+        ("Quý II/2027", datetime.date(2027, 6, 30)),
+        ("Quý 4 năm 2027", datetime.date(2027, 12, 31)),
+        ("Trong quý I/2028", datetime.date(2028, 3, 31)),
+        ("Tháng 9/2027", datetime.date(2027, 9, 30)),
+        ("Tháng 2 năm 2028", datetime.date(2028, 2, 29)),
+        ("Năm 2027", datetime.date(2027, 12, 31)),
+        ("Trong năm 2027", datetime.date(2027, 12, 31)),
+        ("6 tháng đầu năm 2027", datetime.date(2027, 6, 30)),
+        ("THOI HAN: quy iii/2027", None),  # words before the deadline that are not a deadline's
+        ("Tháng 12 hàng năm", None),
+        ("Hàng năm", None),
+        ("Quý V/2027", None),
+        ("Năm 1890", None),
+    ],
+)
+def test_parse_deadline(timeframe: str, due: datetime.date | None) -> None:
+    assert parse_deadline(timeframe) == due
+
+
 def test_cadences_constant() -> None:
-    assert len(set(CADENCES)) == len(CADENCES) == 10
-    assert "other" in CADENCES
+    assert len(set(CADENCES)) == len(CADENCES) == 11
+    assert "other" in CADENCES and "once" in CADENCES
