@@ -669,11 +669,12 @@ class _TableReader:
     """Reads the table's lines in order and refuses, at the first sign, a damaged table."""
 
     def __init__(self, lines: Sequence[_Line], *, header_line: int,
-                 continuous: bool = False) -> None:
+                 continuous: bool = False, contents: bool = True) -> None:
         self.lines = lines
         self.header_line = header_line
         # Rows numbered on across the axes (1 … 5, then 6 …), as other plans than 916 do.
         self.continuous = continuous
+        self.contents = contents  # the table has a content column (else no row's is missed)
         self._last_stt = 0  # the last STT of the axis before
         self.warnings: list[str] = []
         self.axes: list[ParsedAxis] = []
@@ -995,7 +996,7 @@ class _TableReader:
                              started=previous.started, lead=previous.lead,
                              timeframe=previous.timeframe, cadence=previous.cadence,
                              due_on=previous.due_on)
-        if not content:
+        if not content and self.contents:
             self.warnings.append(
                 f"line {lineno}: row {number} of axis {len(self.axes)} has no content"
             )
@@ -1160,9 +1161,11 @@ def _parse(data: bytes) -> ParsedPlan:
 
 
 def _read_table(table: Sequence[_Line], header_line: int, preamble: _Preamble,
-                warnings: list[str], *, continuous: bool = False) -> ParsedPlan:
+                warnings: list[str], *, continuous: bool = False,
+                contents: bool = True) -> ParsedPlan:
     """Steps 4 and 5, whatever the document was: the rules of the table, written once."""
-    reader = _TableReader(table, header_line=header_line, continuous=continuous)
+    reader = _TableReader(table, header_line=header_line, continuous=continuous,
+                          contents=contents)
     reader.read()
     return ParsedPlan(
         number=preamble.number,
@@ -1450,7 +1453,8 @@ def _parse_layout(doc: PlanSource, layout: _Layout) -> ParsedPlan:
     table = _lines_of([SourceRow(header_number, EXPECTED_HEADER),
                        SourceRow(header_number, EXPECTED_SUBHEADER), *canonical])
     plan = _read_table(table, header_number, preamble, warnings,
-                       continuous="stt" in layout.columns)
+                       continuous="stt" in layout.columns,
+                       contents="content" in layout.columns)
     tasks = tuple(dataclasses.replace(t, expected_output=outputs.get(t.line, ""))
                   for t in plan.tasks)
     return dataclasses.replace(plan, tasks=tasks)

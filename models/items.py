@@ -33,6 +33,7 @@ class ItemRow:
     versions: int
     original_due_on: date | None = None  # the first due date, once an extension moved ``due_on``
     plan: str = ""  # the plan's number, when several plans are in force ("" otherwise)
+    expected_output: str = ""  # what the task delivers (the plan's "Sản phẩm" column)
 
     def days_left(self, today: date) -> int:
         return (self.due_on - today).days
@@ -54,7 +55,7 @@ def _listed(agency_id: int, today: date, states: tuple[str, ...] | None = None) 
     latest = (select(Report.item_id, func.max(Report.version).label("version"))
               .group_by(col(Report.item_id)).subquery())
     query = (select(Item, col(Task.code), col(Task.task), latest.c.version, col(Report.percent),  # type: ignore[call-overload]
-                    col(Plan.number))
+                    col(Plan.number), col(Task.expected_output))
              .join(Task, col(Task.id) == Item.task_id)
              .join(Plan, col(Plan.id) == Task.plan_id)
              .outerjoin(latest, latest.c.item_id == Item.id)
@@ -71,11 +72,12 @@ def _rows(session: Session, query: Any) -> list[ItemRow]:
     rows = []
     several = session.exec(select(func.count()).select_from(Plan)
                            .where(col(Plan.archived_at).is_(None))).one() > 1
-    for item, code, task, version, percent, number in session.exec(query):
+    for item, code, task, version, percent, number, output in session.exec(query):
         assert item.id is not None
         rows.append(ItemRow(item.id, code, task, item.period_key, item.due_on, item.state,
                             percent if item.state == ItemState.IN_PROGRESS.value else None,
-                            int(version or 0), item.original_due_on, number if several else ""))
+                            int(version or 0), item.original_due_on, number if several else "",
+                            output or ""))
     # Open work before finished work, then the nearest deadline.
     return sorted(rows, key=lambda r: (not r.is_open, r.due_on, r.code, r.item_id))
 
@@ -110,7 +112,8 @@ def item_row(session: Session, item_id: int) -> ItemRow | None:
     task = session.get(Task, item.task_id)
     version = session.exec(select(func.max(Report.version)).where(Report.item_id == item_id)).one()
     return ItemRow(item_id, task.code if task else "?", task.task if task else "", item.period_key,
-                   item.due_on, item.state, None, int(version or 0))
+                   item.due_on, item.state, None, int(version or 0),
+                   expected_output=task.expected_output if task else "")
 
 
 def named_item(session: Session, item_id: int) -> tuple[Item, str, str, str] | None:

@@ -245,6 +245,8 @@ def plan_json(plan: ParsedPlan) -> str:
     """A parsed plan as JSON (kept with the preview, so Apply applies what was shown)."""
     data = dataclasses.asdict(plan)
     data["issued_on"] = plan.issued_on.isoformat() if plan.issued_on else None
+    for task, parsed_task in zip(data["tasks"], plan.tasks, strict=True):
+        task["due_on"] = parsed_task.due_on.isoformat() if parsed_task.due_on else None
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -256,7 +258,9 @@ def plan_from_json(text: str) -> ParsedPlan:
         title=data["title"],
         axes=tuple(ParsedAxis(**axis) for axis in data["axes"]),
         tasks=tuple(ParsedTask(**{**task, "lead": tuple(task["lead"]),
-                                  "coordinating": tuple(task["coordinating"])})
+                                  "coordinating": tuple(task["coordinating"]),
+                                  "due_on": (date.fromisoformat(task["due_on"])
+                                             if task.get("due_on") else None)})
                     for task in data["tasks"]),
         warnings=tuple(data["warnings"]),
     )

@@ -45,7 +45,7 @@ from models.types import utcnow
 
 Check = Callable[[], None]  # raises to stop a long import (the caller's time limit)
 TASK_FIELDS = ("position", "row", "content", "task", "timeframe", "cadence", "note",
-               "coordination_note")
+               "coordination_note", "due_on", "expected_output")
 _ROLES = (AssignmentRole.LEAD.value, AssignmentRole.COORDINATING.value)
 
 
@@ -318,7 +318,8 @@ def _task_step(parsed_task: ParsedTask, existing: Task | None, refs: dict[str, R
         if old != new:
             step.write_fields = True
             if name != "position":  # follows from tasks added or retired before it
-                report.changes.append(Change(existing.code, name, str(old), str(new)))
+                report.changes.append(Change(existing.code, name, "" if old is None else str(old),
+                                             "" if new is None else str(new)))
     if existing.retired_at is not None:
         report.added.append(existing.code)  # back in the document: revived
         step.write_fields = True
@@ -551,13 +552,17 @@ class TaskView:
     timeframe: str
     cadence: str
     note: str
+    due_on: date | None = None
+    expected_output: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {"code": self.code, "axis": self.axis, "content": self.content, "task": self.task,
                 "lead": list(self.lead), "coordinating": list(self.coordinating),
                 "timeframe": self.timeframe, "cadence": self.cadence, "note": self.note,
                 "row": self.row, "axis_name": self.axis_name,
-                "coordination_note": self.coordination_note}
+                "coordination_note": self.coordination_note,
+                "due_on": self.due_on.isoformat() if self.due_on else None,
+                "expected_output": self.expected_output}
 
 
 def current_plan(session: Session) -> Plan | None:
@@ -696,7 +701,8 @@ def _view(task: Task, axis: Axis, assignments: Sequence[Assignment]) -> TaskView
                     content=task.content, task=task.task, lead=names(AssignmentRole.LEAD),
                     coordinating=names(AssignmentRole.COORDINATING),
                     coordination_note=task.coordination_note, timeframe=task.timeframe,
-                    cadence=task.cadence, note=task.note)
+                    cadence=task.cadence, note=task.note, due_on=task.due_on,
+                    expected_output=task.expected_output)
 
 
 def find_task(session: Session, plan: Plan, code: str) -> Task | None:

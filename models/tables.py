@@ -78,6 +78,12 @@ class Task(SQLModel, table=True):
     cadence: str = Field(max_length=32)
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     coordination_note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # A one-off task's own date (cadence "once": "Trước 30/6/2027", "Quý II/2027"): its one item
+    # is due then (domain.periods.one_off). None for every other cadence.
+    due_on: date | None = None
+    # What the task delivers, from the plan's "Sản phẩm" / "Kết quả đầu ra" column.
+    expected_output: str = Field(default="", sa_column=Column(Text, nullable=False,
+                                                              server_default=""))
     # Set when a re-imported document no longer has the task; history stays attached.
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)

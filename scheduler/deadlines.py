@@ -1,5 +1,6 @@
 """Deadlines: from each task's cadence (and recorded events and milestones), what each owing
-agency must deliver and by when, and the items in the database that carry them."""
+agency must deliver and by when, and the items in the database that carry them. A one-off task
+(cadence "once") has one period, from the day its plan is in force to the task's own date."""
 
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ class Deadline:
 
 
 def _recurring(tasks: Iterable[Task], owed: dict[int, list[int]], first: date, last: date,
-               rules: DueRules) -> list[Deadline]:
+               rules: DueRules, opens: date) -> list[Deadline]:
     found: list[Deadline] = []
     for task in tasks:
         assert task.id is not None
-        for period in periods_between(task.cadence, first, last, rules):
+        for period in periods_between(task.cadence, first, last, rules, due_on=task.due_on,
+                                      opens=opens):
             found.extend(Deadline(task.id, agency_id, period.key, period.kind, period.start,
                                   period.due) for agency_id in owed.get(task.id, []))
     return found
@@ -76,7 +78,8 @@ def deadlines_between(session: Session, plan: Plan, first: date, last: date,
     tasks = live_tasks(session, plan)
     task_ids = [t.id for t in tasks if t.id is not None]
     owed = owing_agencies(session, task_ids)
-    found = (_recurring(tasks, owed, first, last, rules) + _events(session, task_ids, owed, first, last)
+    found = (_recurring(tasks, owed, first, last, rules, plan.active_from)
+             + _events(session, task_ids, owed, first, last)
              + _milestones(session, task_ids, owed, first, last))
     return sorted(found, key=lambda d: (d.due_on, d.task_id, d.agency_id))
 
@@ -117,7 +120,8 @@ def _period_rows(session: Session, plan: Plan, since: date | None, today: date,
         agencies = owed.get(task.id, [])
         if not agencies:
             continue
-        for period in periods_between(task.cadence, first, today + timedelta(days=400), rules):
+        for period in periods_between(task.cadence, first, today + timedelta(days=400), rules,
+                                      due_on=task.due_on, opens=plan.active_from):
             if period.start > today or (since is not None and period.start <= since):
                 continue
             for agency_id in agencies:

@@ -95,10 +95,12 @@ _Deadline = tuple[int, str, date, date]
 
 
 def _deadlines(session: Session, plan: Plan, task_ids: list[int], cadences: dict[int, str],
-               lo: date, hi: date, rules: ScheduleRules) -> dict[int, list[_Deadline]]:
+               lo: date, hi: date, rules: ScheduleRules,
+               dates: dict[int, date | None]) -> dict[int, list[_Deadline]]:
     found: dict[int, list[_Deadline]] = defaultdict(list)
     for task_id in task_ids:
-        for period in periods_between(cadences[task_id], lo, hi, rules.due):
+        for period in periods_between(cadences[task_id], lo, hi, rules.due,
+                                      due_on=dates.get(task_id), opens=plan.active_from):
             found[task_id].append((task_id, period.key, period.due, max(plan.active_from, period.start)))
     for event in session.exec(select(Event).where(col(Event.task_id).in_(task_ids),
                                                   col(Event.due_on) >= lo, col(Event.due_on) <= hi)):
@@ -158,7 +160,7 @@ def preview_stream(session: Session, plan: Plan, first: date, last: date, *, rul
     task_ids = list(codes)
     owed = owing(session, task_ids)
     deadlines = _deadlines(session, plan, task_ids, {t.id: t.cadence for t in tasks if t.id is not None},
-                           lo, hi, rules)
+                           lo, hi, rules, {t.id: t.due_on for t in tasks if t.id is not None})
     # Agencies in the same classes, leading the same tasks by name, owe the same: worked out once.
     alike: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = defaultdict(list)
     for owner in owed.agencies() if agency_id is None else owed.agencies() & {agency_id}:

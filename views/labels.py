@@ -185,6 +185,8 @@ FIELD_NAMES = {
     "cadence": N_("cadence"),
     "note": N_("note"),
     "coordination_note": N_("coordination note"),
+    "due_on": N_("due date"),
+    "expected_output": N_("expected output"),
     "lead": N_("lead agencies"),
     "coordinating": N_("coordinating agencies"),
 }

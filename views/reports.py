@@ -71,6 +71,13 @@ def when(due_on: date, today: date) -> str:
         n=days, date=due)
 
 
+def expected_output_line(row: ItemRow) -> list[str]:
+    """The task's expected output (the plan's "Sản phẩm" column), when the plan gives one."""
+    if not row.expected_output:
+        return []
+    return [_("📦 Expected output: {output}").format(output=esc(clip(row.expected_output, 300)))]
+
+
 def item_heading(row: ItemRow) -> str:
     """The task's code and period (and its plan's number, when several plans are in force)."""
     heading = _("<b>{code}</b> · period {period}").format(code=esc(clip(row.code, 20)),
@@ -195,7 +202,8 @@ def draft_screen(draft: DraftView, row: ItemRow, today: date, choices: tuple[Ite
     if draft.step == svc.STEP_PICK_ITEM:
         return _pick_item_screen(draft, choices, today)
     head = [_("📝 <b>Report</b> on {item}").format(item=item_heading(row)),
-            f"<i>{esc(clip(row.task, 300))}</i>", when(row.due_on, today)]
+            f"<i>{esc(clip(row.task, 300))}</i>", *expected_output_line(row),
+            when(row.due_on, today)]
     if draft.base_version and draft.step == svc.STEP_STATE:
         head.append(_("Starting from version {n} of your agency's report; what you keep is "
                       "sent again.").format(n=draft.base_version))
@@ -506,7 +514,8 @@ def task_card_screen(task: TaskCard, today: date) -> Screen:
     """One item with its current report, a button to report (its agency's focal points)."""
     row = task.row
     lines = [_("{item} — {agency}").format(item=item_heading(row), agency=esc(clip(task.agency, 200))),
-             f"<i>{esc(clip(row.task, 800))}</i>", when(row.due_on, today),
+             f"<i>{esc(clip(row.task, 800))}</i>", *expected_output_line(row),
+             when(row.due_on, today),
              *filter(None, [extended_text(row.due_on, row.original_due_on)]),
              _("State: {state}").format(state=state_label(row.state, row.percent))]
     if task.card is not None:
