@@ -51,8 +51,20 @@ def test_event_driven_has_no_recurring_periods(cadence: str) -> None:
 def test_every_cadence_is_mapped() -> None:
     assert set(KIND_BY_CADENCE) == {
         "quarterly", "december", "annual", "periodic", "ongoing",
-        "after_approval", "election", "roadmap", "master_plan", "other",
+        "after_approval", "election", "roadmap", "master_plan", "once", "other",
     }  # fmt: skip
+
+
+def test_a_one_off_has_one_period_from_its_plan_s_start_to_its_date() -> None:
+    due, opens = date(2027, 6, 30), date(2027, 1, 1)
+    found = periods_between("once", date(2027, 1, 1), date(2027, 12, 31), due_on=due, opens=opens)
+    assert found == [Period("2027-06-30", "once", opens, due, due)]
+    assert periods_between("once", date(2027, 7, 1), date(2027, 12, 31), due_on=due) == []
+    assert periods_between("once", *YEAR_2026) == []  # no date: nothing owed
+    # A plan in force after the date: the period is the day itself.
+    late = periods_between("once", date(2027, 1, 1), date(2027, 12, 31), due_on=due,
+                           opens=date(2027, 8, 1))
+    assert [(p.start, p.due) for p in late] == [(due, due)]
 
 
 def test_window_is_inclusive_on_due_days() -> None:
