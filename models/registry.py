@@ -25,6 +25,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from domain.names import clean, name_key, split_list
+from domain.periods import ONCE
 from domain.plan_parser import ParsedPlan, ParsedTask
 from models import ledger
 from models.agencies import looks_like_class, looks_open, unique_code
@@ -449,13 +450,28 @@ def _write_task(session: Session, plan: Plan, axes: dict[int, Axis], step: _Task
         task = Task(plan_id=plan.id, code=parsed_task.code, **values)
         session.add(task)
     elif step.write_fields:
+        moved = task.due_on != parsed_task.due_on and parsed_task.due_on is not None
         for name, value in values.items():
             setattr(task, name, value)
         task.retired_at = None
         task.updated_at = utcnow()
+        if moved and parsed_task.cadence == ONCE:
+            _move_one_off_items(session, task, parsed_task.due_on)
     if step.write_refs:
         session.flush()
         _write_assignments(session, task, _wanted(parsed_task, refs))
+
+
+def _move_one_off_items(session: Session, task: Task, due: date | None) -> None:
+    """A one-off task whose date the document moved: its items follow (their key is the date),
+    except that an item an extension moved keeps the date in force (the change counters'
+    trigger on ``item.due_on`` has the reminders planned again)."""
+    assert due is not None
+    for item in session.exec(select(Item).where(Item.task_id == task.id,
+                                                Item.period_kind == ONCE)):
+        item.period_key = due.isoformat()
+        if item.original_due_on is None:
+            item.due_on = due
 
 
 def _write_assignments(session: Session, task: Task, wanted: list[tuple[str, Ref]]) -> None:

@@ -195,7 +195,10 @@ def test_the_registry_keeps_due_dates_and_expected_outputs(agencies_engine: Engi
 
 
 def test_a_re_import_shows_and_keeps_a_changed_output_and_date(agencies_engine: Engine) -> None:
+    """The task's fields change; its items move to the new date (one item still, no second)."""
     _import(agencies_engine, BUILT["quarters.xlsx"], "quarters.xlsx")
+    with session_scope(agencies_engine) as s:
+        sync_items(s, s.exec(select(Plan)).one(), date(2027, 1, 5), DueRules())
     parsed = parse_document(BUILT["quarters.xlsx"], source="quarters.xlsx")
     first = parsed.tasks[0]
     edited = dataclasses.replace(parsed, tasks=(
@@ -213,6 +216,9 @@ def test_a_re_import_shows_and_keeps_a_changed_output_and_date(agencies_engine: 
     with session_scope(agencies_engine) as s:
         task = _tasks(s, "77/KH-UBND")["1.1"]
         assert (task.due_on, task.expected_output) == (date(2027, 6, 30), "Chương trình và báo cáo")
+        sync_items(s, s.exec(select(Plan)).one(), date(2027, 1, 6), DueRules())
+        items = list(s.exec(select(Item).where(Item.task_id == task.id)))
+        assert [(i.period_key, i.due_on) for i in items] == [("2027-06-30", date(2027, 6, 30))]
 
 
 def test_one_off_tasks_owe_one_item_due_on_their_date(agencies_engine: Engine) -> None:
