@@ -28,9 +28,6 @@ from tests.plan_shapes import (
     SHAPES,
     TITLE_2027,
     Expected,
-    plan_2027_docx,
-    quarters_xlsx,
-    reordered_docx,
 )
 
 BUILT = {name: build() for name, (build, _) in SHAPES.items()}
@@ -154,7 +151,7 @@ def test_plan_916_s_header_is_still_read_as_plan_916_s() -> None:
               "Ghi chú")
     sub = (None, None, None, "Đơn vị chủ trì", "Đơn vị phối hợp", None, None)
     with pytest.raises(PlanFormatError) as caught:
-        parse_source(PlanSource((), (SourceRow(1, header[:-1] + ("Ghi chq",)), SourceRow(2, sub))))
+        parse_source(PlanSource((), (SourceRow(1, (*header[:-1], "Ghi chq")), SourceRow(2, sub))))
     assert str(caught.value).startswith("row 1: the table header has a column dondoc does not "
                                         "read: 'Ghi chq'")
 
