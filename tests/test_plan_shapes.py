@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -246,3 +247,33 @@ def test_one_off_tasks_owe_one_item_due_on_their_date(agencies_engine: Engine) -
         after = compute_rollup(s, plan, q2, date(2027, 7, 1), EVERYTHING)
     assert (before.totals.owed, before.totals.overdue) == (1, 0)
     assert (after.totals.owed, after.totals.overdue) == (1, 1)
+
+
+def test_a_preview_kept_in_chat_keeps_due_dates_and_outputs() -> None:
+    """The plan a chat preview keeps (JSON in ``plan_import``) is the plan that is applied."""
+    from models.plan_imports import plan_from_json, plan_json
+
+    for name in SHAPES:
+        plan = parse_document(BUILT[name], source=name)
+        assert plan_from_json(plan_json(plan)) == plan
+
+
+def test_import_plan_on_the_command_line_previews_another_shape(
+        agencies_engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DONDOC_DATABASE_URL", db_url)
+    monkeypatch.delenv("DONDOC_BOT_TOKEN", raising=False)
+    path = tmp_path / "plan_2027.docx"
+    path.write_bytes(BUILT["plan_2027.docx"])
+    assert main(["import-plan", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Plan 120/KH-UBND would be imported: 4 tasks.\nNothing was changed")
+    assert main(["import-plan", str(path), "--apply"]) == 0
+    capsys.readouterr()
+    with session_scope(agencies_engine) as s:
+        tasks = _tasks(s, "120/KH-UBND")
+        assert (tasks["1.1"].cadence, tasks["1.1"].due_on, tasks["1.1"].expected_output) == (
+            "once", date(2027, 6, 30), "Quyết định của UBND tỉnh")
