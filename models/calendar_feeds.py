@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, func
@@ -23,9 +23,9 @@ from domain.calendar import WorkingCalendar
 from models.calendar_days import working_calendar
 from models.db import session_scope
 from models.members import actor_of
-from models.registry import current_plan
+from models.registry import active_plans
 from models.rollup import scope_agency_ids
-from models.tables import OPEN_STATES, Agency, CalendarFeed, Item, Member, Task
+from models.tables import OPEN_STATES, Agency, CalendarFeed, Item, Member, Plan, Task
 
 TOKEN_BYTES = 24  # 32 URL-safe characters
 PAST_DAYS = 366  # a feed holds items due from a year ago on
@@ -126,15 +126,27 @@ def feed(engine: Engine, token: str, today: date, configured_admins: frozenset[i
         if member is None or not member.active:
             return None
         scope = scope_of(actor_of(session, member, configured_admins=configured_admins))
-        plan = current_plan(session)
-        if scope is None or plan is None:
+        plans = active_plans(session)
+        if scope is None or not plans:
             return None
         since = today - timedelta(days=PAST_DAYS)
         scope_name = _scope_name(session, scope)
         summed = scope.everything or scope.subtree
-        events = (_summed(session, plan.id, scope, since, scope_name) if summed
-                  else _per_item(session, plan.id, scope, since))
+        events: list[FeedEvent] = []
+        for plan in plans:  # every plan in force; with several, each event names its plan
+            named = plan if len(plans) > 1 else None
+            found = (_summed(session, plan.id, scope, since, scope_name) if summed
+                     else _per_item(session, plan.id, scope, since))
+            events += [_of_plan(e, named) for e in found]
+        events.sort(key=lambda e: (e.due_on, e.task_code, e.period_key))
         return Feed(member.full_name, member.language, scope_name, summed, events, working_calendar(session))
+
+
+def _of_plan(event: FeedEvent, plan: Plan | None) -> FeedEvent:
+    """``event`` naming its plan (its uid too: two plans may have the same task code)."""
+    if plan is None:
+        return event
+    return replace(event, uid=f"{event.uid}.p{plan.id}", task_code=f"[{plan.number}] {event.task_code}")
 
 
 def _where(session: Session, plan_id: int | None, scope: Scope, since: date) -> list[ColumnElement[bool]]:

@@ -140,3 +140,31 @@ def _item_ids(engine: Engine, number: str) -> set[int]:
                                        .where(Plan.number == number))}
 
 
+
+
+def test_a_calendar_feed_holds_both_plans_deadlines_each_named(two_plans: Engine) -> None:
+    from models import calendar_feeds
+    from models.members import load_actor
+
+    with time_machine.travel(local(2027, 3, 24, 8, 0), tick=False):
+        refresh_schedule(two_plans, rules(), datetime.now(TZ))
+    with session_scope(two_plans) as s:
+        actor = load_actor(s, SYT, frozenset())
+    token = calendar_feeds.new_link(two_plans, actor, local(2027, 3, 24)).token
+    assert token is not None
+    found = calendar_feeds.feed(two_plans, token, date(2027, 3, 24), frozenset())
+    assert found is not None
+    q1 = {e.task_code: e.uid for e in found.events if e.period_key == "2027-Q1"}
+    assert {f"[{NUMBER}] 1.1", f"[{NUMBER}] 2.1", f"[{PLAN916}] 6.1b"} <= set(q1)
+    assert q1[f"[{NUMBER}] 1.1"] != q1.get(f"[{PLAN916}] 1.1") and q1[f"[{NUMBER}] 1.1"].endswith(
+        f".p{_plan_id(two_plans, NUMBER)}")
+    with session_scope(two_plans) as s:
+        registry.close_plan(s, NUMBER, apply=True)
+    alone = calendar_feeds.feed(two_plans, token, date(2027, 3, 24), frozenset())
+    assert alone is not None and "6.1b" in {e.task_code for e in alone.events}
+    assert not [e for e in alone.events if "[" in e.task_code]  # one plan: as before
+
+
+def _plan_id(engine: Engine, number: str) -> int:
+    with session_scope(engine) as s:
+        return int(s.exec(select(Plan.id).where(Plan.number == number)).one() or 0)
