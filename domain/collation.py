@@ -15,6 +15,7 @@ case ignored, numbers by value ("Phường 2" before "Phường 10").
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import TypeAlias
 
 # The alphabet, with f j w z (foreign names) where the Latin alphabet puts them.
@@ -98,6 +99,25 @@ def syllable(word: str) -> tuple[str, int]:
     return "".join(letters), tone
 
 
+@lru_cache(maxsize=4096)
+def _char_weight(char: str) -> tuple[int, Weight, int]:
+    """What one character of an NFC text adds to its key: (kind, primary weight, tone), kind
+    _DIGIT_CHAR, _LETTER_CHAR, _MARK_CHAR (a combining mark: nothing) or _OTHER_CHAR (a
+    separator). Cached: a name has a few dozen characters out of a small alphabet, so the
+    ranking's thousands of names cost lookups, not Unicode decompositions."""
+    if char.isdigit() and char.isascii():
+        return _DIGIT_CHAR, _SEPARATOR, NGANG
+    if char.isalpha():
+        letter, tone = split_letter(char)
+        return _LETTER_CHAR, (_LETTERS, _LETTER_WEIGHT.get(letter, _OTHER_LETTERS + ord(letter))), tone
+    if unicodedata.combining(char):
+        return _MARK_CHAR, _SEPARATOR, NGANG
+    return _OTHER_CHAR, _SEPARATOR, NGANG
+
+
+_DIGIT_CHAR, _LETTER_CHAR, _MARK_CHAR, _OTHER_CHAR = range(4)
+
+
 def vi_key(text: str) -> Key:
     """Sort key for Vietnamese alphabetical order: ``sorted(names, key=vi_key)``.
 
@@ -109,17 +129,17 @@ def vi_key(text: str) -> Key:
     word_tone: int | None = None
     digits = ""
     for char in unicodedata.normalize("NFC", text):
-        if char.isdigit() and char.isascii():
+        kind, weight, tone = _char_weight(char)
+        if kind == _DIGIT_CHAR:
             digits += char
             continue
         if digits:
             primary.append((_DIGITS, int(digits)))
             digits = ""
-        if char.isalpha():
-            letter, tone = split_letter(char)
-            primary.append((_LETTERS, _LETTER_WEIGHT.get(letter, _OTHER_LETTERS + ord(letter))))
+        if kind == _LETTER_CHAR:
+            primary.append(weight)
             word_tone = tone if tone != NGANG or word_tone is None else word_tone
-        elif not unicodedata.combining(char):
+        elif kind == _OTHER_CHAR:
             if word_tone is not None:
                 tones.append(word_tone)
                 word_tone = None

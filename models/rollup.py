@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -135,14 +136,25 @@ def _subtree(root_id: int) -> SelectOfScalar[int]:
     return select(tree.c.id)
 
 
-def _scope_clause(scope: Scope) -> ColumnElement[bool] | None:
-    """The scope as a condition on Item.agency_id (None: no restriction). A subtree goes in as
-    the recursive CTE itself, evaluated inside the roll-up's statements: no round trip to
-    list the agencies first, and no IN list of thousands of bind parameters."""
+def _scope_clause(session: Session, scope: Scope) -> ColumnElement[bool] | None:
+    """The scope as a condition on Item.agency_id (None: no restriction), for a scan of a
+    period's items.
+
+    SQLite: a subtree goes in as the recursive CTE itself, evaluated inside the roll-up's
+    statements: no round trip to list the agencies first, and no IN list of bind parameters.
+    PostgreSQL: the subtree's ids are listed first and rendered into the statement as
+    constants (not bound: see :func:`_tasks_clause`). Knowing how few agencies a province
+    holds, the planner reads their items by ``ix_item_agency_id``; with the CTE it guesses
+    thousands and reads the whole country's items of the period (2-3x the time)."""
     if scope.root_id is None:
         return None
     if not scope.subtree:
         return col(Item.agency_id) == scope.root_id
+    if _dialect(session) == "postgresql":
+        ids = scope_agency_ids(session, scope) or []
+        listed: BindParameter[list[int]] = bindparam("scope_agencies", ids, expanding=True,
+                                                     literal_execute=True)
+        return col(Item.agency_id).in_(listed)
     return col(Item.agency_id).in_(_subtree(scope.root_id))
 
 
@@ -374,30 +386,40 @@ def compute_rollup(session: Session, plan: Plan, period: Period, today: date, sc
                    *, top: int = 5) -> Rollup:
     """The roll-up of ``period`` for ``scope``, as of ``today``: totals, axes, levels and tasks
     from one grouped scan, plus the ``top`` agencies with the most overdue items."""
-    within = _scope_clause(scope)
+    within = _scope_clause(session, scope)
     axes, tasks = _plan_rows(session, plan)
     task_ids = [t.id for t in tasks]
+    live = _tasks_clause(session, task_ids)
     if _dialect(session) == "postgresql":
-        # The plan's task ids rendered into the statement, not bound: psycopg prepares a
-        # statement run five times, PostgreSQL then switches to a generic plan, and there a
-        # list of bind parameters is an ARRAY[$1, ..., $40] rebuilt for every item row (3x
-        # the scan); a literal list is a constant array, looked up by hash (ids are ints from
-        # the database, and the text only changes when the plan's tasks do).
-        live: BindParameter[list[int]] = bindparam("live_tasks", task_ids, expanding=True,
-                                                   literal_execute=True)
-        per_task, ranked = _scan_with_ranking(session, col(Item.task_id).in_(live), period, today,
-                                              within, top)
+        per_task, ranked = _scan_with_ranking(session, live, period, today, within, top)
     else:
-        # SQLite: ``task_id + 0`` keeps the planner off the (task_id, agency_id, period_key)
-        # index, which for a subtree scope it walks with one seek and one table read per task
-        # and agency (about 20% slower than reading the scope's agencies' items).
-        per_task = _scan(session, (col(Item.task_id) + 0).in_(task_ids), period, today, within)
+        per_task = _scan(session, live, period, today, within)
         ranked = _ranked_overdue(session, task_ids, period, today, within, top)
     return _fold(axes, tasks, period, today, scope, per_task, _named(session, ranked))
 
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def _tasks_clause(session: Session, task_ids: list[int]) -> ColumnElement[bool]:
+    """``Item.task_id IN (the plan's live tasks)``, written for a scan of a period's items.
+
+    PostgreSQL: the ids rendered into the statement, not bound: psycopg prepares a statement
+    run five times, PostgreSQL then switches to a generic plan, and there a list of bind
+    parameters is an ARRAY[$1, ..., $40] rebuilt for every item row (3x the scan); a literal
+    list is a constant array, looked up by hash (ids are ints from the database, and the text
+    only changes when the plan's tasks do).
+
+    SQLite: ``task_id + 0`` keeps the planner off the (task_id, agency_id, period_key) index,
+    which for a subtree scope it walks with one seek and one table read per task and agency
+    (about 20% slower than reading the scope's agencies' items), and on the covering
+    ix_item_period_rollup (due_on, state, agency_id, task_id, completed_on)."""
+    if _dialect(session) == "postgresql":
+        live: BindParameter[list[int]] = bindparam("live_tasks", task_ids, expanding=True,
+                                                   literal_execute=True)
+        return col(Item.task_id).in_(live)
+    return (col(Item.task_id) + 0).in_(task_ids)
 
 
 def _scan(session: Session, tasks: ColumnElement[bool], period: Period, today: date,
@@ -550,19 +572,29 @@ def most_overdue(session: Session, plan: Plan, period: Period, today: date,
 def agency_lines(session: Session, plan: Plan, period: Period, today: date, scope: Scope, *,
                  task_id: int | None = None, axis_id: int | None = None,
                  ordered: bool = True) -> list[AgencyLine]:
-    """Counts per owing agency (optionally for one task or one axis), by name (``ordered``)."""
-    where = _period_filter(plan, period, scope_agency_ids(session, scope))
+    """Counts per owing agency (optionally for one task or one axis), by name (``ordered``).
+
+    One grouped scan by agency alone over the period's items (on SQLite the covering
+    ix_item_period_rollup; no task or agency row read per item), the names and levels joined
+    to the grouped rows afterwards."""
+    where = [col(Task.plan_id) == plan.id, col(Task.retired_at).is_(None)]
     if task_id is not None:
-        where.append(col(Item.task_id) == task_id)
+        where.append(col(Task.id) == task_id)
     if axis_id is not None:
         where.append(col(Task.axis_id) == axis_id)
-    query = (select(Item.agency_id, Agency.name, Agency.level, *_count_columns(today))
-             .join(Task, col(Task.id) == Item.task_id)
-             .join(Agency, col(Agency.id) == Item.agency_id)
-             .where(*where)
-             .group_by(col(Item.agency_id), col(Agency.name), col(Agency.level)))
-    lines = [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.exec(query)]
-    return sorted(lines, key=lambda line: vi_key(line.name)) if ordered else lines
+    task_ids = [t for t in session.exec(select(Task.id).where(*where)) if t is not None]
+    if not task_ids:
+        return []
+    tasks = (col(Item.task_id) == task_ids[0] if task_id is not None
+             else _tasks_clause(session, task_ids))
+    grouped = (core_select(col(Item.agency_id).label("agency_id"), *_count_columns(today))
+               .where(*_item_filter(tasks, period, _scope_clause(session, scope)))
+               .group_by(col(Item.agency_id)).subquery("grouped"))
+    query = (core_select(grouped.c.agency_id, col(Agency.name), col(Agency.level),
+                         *(grouped.c[name] for name in SCANNED_FIELDS))
+             .join(Agency, col(Agency.id) == grouped.c.agency_id))
+    lines = [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.execute(query)]
+    return sorted(lines, key=lambda line: _name_key(line.name)) if ordered else lines
 
 
 @dataclass(frozen=True)
@@ -639,20 +671,27 @@ class RankLine:
         return self.counts.on_time_rate
 
 
-def rank_key(line: AgencyLine) -> tuple[int, float, int, tuple[object, ...]]:
-    """On-time rate (highest first; no rate yet: last), then overdue items (fewest first), then
-    the name in Vietnamese order."""
-    rate = line.counts.on_time_rate
-    return (rate is None, -(rate or 0.0), line.counts.overdue, vi_key(line.name))
+# Agencies' names as Vietnamese sort keys, kept between calls: the ranking sorts every owing
+# agency of the scope (ten thousand for a country) and the names seldom change; computing the
+# keys was most of a country ranking's time. Bounded (a key is well under a kilobyte).
+_name_key = lru_cache(maxsize=1 << 14)(vi_key)
+
+
+def _standing(counts: Counts) -> tuple[bool, float, int]:
+    """What a league position depends on: a rate (highest first; none yet: last), then
+    overdue items (fewest first)."""
+    rate = counts.on_time_rate
+    return rate is None, -(rate or 0.0), counts.overdue
 
 
 def league(lines: list[AgencyLine]) -> list[RankLine]:
     """One level's agencies in ranking order, with their positions (ties share one)."""
     ranked: list[RankLine] = []
     previous: tuple[bool, float, int] | None = None
-    for index, line in enumerate(sorted(lines, key=rank_key), start=1):
-        rate = line.counts.on_time_rate
-        standing = (rate is None, -(rate or 0.0), line.counts.overdue)
+    # On-time rate, overdue items, then the name in Vietnamese order.
+    keyed = sorted(((_standing(line.counts), _name_key(line.name), line) for line in lines),
+                   key=lambda entry: entry[:2])
+    for index, (standing, _key, line) in enumerate(keyed, start=1):
         position = ranked[-1].position if ranked and standing == previous else index
         previous = standing
         ranked.append(RankLine(position, line.agency_id, line.name, line.level, line.counts))
