@@ -1,20 +1,23 @@
-"""Benchmark of the /status roll-up on a synthetic national registry, on SQLite and PostgreSQL.
+"""Benchmark of what a leader's /status runs, on a synthetic national registry, on SQLite and
+PostgreSQL: the roll-up with the four official classes (``models.rollup.compute_rollup``: the
+summary, axes, levels, tasks and the most overdue agencies) and the ranking
+(``models.rollup.ranking``: league tables by on-time rate, then overdue items), for one province
+and for the whole country (issue 13's "done when").
 
     python bench/status.py            # 34 provinces, ~10,000 agencies, 2 years of items
     python bench/status.py --quick    # 4 provinces, ~1,200 agencies (seconds)
 
 Builds Plan 916's 40 tasks and a synthetic agency tree, stores two years (2025-2026) of items
-with states and reports, then times ``models.rollup.compute_rollup`` (what /status, charts,
-exports and digests run) for one province and for the whole country, next to a single
-hand-written SQL aggregate over the same rows (GROUP BY axis and state, with the same period and
-scope filter). Then the same for the four official classes with the ranking (issue 13:
-``compute_rollup`` + ``models.rollup.ranking``, what /status and its ranking page run) against
-one hand-written statement computing the same classes per task and level and per agency (the
-figures are asserted equal before timing). Prints median and p95 of each.
+with states, completion days (some after the due day), a few extensions and reports, then
+checks that /status's figures equal those of hand-written SQL (one statement per figure set:
+per task and level, per agency with the league places; exit 1 if they differ or a class is
+empty) and times both sides in interleaved rounds. Prints median, p95 and the ratio of the
+medians against the goals: p95 < 300 ms for a province and < 1.5 s for the country, at most
+1.5x the hand-written SQL.
 
 Multi-province: the schema has one agency tree. A "province" here is a province-level agency
 whose departments and districts have it as ``parent_id``, and whose communes hang under the
-districts; a province's scope is that subtree (computed once per roll-up with a recursive CTE).
+districts; a province's scope is that subtree.
 
 PostgreSQL: ``DONDOC_BENCH_POSTGRES_URL`` (default postgresql://postgres@127.0.0.1:5432/postgres);
 a scratch database is created and dropped. Skipped with a note if the server is unreachable.

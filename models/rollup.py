@@ -337,10 +337,19 @@ def _with_classes(scanned: dict[str, int]) -> Counts:
                   within=scanned["owed"] - completed - scanned["overdue"])
 
 
+# The order _counts unpacks a scan's columns in.
+assert SCANNED_FIELDS == ("owed", "not_started", "in_progress", "blocked", "reported", "returned",
+                          "verified", "overdue", "late") and COMPLETED_STATES == ("reported", "verified")
+
+
 def _counts(row: tuple[object, ...]) -> Counts:
-    """A result row's count columns (SCANNED_FIELDS order) as Counts."""
-    values = (int(v or 0) for v in row)  # type: ignore[call-overload]
-    return _with_classes(dict(zip(SCANNED_FIELDS, values, strict=True)))
+    """A result row's count columns (SCANNED_FIELDS order) as Counts: what _with_classes
+    computes, without the dictionaries (a country ranking builds ten thousand)."""
+    (owed, not_started, in_progress, blocked, reported, returned, verified, overdue,
+     late) = (int(v or 0) for v in row)  # type: ignore[call-overload]
+    completed = reported + verified
+    return Counts(owed, not_started, in_progress, blocked, reported, returned, verified, overdue,
+                  on_time=completed - late, late=late, within=owed - completed - overdue)
 
 
 def _period_filter(plan: Plan, period: Period, agency_ids: list[int] | None) -> list[ColumnElement[bool]]:
@@ -390,9 +399,14 @@ def compute_rollup(session: Session, plan: Plan, period: Period, today: date, sc
     axes, tasks = _plan_rows(session, plan)
     task_ids = [t.id for t in tasks]
     live = _tasks_clause(session, task_ids)
-    if _dialect(session) == "postgresql":
+    if _dialect(session) == "postgresql" and today > period.end:
+        # A finished period: every open item is overdue, so a ranking statement of its own
+        # would reread most of the period's items; one pass gives both.
         per_task, ranked = _scan_with_ranking(session, live, period, today, within, top)
     else:
+        # The period still running: the ranking reads only the open items due before today
+        # (an index range), cheaper than carrying a per-agency grouping through the scan
+        # (PostgreSQL, bench/status.py at country scale: 170 ms against 270 ms).
         per_task = _scan(session, live, period, today, within)
         ranked = _ranked_overdue(session, task_ids, period, today, within, top)
     return _fold(axes, tasks, period, today, scope, per_task, _named(session, ranked))
@@ -515,7 +529,7 @@ def _ranked_overdue(session: Session, task_ids: list[int], period: Period, today
         return _ranked_overdue_sqlite(session, task_ids, period.start, last, within, limit)
     overdue = func.count().label("overdue")
     query = (select(Item.agency_id, overdue)
-             .where(*_item_filter(col(Item.task_id).in_(task_ids), period, within),
+             .where(*_item_filter(_tasks_clause(session, task_ids), period, within),
                     col(Item.due_on) <= last,
                     col(Item.state).in_(OPEN_STATES))
              .group_by(col(Item.agency_id))
@@ -691,9 +705,10 @@ def league(lines: list[AgencyLine]) -> list[RankLine]:
     # On-time rate, overdue items, then the name in Vietnamese order.
     keyed = sorted(((_standing(line.counts), _name_key(line.name), line) for line in lines),
                    key=lambda entry: entry[:2])
+    position = 0
     for index, (standing, _key, line) in enumerate(keyed, start=1):
-        position = ranked[-1].position if ranked and standing == previous else index
-        previous = standing
+        if standing != previous:
+            position, previous = index, standing
         ranked.append(RankLine(position, line.agency_id, line.name, line.level, line.counts))
     return ranked
 
