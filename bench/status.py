@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 
 from _common import PG_ADMIN, pg_available, scratch_database
 from sqlalchemy import Engine, Row, TextClause, text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from domain.access import EVERYTHING, Scope
 from domain.official import COMPLETED_STATES
@@ -144,7 +144,7 @@ def build(engine: Engine, provinces: int, *, seed: int = 916, today: date = TODA
         raw = agencies.bundled("plan916.txt")
         registry.import_plan(session, parse_plan(raw), raw=raw, source_name="plan916.txt",
                              active_from=date(2025, 1, 1))
-        tasks = list(session.exec(select(Task)))
+        tasks = list(session.exec(select(Task).order_by(col(Task.id))))
         levels = owing_levels(session, tasks)
         by_level, roots = build_tree(session, provinces, 20, 10, 28)
         member = Member(telegram_user_id=1, role="focal_point", full_name="Bench")
