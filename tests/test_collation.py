@@ -18,6 +18,7 @@ from domain.collation import (
     split_letter,
     syllable,
     vi_key,
+    vi_sort_text,
 )
 
 DISTRICTS_CSV = Path(__file__).resolve().parent.parent / "models" / "data" / "quang_ninh_districts_2016.csv"
@@ -128,3 +129,22 @@ def test_remove_diacritics_keeps_case() -> None:
     assert remove_diacritics("ỦY BAN NHÂN DÂN tỉnh Quảng Ninh") == "UY BAN NHAN DAN tinh Quang Ninh"
     assert remove_diacritics("đường") == "duong"
 
+
+
+def test_vi_sort_text_orders_exactly_like_vi_key() -> None:
+    """The ranking sorts by vi_sort_text: every pair compares as with vi_key (letters, tones,
+    numbers of any size, separators, other scripts, equal and prefix names)."""
+    rng = random.Random(13)
+    alphabet = "aăâbcdđeêghiklmnoôơpqrstuưvxyÀẢÃẠàáảãạĐđ0123456789  -,.()\u0300\u0301\u0323ẾệữöЖ中\t²"
+    with DISTRICTS_CSV.open(encoding="utf-8") as handle:
+        names = [cell for row in csv.reader(handle) for cell in row]
+    names += ["", "Phường 2", "Phường 10", "Phường 010", "x" + "9" * 30, "x" + "9" * 30 + "a", "Sở",
+              "Sở Y tế"]
+    names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10))) for _ in range(3000)]
+    names += [rng.choice(names[:50]) + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 3)))
+              for _ in range(3000)]
+    for _ in range(50000):
+        a, b = rng.choice(names), rng.choice(names)
+        assert (vi_key(a) < vi_key(b)) == (vi_sort_text(a) < vi_sort_text(b)), (a, b)
+        assert (vi_key(a) == vi_key(b)) == (vi_sort_text(a) == vi_sort_text(b)), (a, b)
+    assert vi_sorted(names) == sorted(names, key=vi_sort_text)

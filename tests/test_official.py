@@ -15,7 +15,7 @@ from domain.official import OFFICIAL_CLASSES, OfficialClass, classify, on_time_r
 from models import reports as svc
 from models.db import make_engine, session_scope, upgrade
 from models.registry import current_plan
-from models.rollup import Counts, agency_lines, official_class_sql, parse_period
+from models.rollup import AgencyLine, Counts, agency_lines, league, official_class_sql, parse_period
 from models.tables import Agency, Item, ItemState, Task
 from tests.test_reports import NOW, m, world, write_draft  # noqa: F401 (fixture)
 
@@ -165,3 +165,20 @@ def test_migration_backfills_completed_on(tmp_path: object) -> None:
         found = dict(conn.execute(text("SELECT id, completed_on FROM item ORDER BY id")).all())
     assert found == {1: "2026-10-02", 2: "2026-09-29", 3: None, 4: None}  # 18:30 UTC = next day
     engine.dispose()
+
+
+def test_league_places_ties_and_names() -> None:
+    """league: highest on-time rate first, then fewest overdue, then Vietnamese name order
+    (Đ after D); equal standings share a place, the next place skips; no rate comes last;
+    two agencies of the same name both kept."""
+    def line(ident: int, name: str, on_time: int, late: int, overdue: int, within: int = 0) -> AgencyLine:
+        return AgencyLine(ident, name, "commune", Counts(owed=on_time + late + overdue + within,
+                                                         on_time=on_time, late=late, overdue=overdue,
+                                                         within=within))
+
+    lines = [line(1, "Xã Đông", 1, 1, 0), line(2, "Xã Dương", 1, 1, 0), line(3, "Xã An", 2, 0, 0),
+             line(4, "Xã Bình", 1, 0, 1), line(5, "Xã Chưa", 0, 0, 0, within=3),
+             line(6, "Xã Bình", 1, 0, 1), line(7, "Xã Cẩm", 1, 1, 0)]
+    ranked = league(lines)
+    assert [(r.position, r.agency_id) for r in ranked] == [(1, 3), (2, 7), (2, 2), (2, 1), (5, 4), (5, 6),
+                                                           (7, 5)]
