@@ -20,16 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +31,16 @@ from sqlalchemy import Engine
 from telegram import Bot
 from telegram.constants import ParseMode
 
+from bench._common import TOKEN, stub_process
 from bot.app import build_application
 from bot.settings import load_settings, schedule_rules
 from models import broadcasts
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, Chat, Member
-from sandbox.stub_botapi.records import Call, RateStats, compute_rate_stats
+from sandbox.stub_botapi.records import RateStats, compute_rate_stats
 from scheduler.dispatch import dispatch_due
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "123:ABC"
 SENDER = 1
 GROUP_SHARE = 50  # one recipient in this many is a registered group
 TEXT = "Thông báo: họp giao ban <b>thứ Hai</b>, 8 giờ."
@@ -56,43 +49,6 @@ TEXT = "Thông báo: họp giao ban <b>thứ Hai</b>, 8 giờ."
 def _out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-@dataclass
-class StubProcess:
-    url: str
-    calls_file: Path
-    process: subprocess.Popen[str]
-
-    def stop(self) -> list[Call]:
-        """Stop the stand-in; the calls it answered."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(30)
-        if not self.calls_file.exists():
-            return []
-        with self.calls_file.open(encoding="utf-8") as lines:
-            return [Call(c["method"], {"chat_id": c["chat_id"]}, c["time"], c["status"])
-                    for c in map(json.loads, lines)]
-
-
-@contextmanager
-def stub_process(workdir: Path, name: str) -> Iterator[StubProcess]:
-    calls = workdir / f"{name}.calls.jsonl"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.stub_botapi", "--token", TOKEN,
-                                "--calls-out", str(calls)], stdout=subprocess.PIPE, text=True,
-                               cwd=ROOT, env=env)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http"):
-        process.kill()
-        raise RuntimeError("the Bot API stand-in did not start")
-    stub = StubProcess(url, calls, process)
-    try:
-        yield stub
-    finally:
-        stub.stop()
 
 
 def prepare(url: str, recipients: int) -> Engine:

@@ -449,3 +449,40 @@ def test_reset_clears_everything(stub: StubBotApi) -> None:
 def test_wait_for_message_timeout_explains(stub: StubBotApi) -> None:
     with pytest.raises(TimeoutError, match="last calls"):
         stub.wait_for_message(ALICE, contains="never", timeout=0.1)
+
+
+# -- control endpoints (a driver in another process) ----------------------------------------
+async def test_control_ask_times_the_first_answer_on_the_stand_ins_clock() -> None:
+    with StubBotApi(token=TOKEN, control=True) as stub:
+        async with telegram.Bot(TOKEN, base_url=stub.url + "/bot") as driven, httpx.AsyncClient() as http:
+            control = f"{stub.url}/control/{TOKEN}"
+            ask = asyncio.create_task(http.post(f"{control}/ask", json={
+                "user_id": ALICE, "text": "/help", "skip": "wave", "timeout": 10}, timeout=20))
+            updates = await driven.get_updates(timeout=5)
+            assert updates[0].message is not None and updates[0].message.text == "/help"
+            await driven.send_message(ALICE, "a wave message")  # skipped
+            await driven.send_message(ALICE + 1, "another chat")  # not this person's answer
+            await asyncio.sleep(0.05)
+            assert not ask.done()
+            await driven.send_message(ALICE, "the answer")
+            answered = (await ask).json()
+            answer = next(c for c in stub.calls("sendMessage") if c.params["text"] == "the answer")
+            assert answered["answered_at"] == answer.time
+            assert answered["seconds"] == pytest.approx(answer.time - answered["queued_at"])
+            assert 0.05 < answered["seconds"] < 10
+
+            calls = (await http.get(f"{control}/calls", params={
+                "method": "sendMessage", "chat_id": ALICE, "contains": "wave"})).json()["calls"]
+            assert [c["chat_id"] for c in calls] == [ALICE]
+            late = (await http.post(f"{control}/ask", json={"user_id": ALICE, "text": "/x", "timeout": 0.1},
+                                    timeout=5))
+            assert late.status_code == 504
+            sent = (await http.post(f"{control}/send_texts", json={
+                "user_id": 9001, "texts": ["a", "b", "c"], "spread": 0.2}, timeout=5)).json()
+            assert 0.1 < sent["last_queued"] - sent["first_queued"] < 1
+            assert [m["text"] for m in stub.user_messages(9001)] == ["a", "b", "c"]
+            assert (await http.get(f"{stub.url}/control/999:XYZ/clock")).status_code == 401
+
+
+def test_control_endpoints_only_when_asked_for(stub: StubBotApi) -> None:
+    assert httpx.get(f"{stub.url}/control/{TOKEN}/clock").status_code == 404

@@ -25,6 +25,7 @@ Pieces:
 * :mod:`.html_check` – the ``parse_mode="HTML"`` parser (``check_html``)
 * :mod:`.records` – ``Call``, ``SentMessage``, ``RateStats``
 * :mod:`.fixtures` – pytest fixtures ``stub_botapi`` and ``stub_bot``
+* :mod:`.control` – ``/control/<token>/`` endpoints (``--control``) for a driver in another process
 """
 
 from .html_check import HtmlParseError, ParsedText, check_html, parse_html, utf16_len

@@ -3,7 +3,9 @@
 Prints the root URL on stdout (one line) and serves until interrupted (SIGTERM or Ctrl-C).
 ``--calls-out FILE`` writes every call it answered (method, chat id, arrival time on the
 system's monotonic clock, status) to FILE as JSON lines on the way out, for benchmarks that run
-the stub in a process of its own.
+the stub in a process of its own. ``--control`` serves the ``/control/<token>/`` endpoints
+(:mod:`.control`: act as a user, wait for the bot's answer, read the calls) for a driver in
+another process.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default="123:ABC")
     parser.add_argument("--username", default="dondoc_test_bot")
     parser.add_argument("--calls-out", default="", help="write the calls as JSON lines here on exit")
+    parser.add_argument("--control", action="store_true", help="serve /control/<token>/ too")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stub = StubBotApi(args.token, args.username, host=args.host, port=args.port).start()
+    stub = StubBotApi(args.token, args.username, host=args.host, port=args.port,
+                      control=args.control).start()
     sys.stdout.write(f"{stub.url}\n")
     sys.stdout.flush()
     try:

@@ -37,6 +37,7 @@ import aiohttp
 from aiohttp import web
 
 from .actors import Chat, UserActions
+from .control import ControlApi
 from .faults import FaultInjector, _Limits, make_error
 from .records import SEND_METHODS, Call, RateStats, SentMessage, compute_rate_stats
 from .validation import (
@@ -147,8 +148,11 @@ class StubBotApi(UserActions):
         host: str = "127.0.0.1",
         port: int = 0,
         strict_chats: bool = False,
+        control: bool = False,
     ) -> None:
-        """``strict_chats=True``: sending to a chat no update came from -> "chat not found"."""
+        """``strict_chats=True``: sending to a chat no update came from -> "chat not found".
+        ``control=True``: serve the ``/control/<token>/`` endpoints too (:mod:`.control`), for
+        a driver in another process."""
         self.token = token
         self.bot_username = bot_username
         self.host = host
@@ -161,6 +165,7 @@ class StubBotApi(UserActions):
             "username": bot_username,
         }
         self.faults = FaultInjector()
+        self.control = ControlApi(self) if control else None
         self._lock = threading.RLock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -267,6 +272,8 @@ class StubBotApi(UserActions):
         app = web.Application(client_max_size=MAX_DOCUMENT_BYTES + 8 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
+        if self.control is not None:
+            self.control.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -397,6 +404,8 @@ class StubBotApi(UserActions):
     def _record(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+        if self.control is not None:
+            self.control.recorded(call)
 
     def _queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:

@@ -9,6 +9,6 @@ import sys
 
 import sandbox.stub_botapi as _stub
 
-for _name in ("actors", "faults", "fixtures", "html_check", "records", "server", "validation"):
+for _name in ("actors", "control", "faults", "fixtures", "html_check", "records", "server", "validation"):
     sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"sandbox.stub_botapi.{_name}")
 sys.modules[__name__] = _stub
