@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 
 from telegram import MenuButtonDefault, MenuButtonWebApp, Update, WebAppInfo
@@ -88,6 +89,13 @@ def build_application(settings: Settings, **overrides: Any) -> BotApplication:
     return app
 
 
+# How long a thread doing the database work of an /export or /status may keep the GIL while the
+# event loop waits for it (Python's default: 5 ms). Each reply takes it a few times (the update
+# read, the member looked up in a thread, the answer sent); 1 ms keeps the others' replies
+# moving while a leader's export is being read.
+SWITCH_INTERVAL = 0.001
+
+
 def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
     """Run until interrupted (SIGINT/SIGTERM): long polling, or webhook mode with a URL."""
     logs.configure(settings.log_level, settings.log_format)
@@ -99,6 +107,7 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
     except InstanceLockError as exc:
         raise SettingsError(str(exc)) from None
     render_pool.start()  # charts and workbooks in a worker process (views/render_pool.py)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         app = build_application(settings)
         log.info("starting dondoc against %s", settings.bot_api_url)

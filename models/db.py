@@ -7,6 +7,7 @@ old, to the current revision; nothing calls ``create_all`` outside tests of the 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,6 +56,32 @@ def make_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Engine:
     if pooled:
         extra = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     return create_engine(url, echo=echo, **extra)
+
+
+class EngineRef:
+    """An engine that travels to another process as its URL: there (the render worker, see
+    views/render_pool.py) :meth:`get` opens an engine on the same database, one per process and
+    URL; here it is the engine itself (an in-memory database included)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.url = engine.url.render_as_string(hide_password=False)
+        self._engine: Engine | None = engine
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.url, self._engine = state["url"], None
+
+    def get(self) -> Engine:
+        if self._engine is None:
+            self._engine = _engine_for(self.url)
+        return self._engine
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
 
 
 @contextmanager

@@ -133,7 +133,7 @@ def detail_rows(session: Session, plan: Plan, period: Period, scope: Scope, tz: 
     for found in session.exec(query):
         by_task[found[0].task_id].append((found[0], found[1], found[2], found[3]))
     # Agencies in Vietnamese alphabetical order (domain.collation), not the database's.
-    keys = {name: vi_key(name) for owed in by_task.values() for _item, name, _r, _v in owed}
+    keys = {name: vi_key(name) for name in {f[1] for owed in by_task.values() for f in owed}}
     item_ids = [f[0].id for owed in by_task.values() for f in owed if f[0].id is not None]
     asked = notes_for_items(session, item_ids, tz)
     extended = latest_for_items(session, item_ids)

@@ -67,6 +67,9 @@ class ChoosePlan(Exception):
         super().__init__(", ".join(p.number for p in plans))
         self.plans = plans
 
+    def __reduce__(self) -> tuple[type[ChoosePlan], tuple[list[PlanOption]]]:
+        return ChoosePlan, (self.plans,)  # raised in the render worker, it crosses back whole
+
 
 @dataclass(frozen=True)
 class Viewer:

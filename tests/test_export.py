@@ -255,3 +255,43 @@ def test_the_appendix_sheet_has_the_class_both_dates_the_verifier_and_the_extens
         (pending, "UBND phường Hồng Gai", date(2026, 9, 30), date(2026, 9, 30), date(2026, 10, 17),
          "Chờ kinh phí bổ sung 2", "Đầu mối Hồng Gai", "Chờ duyệt gia hạn", None, None, None),
     ]
+
+
+def test_the_bots_export_is_read_and_written_in_the_render_worker(
+        engine: Engine, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/export's whole workbook (the rows read, then written) comes from the render worker, on
+    its own engine of the same database: this process's for_actor is never called."""
+    import pickle
+    from zoneinfo import ZoneInfo
+
+    from handlers.export import workbook
+    from models import export
+    from models.db import EngineRef, session_scope
+    from models.members import load_actor
+    from models.rollup import parse_period
+    from models.status import ChoosePlan, PlanOption
+    from sandbox.status_data import ADMIN, TODAY
+    from views import render_pool
+    from views.i18n import use_locale
+
+    with session_scope(engine) as s:
+        actor = load_actor(s, ADMIN, [])
+    args = (EngineRef(engine), actor, parse_period(Q3), TODAY, ZoneInfo("Asia/Ho_Chi_Minh"), 0)
+    with use_locale("vi"):
+        here, viewer_here = workbook(*args)
+        monkeypatch.setattr(export, "for_actor", lambda *_a: pytest.fail("read in this process"))
+        render_pool.start()
+        try:
+            there, viewer = render_pool.run(workbook, *args)
+        finally:
+            render_pool.stop()
+    assert viewer == viewer_here
+    sheets = [list(openpyxl.load_workbook(io.BytesIO(b)).worksheets[1].iter_rows(values_only=True))
+              for b in (here, there)]
+    assert sheets[0] == sheets[1] and len(sheets[0]) > 50
+    # An EngineRef crosses as its URL; here it is the engine itself.
+    assert args[0].get() is engine
+    assert pickle.loads(pickle.dumps(args[0])).get().url == engine.url
+    # What /export may raise there crosses back whole (the plan choice with its plans).
+    choice = ChoosePlan([PlanOption(1, "916/KH-UBND", "Kế hoạch 916")])
+    assert pickle.loads(pickle.dumps(choice)).plans == choice.plans

@@ -128,7 +128,7 @@ def test_status_summary_and_captions(rollup: Rollup, viewer: Viewer, language: s
     with use_locale(language):
         check_html(status_views.chart_caption(summary), MessageLimit.CAPTION_LENGTH, caption=True)
         data = ExportData(rollup.period, rollup, [], [])
-        check_screen(export_views.export_screen(data, viewer, b"xlsx"))
+        check_screen(export_views.export_screen(data.period, viewer, b"xlsx"))
 
 
 @HYPOTHESIS

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from telegram.constants import MessageLimit
 
 from domain.official import OFFICIAL_CLASSES
+from domain.periods import Period
 from domain.text import scrub
 from models.explanations import ExplanationNote, ExplanationRow
 from models.export import DetailRow, ExportData
@@ -517,11 +518,11 @@ def write_csv(export: ExportData) -> bytes:
 
 # --- /export --------------------------------------------------------------------------------
 
-def export_screen(export: ExportData, viewer: Viewer, content: bytes) -> Screen:
-    """The workbook as a document, captioned with the period and the scope."""
-    caption = _("Plan status — {period} ({scope})").format(period=esc(period_label(export.period)),
+def export_screen(period: Period, viewer: Viewer, content: bytes) -> Screen:
+    """The workbook of ``period`` as a document, captioned with the period and the scope."""
+    caption = _("Plan status — {period} ({scope})").format(period=esc(period_label(period)),
                                                           scope=esc(clip(scope_label(viewer), 300)))
-    return Screen("", files=[Attachment("document", f"dondoc-{export.period.key}.xlsx", content,
+    return Screen("", files=[Attachment("document", f"dondoc-{period.key}.xlsx", content,
                                         caption=clip_html(caption, MessageLimit.CAPTION_LENGTH))])
 
 
