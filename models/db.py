@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -131,12 +132,9 @@ def insert_ignore_chunk(session: Session, model: type[SQLModel], rows: Sequence[
         dialect = session.get_bind().dialect
         if dialect.name == "postgresql":
             statement = _unnest_insert(table, keys, tuple(unique), dialect)
-            params = {}
-            for i, k in enumerate(keys):
-                process = table.c[k].type.bind_processor(dialect)
-                values = [row[k] for row in group]
-                params[f"p{i}"] = ([None if v is None else process(v) for v in values]
-                                   if process is not None else values)
+            params = {f"p{i}": _array_parameter(table.c[k].type.bind_processor(dialect),
+                                                [row[k] for row in group])
+                      for i, k in enumerate(keys)}
             added += len(session.execute(statement, params).all())
         else:
             # Only inserted rows come back; rowcount is not reliable across drivers.
@@ -144,6 +142,40 @@ def insert_ignore_chunk(session: Session, model: type[SQLModel], rows: Sequence[
                       .returning(table.c[unique[0]]))
             added += len(session.execute(insert, group).all())
     return added
+
+
+def _array_element(value: object) -> str | None:
+    """``value`` in PostgreSQL's array literal syntax (None: not a plain scalar)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (date, datetime)):  # a datetime is aware here (UTCDateTime)
+        return f'"{value.isoformat()}"'
+    if isinstance(value, float):
+        return repr(value)
+    return None
+
+
+def _array_parameter(process: Callable[[Any], Any] | None, values: list[Any]) -> Any:
+    """One column of an unnest insert: the text of an array literal (``{1,2,NULL}``), each
+    distinct value converted once. Building it is several times cheaper than letting the
+    driver adapt a list of thousands of values one by one. Values of any other kind (bytes,
+    …) go as a list."""
+    try:
+        distinct = set(values)
+    except TypeError:  # unhashable: as a list
+        distinct = None
+    if distinct is not None:
+        elements = {v: _array_element(v if v is None or process is None else process(v))
+                    for v in distinct}
+        if None not in elements.values():
+            return "{" + ",".join(map(elements.__getitem__, values)) + "}"  # type: ignore[arg-type]
+    return [None if v is None else process(v) for v in values] if process else values
 
 
 _UNNEST: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Any] = {}

@@ -113,7 +113,7 @@ def _period_rows(session: Session, plan: Plan, since: date | None, today: date,
         return
     tasks = live_tasks(session, plan)
     owed = owing_agencies(session, [t.id for t in tasks if t.id is not None])
-    now = utcnow()
+    now, state = utcnow(), ItemState.NOT_STARTED.value
     first = plan.active_from if since is None else max(plan.active_from, since + timedelta(days=1))
     for task in tasks:
         assert task.id is not None
@@ -128,7 +128,7 @@ def _period_rows(session: Session, plan: Plan, since: date | None, today: date,
                 yield {"task_id": task.id, "agency_id": agency_id, "period_key": period.key,
                        "period_kind": period.kind, "period_start": period.start,
                        "due_on": period.due, "event_id": None, "milestone_id": None,
-                       "state": ItemState.NOT_STARTED.value, "created_at": now}
+                       "state": state, "created_at": now}
 
 
 def _event_rows(session: Session, plan: Plan) -> list[dict[str, object]]:
