@@ -17,15 +17,14 @@ from sqlmodel import Session, select
 
 from bot.cli import add_plan_option
 from bot.settings import Settings, schedule_rules
-from models import calendar_days, events
+from models import calendar_days
 from models.agencies import find_agency
 from models.calendar_days import working_calendar
 from models.db import existing_session
 from models.registry import require_plan
 from models.tables import Item, Plan
 from models.types import utcnow
-from scheduler.deadlines import sync_events
-from scheduler.preview import PreviewAgency, Row, SlotGroup, preview_stream, window_days
+from scheduler.preview import JSON_SEPARATORS, PreviewAgency, Row, SlotGroup, preview_stream, window_days
 
 
 class CommandError(ValueError):
@@ -47,9 +46,13 @@ def _today(settings: Settings) -> date:
 
 
 # --- events and milestones ----------------------------------------------------------------
+# models.events and scheduler.deadlines are imported by these commands only: `dondoc schedule`
+# (a year for a country in under two seconds) does not pay for them.
 
 def cmd_event(settings: Settings, args: argparse.Namespace) -> None:
     """Record an event (an approval, an election) that opens a deadline for an event-driven task."""
+    from models import events
+    from scheduler.deadlines import sync_events
     today = _today(settings)
     limits = events.EventLimits(settings.event_max_past_days, settings.event_max_future_days)
     with _plan_session(settings, args) as (session, plan):
@@ -64,6 +67,7 @@ def cmd_event(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_events(settings: Settings, args: argparse.Namespace) -> None:
     """List recorded events."""
+    from models import events
     with _plan_session(settings, args) as (session, plan):
         views = events.list_events(session, plan)
     if args.format == "json":
@@ -79,6 +83,8 @@ def cmd_events(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_milestone_add(settings: Settings, args: argparse.Namespace) -> None:
     """Add a dated milestone to a roadmap / master-plan task."""
+    from models import events
+    from scheduler.deadlines import sync_events
     with _plan_session(settings, args) as (session, plan):
         milestone = events.add_milestone(session, plan=plan, task_code=args.task, due_on=args.date,
                                          target=args.target or "", actor="cli")
@@ -89,6 +95,7 @@ def cmd_milestone_add(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_milestone_list(settings: Settings, args: argparse.Namespace) -> None:
     """List milestones."""
+    from models import events
     with _plan_session(settings, args) as (session, plan):
         views = events.list_milestones(session, plan)
     if args.format == "json":
@@ -194,50 +201,33 @@ class _Lines:
 
 
 class _JsonLines(_Lines):
-    """JSON written as UTF-8 bytes: each group's parts and each agency's are encoded once, and
-    a send time's lines are joined in one go (a year for a country is some 300 MB)."""
+    """JSON written as UTF-8 bytes: each agency's part (``{"agency": …, "focal_points": N,``)
+    and each group's (``"at": …, "items": […]}``) are encoded once, and a send time's lines
+    are joined in one go (a year for a country is some 120 MB)."""
 
     def __init__(self, fmt: str) -> None:
         super().__init__()
         self.array = fmt == "json"
-        self.agencies: dict[int, tuple[bytes, bytes]] = {}
-
-    def _agency(self, a: PreviewAgency) -> tuple[bytes, bytes]:
-        found = self.agencies.get(a.id)
-        if found is None:
-            found = self.agencies[a.id] = (
-                (f'"agency": {json.dumps(a.name, ensure_ascii=False)}, '
-                 f'"agency_code": {json.dumps(a.code, ensure_ascii=False)}, ').encode(),
-                str(a.focal_points).encode())
-        return found
-
-    def _group(self, g: SlotGroup, between: bytes) -> tuple[bytes, bytes, bytes]:
-        """A group's line around the agency's parts: (separator and head, middle, tail)."""
-        about = json.dumps({"tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
-                            "audience": list(g.audience)}, ensure_ascii=False)[1:-1]
-        items = json.dumps([{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
-                            for i in g.items], ensure_ascii=False)
-        return (between + f'{{"at": "{g.at.isoformat()}", '.encode(),
-                f'{about}, "focal_points": '.encode(), f', "items": {items}}}'.encode())
 
     def all(self, batches: Iterable[list[Row]], out: TextIO) -> None:
         out.flush()
         raw = out.buffer if hasattr(out, "buffer") else None
         first, between = (b"[\n", b",\n") if self.array else (b"", b"\n")
-        agencies, group = self.agencies, self._group
+        agencies: dict[int, bytes] = {}
+        groups: dict[int, bytes] = {}
+
+        def agency(a: PreviewAgency) -> bytes:
+            found = agencies[a.id] = between + _json(a.to_json())[:-1].encode() + b","
+            return found
+
         for batch in batches:
             if not batch:
                 continue
-            # One pass: a group is rendered the first time one of its agencies comes.
-            parts: dict[int, tuple[bytes, bytes, bytes]] = {}
-            chunks: list[bytes] = []
-            extend = chunks.extend
-            for _, a, g in batch:
-                p = parts.get(id(g))
-                if p is None:
-                    p = parts[id(g)] = group(g, between)
-                found = agencies.get(a.id) or self._agency(a)
-                extend((p[0], found[0], p[1], found[1], p[2]))
+            groups.clear()  # a group belongs to one send time
+            for g in {id(g): g for _, _, g in batch}.values():
+                groups[id(g)] = _json(g.to_json())[1:].encode()
+            chunks = [part for _, a, g in batch
+                      for part in (agencies.get(a.id) or agency(a), groups[id(g)])]
             if not self.count:
                 chunks[0] = first + chunks[0][len(between):]
             self.count += len(batch)
@@ -252,6 +242,10 @@ class _JsonLines(_Lines):
             raw.flush()
         else:
             out.write(end.decode())
+
+
+# One encoder for every entry: json.dumps builds a new one per call when given separators.
+_json = json.JSONEncoder(ensure_ascii=False, separators=JSON_SEPARATORS).encode
 
 
 class _Table(_Lines):

@@ -25,11 +25,10 @@ from sqlmodel import Session, col, select
 
 from domain.calendar import WorkingCalendar
 from domain.periods import periods_between
-from domain.rules import ScheduleRules
+from domain.rules import ScheduleRules, item_window
 from domain.slots import FOCAL_POINT, SlotCache
 from models.obligations import live_tasks, owing
 from models.tables import CLOSED_STATES, Agency, Event, Item, Member, MemberRole, Milestone, Plan
-from scheduler.planner import item_window
 
 AUDIENCE_ORDER = ("focal_point", "leader", "coordinator")
 
@@ -56,6 +55,18 @@ class SlotGroup:
     def tasks(self) -> list[str]:
         return sorted({i.task for i in self.items}, key=_code_key)
 
+    def to_json(self) -> dict[str, object]:
+        """The message's part of a preview entry. Its items come as sets sharing a period and a
+        due day (``{"due_on", "period", "tasks"}``, by due day and period; tasks in document
+        order): the same items, each period and due day written once."""
+        sets: dict[tuple[date, str], list[str]] = {}
+        for i in self.items:
+            sets.setdefault((i.due_on, i.period), []).append(i.task)
+        return {"at": self.at.isoformat(), "kind": self.kind, "offset_days": self.offset_days,
+                "audience": list(self.audience),
+                "items": [{"due_on": due.isoformat(), "period": period, "tasks": sets[due, period]}
+                          for due, period in sorted(sets)]}
+
 
 @dataclass(frozen=True)
 class PreviewAgency:
@@ -65,6 +76,9 @@ class PreviewAgency:
     focal_points: int  # registered and reachable focal points today
     rank: int = 0  # place in (code, id) order among the agencies of one preview
 
+    def to_json(self) -> dict[str, object]:
+        return {"agency": self.name, "agency_code": self.code, "focal_points": self.focal_points}
+
 
 class PreviewEntry(NamedTuple):
     """One reminder message an agency's people would get."""
@@ -73,12 +87,11 @@ class PreviewEntry(NamedTuple):
     group: SlotGroup
 
     def to_json(self) -> dict[str, object]:
-        g = self.group
-        return {"at": g.at.isoformat(), "agency": self.agency.name, "agency_code": self.agency.code,
-                "tasks": g.tasks, "kind": g.kind, "offset_days": g.offset_days,
-                "audience": list(g.audience), "focal_points": self.agency.focal_points,
-                "items": [{"task": i.task, "period": i.period, "due_on": i.due_on.isoformat()}
-                          for i in g.items]}
+        """What ``dondoc schedule --format json`` writes for it (``JSON_SEPARATORS``)."""
+        return {**self.agency.to_json(), **self.group.to_json()}
+
+
+JSON_SEPARATORS = (",", ":")  # a year for a country is some 120 MB even so
 
 
 Row = tuple[int, PreviewAgency, SlotGroup]  # (order key, agency, group)

@@ -52,6 +52,11 @@ def schedule(capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict[str, 
     return json.loads(out)
 
 
+def _tasks(entry: dict[str, object]) -> list[str]:
+    """The task codes of an entry: its items come as sets sharing a period and a due day."""
+    return [t for s in entry["items"] for t in s["tasks"]]  # type: ignore[attr-defined]
+
+
 def test_schedule_is_only_on_working_days_at_civil_hours(cli: str,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     entries = schedule(capsys)
@@ -63,7 +68,9 @@ def test_schedule_is_only_on_working_days_at_civil_hours(cli: str,
         assert at.weekday() < 5 and at.date() not in vn, entry["at"]
         assert time(7) <= at.time() < time(21), entry["at"]
         assert date(2026, 12, 1) <= at.date() <= date(2027, 1, 31)
-        assert entry["tasks"] and entry["agency"] and entry["agency_code"]
+        assert _tasks(entry) and entry["agency"] and entry["agency_code"]
+        sets = [(s["due_on"], s["period"]) for s in entry["items"]]  # type: ignore[attr-defined]
+        assert sets == sorted(set(sets))  # each period and due day once, in order
         assert entry["kind"] in ("before", "due", "overdue") and isinstance(entry["offset_days"], int)
     kinds = {(e["kind"], e["offset_days"]) for e in entries}
     assert {("before", 14), ("before", 7), ("before", 3), ("before", 1), ("due", 0), ("overdue", 1),
@@ -75,7 +82,10 @@ def test_schedule_is_only_on_working_days_at_civil_hours(cli: str,
         ("2026-12-28T08:30", "before", 3), ("2026-12-30T08:30", "before", 1),
         ("2026-12-31T08:30", "due", 0), ("2027-01-04T08:30", "overdue", 1),
         ("2027-01-06T08:30", "overdue", 3), ("2027-01-12T08:30", "overdue", 7)]
-    assert "6.1b" in syt[0]["tasks"] and "4.2a" in syt[0]["tasks"]  # type: ignore[operator]
+    assert "6.1b" in _tasks(syt[0]) and "4.2a" in _tasks(syt[0])
+    assert [(s["due_on"], s["period"]) for s in syt[0]["items"]] == [  # type: ignore[attr-defined]
+        ("2026-12-31", "2026"), ("2026-12-31", "2026-H2"), ("2026-12-31", "2026-Q4")]
+    assert syt[0]["items"][2] == {"due_on": "2026-12-31", "period": "2026-Q4", "tasks": ["6.1b"]}  # type: ignore[index]
     assert syt[-1]["audience"] == ["focal_point", "leader", "coordinator"]
     assert syt[0]["focal_points"] == 0  # nobody registered yet: the preview still shows the plan
 
@@ -163,9 +173,9 @@ def test_a_due_day_that_does_not_exist_stops_the_command(cli: str, capsys: pytes
 
 
 def _reference(entries: list[PreviewEntry], fmt: str) -> str:
-    """The plain rendering the streamed writer must match byte for byte: one json.dumps of each
-    entry's dict."""
-    lines = [json.dumps(e.to_json(), ensure_ascii=False) for e in entries]
+    """The plain rendering the streamed writer must match byte for byte: one compact
+    json.dumps of each entry's dict."""
+    lines = [json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":")) for e in entries]
     if fmt == "jsonl":
         return "".join(f"{line}\n" for line in lines)
     return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
@@ -206,6 +216,14 @@ def test_schedule_output_is_the_plain_rendering_of_every_entry(cli: str,
                              "--format", fmt)
         assert code == 0, err
         assert out == _reference(entries, fmt)
+    # The compact items hold every item of the message, each once.
+    read = [json.loads(line) for line in out.splitlines()]
+    assert len(read) == len(entries)
+    for entry, e in zip(read, entries, strict=True):
+        assert sorted((t, s["period"], s["due_on"]) for s in entry["items"] for t in s["tasks"]) == \
+            sorted((i.task, i.period, i.due_on.isoformat()) for i in e.group.items)
+        assert (entry["agency_code"], entry["at"], entry["focal_points"]) == \
+            (e.agency.code, e.group.at.isoformat(), e.agency.focal_points)
     code, out, _ = run(capsys, "schedule", "--from", "2026-12-05", "--to", "2026-12-06", "--format", "json")
     assert code == 0 and out == "[]\n"  # a weekend: nothing is sent
     code, out, _ = run(capsys, "schedule", "--from", "2026-12-05", "--to", "2026-12-06", "--format", "jsonl")
