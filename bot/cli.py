@@ -9,6 +9,7 @@ commands defined here import what they need inside their function."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -293,14 +294,20 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_of(argv))
+    # Importing a command's modules builds thousands of classes and leaves no garbage worth a
+    # collection pass (some 10% of the import time of `dondoc schedule`).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        parser = build_parser(_command_of(argv))
+    finally:
+        if collecting:
+            gc.enable()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.settings import SettingsError, load_settings
-    from domain.plan_parser import PlanFormatError
-    from models.agencies import AgencyFileError
 
     handler: Handler = args.handler
     try:
@@ -309,10 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         sys.stderr.write(f"dondoc: error: {exc}\n")
         return exc.status
-    except (SettingsError, PlanFormatError, AgencyFileError) as exc:
-        sys.stderr.write(f"dondoc: error: {exc}\n")
-        return 1
-    except ValueError as exc:
+    except (SettingsError, ValueError) as exc:  # a plan or agency file's errors among them
         sys.stderr.write(f"dondoc: error: {exc}\n")
         return 1
     except SQLAlchemyError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.periods import DueRules
@@ -29,3 +29,16 @@ class ScheduleRules:
     # A claim older than this is taken back (its instance died mid-send); must be longer than
     # any single send can take, 429 waits included.
     lease: timedelta = timedelta(minutes=5)
+
+
+# Reminders move onto working days: a "14 days before" slot can land ~10 days earlier still
+# when Tết closes offices, and overdue slots count working days, so look well past the offsets.
+_SHIFT_MARGIN = timedelta(days=30)
+
+
+def item_window(today: date, rules: ScheduleRules) -> tuple[date, date]:
+    """Due days of the items that may have a reminder slot around ``today``."""
+    longest_before = max(rules.policy.before_days, default=0)
+    longest_overdue = max(rules.policy.overdue_working_days, default=0)
+    return (today - timedelta(days=2 * longest_overdue) - _SHIFT_MARGIN,
+            today + timedelta(days=longest_before) + _SHIFT_MARGIN)

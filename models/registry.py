@@ -19,14 +19,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from domain.names import clean, name_key, split_list
 from domain.periods import ONCE
-from domain.plan_parser import ParsedPlan, ParsedTask
 from models import ledger
 from models.agencies import looks_like_class, looks_open, unique_code
 from models.tables import (
@@ -43,6 +42,9 @@ from models.tables import (
     Task,
 )
 from models.types import utcnow
+
+if TYPE_CHECKING:  # the parser is imported by what parses a plan, not by every command
+    from domain.plan_parser import ParsedPlan, ParsedTask
 
 Check = Callable[[], None]  # raises to stop a long import (the caller's time limit)
 TASK_FIELDS = ("position", "row", "content", "task", "timeframe", "cadence", "note",

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from domain.calendar import WorkingCalendar
-from domain.rules import ScheduleRules
+from domain.rules import ScheduleRules, item_window
 from domain.slots import COORDINATOR, FOCAL_POINT, LEADER, OVERDUE, Slot, SlotCache, explanation_slots
 from models import ledger
 from models.explanations import OpenExplanation, open_for_planning
@@ -223,14 +223,3 @@ def _reachable_by_id(session: Session, ids: set[int]) -> dict[int, Person]:
     return {int(i or 0): Person(int(i or 0), int(t)) for i, t in session.exec(query)}
 
 
-# Reminders move onto working days: a "14 days before" slot can land ~10 days earlier still
-# when Tết closes offices, and overdue slots count working days, so look well past the offsets.
-_SHIFT_MARGIN = timedelta(days=30)
-
-
-def item_window(today: date, rules: ScheduleRules) -> tuple[date, date]:
-    """Due days of the items that may have a reminder slot around ``today``."""
-    longest_before = max(rules.policy.before_days, default=0)
-    longest_overdue = max(rules.policy.overdue_working_days, default=0)
-    return (today - timedelta(days=2 * longest_overdue) - _SHIFT_MARGIN,
-            today + timedelta(days=longest_before) + _SHIFT_MARGIN)
