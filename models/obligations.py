@@ -32,9 +32,13 @@ def coordinating_agencies(session: Session, task_ids: list[int]) -> dict[int, li
     if not coordinating:
         return {}
     leads = owing_agencies(session, list(coordinating))
-    found = {task_id: [a for a in agencies if a not in set(leads.get(task_id, ()))]
-             for task_id, agencies in coordinating.items()}
-    return {task_id: agencies for task_id, agencies in found.items() if agencies}
+    found: dict[int, list[int]] = {}
+    for task_id, agencies in coordinating.items():
+        leading = set(leads.get(task_id, ()))  # once per task: thousands of agencies at country scale
+        kept = [a for a in agencies if a not in leading]
+        if kept:
+            found[task_id] = kept
+    return found
 
 
 def _assigned(session: Session, task_ids: list[int], role: str) -> dict[int, list[int]]:
