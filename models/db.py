@@ -135,7 +135,7 @@ def insert_ignore_chunk(session: Session, model: type[SQLModel], rows: Sequence[
             params = {f"p{i}": _array_parameter(table.c[k].type.bind_processor(dialect),
                                                 [row[k] for row in group])
                       for i, k in enumerate(keys)}
-            added += len(session.execute(statement, params).all())
+            added += int(session.execute(statement, params).scalar_one())
         else:
             # Only inserted rows come back; rowcount is not reliable across drivers.
             insert = (sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique))
@@ -183,14 +183,16 @@ _UNNEST: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 def _unnest_insert(table: Any, keys: tuple[str, ...], unique: tuple[str, ...], dialect: Any) -> Any:
     """INSERT INTO t (keys) SELECT * FROM unnest(CAST(:p0 AS type[]), …) ON CONFLICT DO NOTHING
-    RETURNING unique[0], built once per table and set of keys."""
+    RETURNING 1, counted in the database (one row back, not one a row), built once per table
+    and set of keys."""
     cache_key = (table.name, keys, unique)
     found = _UNNEST.get(cache_key)
     if found is None:
         arrays = ", ".join(f"CAST(:p{i} AS {table.c[k].type.compile(dialect=dialect)}[])"
                            for i, k in enumerate(keys))
-        found = text(f"INSERT INTO {table.name} ({', '.join(keys)}) SELECT * FROM unnest({arrays}) "
-                     f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {unique[0]}")
+        found = text(f"WITH added AS (INSERT INTO {table.name} ({', '.join(keys)}) "
+                     f"SELECT * FROM unnest({arrays}) ON CONFLICT ({', '.join(unique)}) DO NOTHING "
+                     "RETURNING 1) SELECT count(*) FROM added")
         _UNNEST[cache_key] = found
     return found
 
