@@ -312,7 +312,9 @@ def kept_country(kind: str, args: argparse.Namespace, keep: Path) -> str:
     keep.mkdir(parents=True, exist_ok=True)
     marker = keep / f"{kind}.url"
     if marker.exists():
-        return marker.read_text().strip()
+        url = marker.read_text().strip()
+        upgrade(url)  # a country kept under an older schema
+        return url
     if kind == "sqlite":
         url = f"sqlite:///{keep / 'country.sqlite3'}"
     else:
