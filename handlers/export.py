@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from domain.access import Actor, NotAllowed
+from domain.docnumber import Issuer
 from domain.periods import Period
 from handlers.common import decoded, period_argument, plan_argument, show, today
 from models import export, report_doc
@@ -55,16 +56,26 @@ def workbook(engine: EngineRef, actor: Actor, period: Period, day: date, tz: Zon
 
 async def _report_doc(context: BotContext, period: Period, day: date, plan_id: int) -> Screen:
     try:
-        data, viewer = await run_sync(report_doc.for_actor, context.engine, context.actor, period,
-                                      day, context.config.report_issuer, context.config.tz, plan_id)
+        # Read and written in the render worker too, like /export's workbook.
+        content, viewer = await run_sync(render_pool.run, document, EngineRef(context.engine),
+                                         context.actor, period, day, context.config.report_issuer,
+                                         context.config.tz, plan_id)
     except NotAllowed:
         return report_views.report_doc_not_allowed()
     except NoPlan:
         return status_views.no_plan()
     except ChoosePlan as choice:
         return status_views.plan_choice(choice.plans, period, "report_doc")
-    content = await run_sync(report_views.write_docx, data)  # off the event loop, as /export
-    return report_views.report_doc_screen(data, viewer, content)
+    return report_views.report_doc_screen(period, viewer, content)
+
+
+def document(engine: EngineRef, actor: Actor, period: Period, day: date, issuer: Issuer,
+             tz: ZoneInfo, plan_id: int) -> tuple[bytes, Viewer]:
+    """/report_doc's Word document for ``actor``, and who it was made for; run whole in the
+    render worker, like :func:`workbook`: the roll-up, the ranking, the late agencies, the
+    extensions and explanations read into objects, then python-docx, all hold the GIL."""
+    data, viewer = report_doc.for_actor(engine.get(), actor, period, day, issuer, tz, plan_id)
+    return report_views.write_docx(data), viewer
 
 
 async def _command(update: Update, context: BotContext, what: str) -> None:

@@ -296,3 +296,49 @@ def test_pdf_with_libreoffice(seeded: Seeded, tmp_path: Path) -> None:
     out = tmp_path / "report.pdf"
     assert main(["report-doc", "--period", H2, "--format", "pdf", "--output", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_the_bots_report_is_read_and_written_in_the_render_worker(
+        engine: Engine, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/report_doc's whole document (its data read, then written) comes from the render worker,
+    on its own engine of the same database, and says what the one made here says: this
+    process's report_doc.for_actor is never called for it."""
+    import io
+    from zoneinfo import ZoneInfo
+
+    from domain.docnumber import Issuer
+    from handlers.export import document
+    from models import report_doc
+    from models.db import EngineRef
+    from models.members import load_actor
+    from sandbox.status_data import PROVINCE_LEADER
+    from views import render_pool
+    from views.i18n import use_locale
+    from views.report_doc import report_doc_screen
+
+    ask_explanations(engine)
+    ask_extensions(engine)
+    with session_scope(engine) as s:
+        actor = load_actor(s, PROVINCE_LEADER, [])
+    period = parse_period(H2)
+    args = (EngineRef(engine), actor, period, date(2027, 1, 5), Issuer(signer_name="Nguyễn Văn A"),
+            ZoneInfo("Asia/Ho_Chi_Minh"), 0)
+    with use_locale("vi"):
+        here, viewer_here = document(*args)
+        monkeypatch.setattr(report_doc, "for_actor", lambda *_a: pytest.fail("read in this process"))
+        render_pool.start()
+        try:
+            there, viewer = render_pool.run(document, *args)
+        finally:
+            render_pool.stop()
+        screen = report_doc_screen(period, viewer, there)
+    assert viewer == viewer_here
+    made = [Document(io.BytesIO(content)) for content in (here, there)]
+    texts = [_all_text(d) for d in made]
+    assert texts[0] == texts[1]
+    assert [len(d.tables) for d in made] == [len(made[0].tables)] * 2 and len(made[0].tables) > 5
+    assert "Vì sao chậm?" in texts[1] and "Nguyễn Văn A" in texts[1]
+    tasks = [p for p in _body_paragraphs(made[1]) if p.startswith("Nhiệm vụ ")]
+    assert len(tasks) == 42, tasks[-3:]  # the 40 tasks, then the 2 explanations' items
+    assert [(f.filename, f.caption) for f in screen.files] == [
+        ("bao-cao-2026-H2.docx", "Báo cáo chính thức — 6 tháng cuối năm 2026 (toàn tỉnh)")]

@@ -13,7 +13,7 @@ Every word is a catalog entry (English msgids, Vietnamese in full), so ``--lang 
 same document in English; dates follow the catalog's pattern ("ngày 05 tháng 01 năm 2027",
 the two-digit day and month Decree 30 shows). python-docx is imported when a document is
 written (a bot idles without it); the document is drawn in the render worker when the bot runs
-one (views/render_pool.py).
+one (views/render_pool.py), where /report_doc also reads its data (``handlers.export.document``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from telegram.constants import MessageLimit
 
 from domain.docnumber import blank_number
+from domain.periods import Period
 from models.extensions import ExtensionRow
 from models.report_doc import AxisSection, ExplanationEntry, LevelRanking, ReportDoc, TaskEntry
 from models.rollup import Counts
@@ -257,7 +258,10 @@ def title_text(report: ReportDoc) -> str:
 
 def period_label_doc(report: ReportDoc) -> str:
     """The period as a report names it: "Quý IV năm 2026", "6 tháng cuối năm 2026", "năm 2026"."""
-    period = report.period
+    return _period_name(report.period)
+
+
+def _period_name(period: Period) -> str:
     if period.kind == "quarter":
         roman = ("I", "II", "III", "IV")[(period.start.month - 1) // 3]
         return _("quarter {roman} of {year}").format(roman=roman, year=period.start.year)
@@ -544,15 +548,15 @@ def _closing(document: Document, report: ReportDoc) -> None:
 
 # --- in chat --------------------------------------------------------------------------------
 
-def file_name(report: ReportDoc) -> str:
-    return f"bao-cao-{report.period.key}.docx"
+def file_name(period: Period) -> str:
+    return f"bao-cao-{period.key}.docx"
 
 
-def report_doc_screen(report: ReportDoc, viewer: Viewer, content: bytes) -> Screen:
-    """The document, captioned with the period and the scope."""
+def report_doc_screen(period: Period, viewer: Viewer, content: bytes) -> Screen:
+    """The document of ``period``, captioned with the period and the scope."""
     caption = _("Official report — {period} ({scope})").format(
-        period=esc(period_label_doc(report)), scope=esc(clip(scope_label(viewer), 300)))
-    return Screen("", files=[Attachment("document", file_name(report), content,
+        period=esc(_period_name(period)), scope=esc(clip(scope_label(viewer), 300)))
+    return Screen("", files=[Attachment("document", file_name(period), content,
                                         caption=clip_html(caption, MessageLimit.CAPTION_LENGTH))])
 
 
