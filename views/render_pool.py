@@ -1,4 +1,6 @@
-"""Heavy renders (the chart's PNG, the XLSX workbook) in a worker process, when one is started.
+"""Heavy renders (the chart's PNG, the XLSX workbook, the official report's DOCX, and for the
+last two the reading of their data: ``handlers.export``) in a worker process, when one is
+started.
 
 Handlers already run these renders off the event loop, in a thread; but a thread still holds
 Python's GIL while matplotlib and openpyxl work, and the event loop, which answers everyone
