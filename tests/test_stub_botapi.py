@@ -484,5 +484,41 @@ async def test_control_ask_times_the_first_answer_on_the_stand_ins_clock() -> No
             assert (await http.get(f"{stub.url}/control/999:XYZ/clock")).status_code == 401
 
 
+async def test_control_ask_all_waits_for_as_many_answers_as_texts() -> None:
+    with StubBotApi(token=TOKEN, control=True) as stub:
+        async with telegram.Bot(TOKEN, base_url=stub.url + "/bot") as driven, httpx.AsyncClient() as http:
+            control = f"{stub.url}/control/{TOKEN}"
+            await driven.send_message(ALICE, "before the texts")  # not an answer: too early
+            ask = asyncio.create_task(http.post(f"{control}/ask_all", json={
+                "user_id": ALICE, "texts": ["/tasks"] * 3, "skip": "wave", "timeout": 10}, timeout=20))
+            updates: list[telegram.Update] = []
+            while len(updates) < 3:
+                updates += await driven.get_updates(offset=updates[-1].update_id + 1 if updates else None,
+                                                    timeout=5)
+            assert [u.message.text for u in updates if u.message] == ["/tasks"] * 3
+            await driven.send_message(ALICE, "answer 1")
+            await driven.send_message(ALICE, "a wave message")  # skipped
+            await driven.send_message(ALICE + 1, "another chat")
+            await driven.send_message(ALICE, "answer 2")
+            await asyncio.sleep(0.05)
+            assert not ask.done()
+            await driven.send_message(ALICE, "answer 3")
+            answered = (await ask).json()
+            last = next(c for c in stub.calls("sendMessage") if c.params["text"] == "answer 3")
+            assert answered["answers"] == 3
+            assert answered["answered_at"] == last.time > answered["queued_at"]
+
+            late = asyncio.create_task(http.post(f"{control}/ask_all", json={
+                "user_id": ALICE, "texts": ["/a", "/b"], "timeout": 0.5}, timeout=5))
+            await asyncio.sleep(0.1)
+            await driven.send_message(ALICE, "only one")
+            timed_out = await late
+            assert timed_out.status_code == 504
+            assert "got 1 answers to 2 texts" in timed_out.text
+            none = (await http.post(f"{control}/ask_all", json={"user_id": ALICE, "texts": []},
+                                    timeout=5)).json()
+            assert none["answers"] == 0
+
+
 def test_control_endpoints_only_when_asked_for(stub: StubBotApi) -> None:
     assert httpx.get(f"{stub.url}/control/{TOKEN}/clock").status_code == 404

@@ -9,6 +9,9 @@ the difference of two readings of one clock:
   ``text`` (as :meth:`UserActions.send_text`); answers when the bot's first message to that chat
   arrives (sendMessage, sendDocument or sendPhoto answered 200, its text or caption not
   containing ``skip``): ``{"queued_at", "answered_at", "seconds"}`` (504 after ``timeout``).
+* ``POST ask_all`` ``{"user_id", "texts", "first_name"?, "timeout"?, "skip"?}``: the user sends
+  every text at once; answers when as many answers (as for ``ask``) to that chat have arrived:
+  ``{"queued_at", "answered_at", "answers"}`` (504 after ``timeout``, saying how many came).
 * ``POST send_texts`` ``{"user_id", "texts", "first_name"?, "spread"?}``: the user sends each
   text, spread evenly over ``spread`` seconds: ``{"first_queued", "last_queued"}``.
 * ``GET calls?since=&method=&chat_id=&contains=``: the calls answered since ``since``
@@ -48,6 +51,7 @@ class ControlApi:
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/control/{token}/ask", self._ask)
+        app.router.add_post("/control/{token}/ask_all", self._ask_all)
         app.router.add_post("/control/{token}/send_texts", self._send_texts)
         app.router.add_get("/control/{token}/calls", self._calls)
         app.router.add_get("/control/{token}/clock", self._clock)
@@ -71,29 +75,64 @@ class ControlApi:
         self.stub.user(uid, str(body.get("first_name") or f"U{uid}"))
         return uid
 
+    def _answers(self, body: dict[str, Any], since: float) -> Callable[[Call], bool]:
+        """Whether a call to the asker's chat is an answer: see ``ask``."""
+        skip = str(body.get("skip") or "")
+        return lambda call: (call.ok and call.method in ANSWER_METHODS and call.time >= since
+                             and not (skip and skip in call_text(call)))
+
+    async def _wait(self, uid: int, keep: Callable[[Call], bool], send: Callable[[], object],
+                    timeout: float) -> Call | None:
+        """Wait for ``uid``'s chat to get a call ``keep`` settles on, ``send`` once waiting;
+        None after ``timeout``."""
+        future: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
+        entry = (keep, future)
+        self._waiters[uid].append(entry)
+        send()
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            if entry in self._waiters[uid]:
+                self._waiters[uid].remove(entry)
+            return None
+
     async def _ask(self, request: web.Request) -> web.Response:
         self._check(request)
         body = await request.json()
         uid = self._user(body)
-        skip = str(body.get("skip") or "")
-        future: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
         queued_at = time.monotonic()
-
-        def keep(call: Call) -> bool:
-            return (call.ok and call.method in ANSWER_METHODS and call.time >= queued_at
-                    and not (skip and skip in call_text(call)))
-
-        entry = (keep, future)
-        self._waiters[uid].append(entry)
-        self.stub.send_text(uid, str(body["text"]))
-        try:
-            call = await asyncio.wait_for(future, float(body.get("timeout") or 60))
-        except TimeoutError:
-            if entry in self._waiters[uid]:
-                self._waiters[uid].remove(entry)
-            raise web.HTTPGatewayTimeout(text=f"{uid} got no answer to {body['text']!r}") from None
+        call = await self._wait(uid, self._answers(body, queued_at),
+                                lambda: self.stub.send_text(uid, str(body["text"])),
+                                float(body.get("timeout") or 60))
+        if call is None:
+            raise web.HTTPGatewayTimeout(text=f"{uid} got no answer to {body['text']!r}")
         return web.json_response({"queued_at": queued_at, "answered_at": call.time,
                                   "seconds": call.time - queued_at})
+
+    async def _ask_all(self, request: web.Request) -> web.Response:
+        self._check(request)
+        body = await request.json()
+        uid = self._user(body)
+        texts = [str(t) for t in body["texts"]]
+        queued_at = time.monotonic()
+        if not texts:
+            return web.json_response({"queued_at": queued_at, "answered_at": queued_at, "answers": 0})
+        answer = self._answers(body, queued_at)
+        answers = 0
+
+        def keep(call: Call) -> bool:
+            nonlocal answers
+            answers += answer(call)
+            return answers >= len(texts)
+
+        def send() -> None:
+            for text in texts:
+                self.stub.send_text(uid, text)
+
+        call = await self._wait(uid, keep, send, float(body.get("timeout") or 60))
+        if call is None:
+            raise web.HTTPGatewayTimeout(text=f"{uid} got {answers} answers to {len(texts)} texts")
+        return web.json_response({"queued_at": queued_at, "answered_at": call.time, "answers": answers})
 
     async def _send_texts(self, request: web.Request) -> web.Response:
         self._check(request)
