@@ -10,8 +10,10 @@ plan's class-led tasks are owed by every commune / district / department of the 
 916 is active from 2025-01-01. A few hundred members are registered (focal points and leaders of
 the first province's agencies, three coordinators).
 
-The bot runs as its own process (``python -m bot.cli run``), against the Bot API stand-in which
-runs in this process (it injects the updates). Figures, each against its goal:
+Three processes: the bot (``python -m bot.cli run``), the Bot API stand-in (``python -m
+sandbox.stub_botapi --control``) and this one, which sends the updates and reads the answers
+through the stand-in's control endpoints (a reply's latency is read on the stand-in's clock,
+from the update queued to the answer received). Figures, each against its goal:
 
 - first load: launch on a database with no items until every item of the begun periods is stored
 - replies during the first load: /tasks answered while the items load
@@ -32,6 +34,7 @@ in this process with the bot's own sync, no bot process)::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -44,20 +47,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from bench._common import PG_ADMIN, pg_available, scratch_database
+from bench._common import PG_ADMIN, StubProcess, pg_available, scratch_database, stub_process
 from domain.plan_parser import parse_plan
 from models import agencies, changes, registry
 from models.db import make_engine, session_scope, upgrade
 from models.tables import Agency, AgencyClass, AgencyClassMember, Member
-from sandbox.stub_botapi import StubBotApi
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "123:ABC"
 DEPARTMENTS, DISTRICTS, COMMUNES = 20, 10, 15
 ACTIVE_FROM = date(2025, 1, 1)
 ASKER = 900_001  # the registered focal point who sends /tasks
@@ -146,7 +150,7 @@ def item_count(engine: Engine) -> int:
 
 # --- the bot process ----------------------------------------------------------------------
 
-def _env(stub: StubBotApi, url: str, **extra: str) -> dict[str, str]:
+def _env(stub: StubProcess, url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DONDOC_")}
     env.update(DONDOC_BOT_TOKEN=stub.token, DONDOC_BOT_API_URL=stub.url, DONDOC_DATABASE_URL=url,
                DONDOC_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
@@ -155,7 +159,8 @@ def _env(stub: StubBotApi, url: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def bot_process(stub: StubBotApi, url: str, workdir: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+def bot_process(stub: StubProcess, url: str, workdir: Path,
+                **extra: str) -> Iterator[subprocess.Popen[bytes]]:
     log = open(workdir / "bot.log", "ab")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=_env(stub, url, **extra),
                             cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
@@ -195,23 +200,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def answered(stub: StubBotApi) -> int:
-    """Messages sent to the asker so far (counted on the calls: the stand-in's message records
-    are deep-copied on every look, too slow to poll through 10,000 replies)."""
-    return sum(1 for c in stub.calls("sendMessage") if str(c.chat_id) == str(ASKER))
+class Stand:
+    """The stand-in in its own process, driven through its control endpoints
+    (sandbox/stub_botapi/control.py); every time it returns is the stand-in's clock."""
 
+    def __init__(self, stub: StubProcess) -> None:
+        self.root = stub.control_url
 
-def wait_answered(stub: StubBotApi, count: int, timeout: float) -> None:
-    stub.wait_for(lambda: answered(stub) >= count, timeout=timeout, interval=0.01)
+    def _call(self, name: str, body: dict[str, Any] | None = None, timeout: float = 30) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = Request(f"{self.root}/{name}", data=data, headers={"Content-Type": "application/json"})
+        try:
+            with urlopen(request, timeout=timeout + 30) as response:
+                found: dict[str, Any] = json.load(response)
+                return found
+        except HTTPError as error:
+            if error.code == 504:
+                raise TimeoutError(error.read().decode(errors="replace")) from None
+            raise
 
+    def now(self) -> float:
+        return float(self._call("clock")["now"])
 
-def ask(stub: StubBotApi, timeout: float = 120) -> float:
-    """/tasks from the registered focal point; seconds until the reply arrives."""
-    before = answered(stub)
-    start = time.perf_counter()
-    stub.send_text(ASKER, "/tasks")
-    wait_answered(stub, before + 1, timeout)
-    return time.perf_counter() - start
+    def ask(self, timeout: float = 120) -> tuple[float, float]:
+        """/tasks from the registered focal point: (when its answer arrived, seconds from the
+        update queued to the answer)."""
+        found = self._call("ask", {"user_id": ASKER, "text": "/tasks", "timeout": timeout}, timeout)
+        return float(found["answered_at"]), float(found["seconds"])
+
+    def ask_all(self, count: int, timeout: float = 300) -> None:
+        """``count`` /tasks from the focal point at once; returns once each is answered."""
+        self._call("ask_all", {"user_id": ASKER, "texts": ["/tasks"] * count, "timeout": timeout},
+                   timeout)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.2) -> bool:
@@ -347,23 +367,22 @@ def run_bench(kind: str, args: argparse.Namespace, workdir: Path) -> list[Row]:
         shape = build_tree(engine, args.provinces)
         _out(f"[{kind}] {shape['agencies']:,} agencies, {shape['members']} members, built in "
              f"{time.perf_counter() - start:.1f} s")
-        stub = StubBotApi(TOKEN, "dondoc_scale_bot").start()
-        try:
+        with stub_process(workdir, "scale", control=True) as stub:
             rows += run_bot(stub, engine, url, workdir, args, kind)
             rows += schedule_rows(url, workdir, kind)
             rows += stop_during_load(stub, engine, url, workdir)
-        finally:
-            stub.stop()
         engine.dispose()
     return rows
 
 
-def run_bot(stub: StubBotApi, engine: Engine, url: str, workdir: Path, args: argparse.Namespace,
+def run_bot(stub: StubProcess, engine: Engine, url: str, workdir: Path, args: argparse.Namespace,
             kind: str) -> list[Row]:
     rows: list[Row] = []
+    stand = Stand(stub)
     # A tick every second; one person sends all the updates here, so the flood limit is lifted.
     fast = {"DONDOC_DISPATCH_INTERVAL": "1", "DONDOC_FLOOD_PER_MINUTE": "10000"}
     # 1. First load, with /tasks asked every second meanwhile.
+    launched_at = stand.now()  # the stand-in's clock
     with bot_process(stub, url, workdir, **fast) as proc:
         launched = time.perf_counter()
         watch = LoadWatch(engine)
@@ -372,9 +391,10 @@ def run_bot(stub: StubBotApi, engine: Engine, url: str, workdir: Path, args: arg
         while not watch.poll():
             if proc.poll() is not None:
                 raise RuntimeError(f"the bot exited ({proc.returncode}); see {workdir / 'bot.log'}")
-            latencies.append(ask(stub, timeout=600))
+            answered_at, seconds = stand.ask(timeout=600)
+            latencies.append(seconds)
             if first_reply is None:
-                first_reply = time.perf_counter() - launched
+                first_reply = answered_at - launched_at
             time.sleep(0.5)
             if time.perf_counter() - launched > args.load_limit:
                 break
@@ -404,10 +424,7 @@ def run_bot(stub: StubBotApi, engine: Engine, url: str, workdir: Path, args: arg
         for mark in marks:
             while sent < mark:
                 batch = min(50, mark - sent)
-                before = answered(stub)
-                for _ in range(batch):
-                    stub.send_text(ASKER, "/tasks")
-                wait_answered(stub, before + batch, timeout=300)
+                stand.ask_all(batch, timeout=300)
                 sent += batch
             now_rss, _ = rss_mb(proc.pid)
             figures.append(f"{mark // 1000}k: {now_rss:.0f}")
@@ -417,18 +434,16 @@ def run_bot(stub: StubBotApi, engine: Engine, url: str, workdir: Path, args: arg
                                "flat (<= +20 MB)", last_rss - rss <= 20)))
         rows.append(row("SIGTERM when idle", stop(proc), "s", 5))
     # 4. A start on the loaded database: the first reply.
+    launched_at = stand.now()
     with bot_process(stub, url, workdir, **fast) as proc:
-        launched = time.perf_counter()
-        before = answered(stub)
-        stub.send_text(ASKER, "/tasks")
-        wait_answered(stub, before + 1, timeout=300)
-        first = time.perf_counter() - launched
+        answered_at, _ = stand.ask(timeout=300)
+        first = answered_at - launched_at
         rows.append(row("first reply after a start (loaded)", first, "s", 10))
         rows.append(row("SIGTERM right after the start", stop(proc), "s", 5))
     return rows
 
 
-def stop_during_load(stub: StubBotApi, engine: Engine, url: str, workdir: Path) -> list[Row]:
+def stop_during_load(stub: StubProcess, engine: Engine, url: str, workdir: Path) -> list[Row]:
     """SIGTERM in the middle of a first load (the items are deleted first)."""
     rows: list[Row] = []
     fast = {"DONDOC_DISPATCH_INTERVAL": "1", "DONDOC_FLOOD_PER_MINUTE": "10000"}
