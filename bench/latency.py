@@ -329,6 +329,7 @@ async def wave(people: People, url: str, pairs: int, seconds: float) -> bool:
     first_queued = await stand.now()
     picked_up: list[float] = []
     sent_in_window: list[float] = []
+    pressed: list[tuple[float, float]] = []  # per wave: Send pressed, its first send (stand-in's clock)
 
     async def wave_sends(since: float) -> int:
         return len(await stand.calls(method="sendMessage", since=since, contains=WAVE_TEXT))
@@ -340,6 +341,9 @@ async def wave(people: People, url: str, pairs: int, seconds: float) -> bool:
             await asyncio.sleep(0.1)
         begun = await stand.now()
         picked_up.append(begun - queued_at)
+        first = min(c.time for c in await stand.calls(method="sendMessage", since=queued_at,
+                                                      contains=WAVE_TEXT))
+        pressed.append((queued_at, first))
         started.set()
         await stop.wait()
         ended = await stand.now()
@@ -351,10 +355,25 @@ async def wave(people: People, url: str, pairs: int, seconds: float) -> bool:
     windows = await side_by_side(people, "/tasks", broadcast, pairs=pairs, seconds=seconds, skip=WAVE_TEXT)
     _out(f"   each wave picked up {min(picked_up):.1f}-{max(picked_up):.1f} s after Send; sent "
          f"{min(sent_in_window):.1f}-{max(sent_in_window):.1f}/s during its window")
+    where(windows, pressed)
     rates = compute_rate_stats(await stand.calls(since=first_queued))
     _out(f"   peak sends in any 1 s window, replies and waves together: {rates.peak_per_second} "
          f"(limit {RATE})")
     return compare("/tasks", windows, "during the wave") and rates.peak_per_second <= RATE
+
+
+def where(windows: Windows, pressed: list[tuple[float, float]]) -> None:
+    """When the loaded windows' slow /tasks were asked: seconds after Send was pressed and after
+    the wave's first send (do they cluster at the wave's start, or spread over it?)."""
+    bar = p95(Windows.latencies(windows.idle))
+    slow = [(at - send, at - first, s) for window, (send, first) in zip(windows.loaded, pressed, strict=True)
+            for at, s in window if s > bar]
+    early = sum(1 for _, since_first, _ in slow if since_first < 2)
+    _out(f"   loaded /tasks slower than the idle p95 ({bar * 1000:.0f} ms): {len(slow)}, {early} of them "
+         f"asked within 2 s of the wave's first send")
+    for since_send, since_first, s in sorted(slow, key=lambda x: x[1]):
+        _out(f"      {s * 1000:.0f} ms, asked {since_send:+.1f} s from Send, "
+             f"{since_first:+.1f} s from its first send")
 
 
 async def main(*, pairs: int, seconds: float, only: str) -> int:
