@@ -9,8 +9,9 @@ _HEADER = "STT\tNội dung\tNhiệm vụ cụ thể\tTrách nhiệm cụ thể\t
           "\t\t\tĐơn vị chủ trì\tĐơn vị phối hợp\t\t\n"
 
 
-def second_plan(number: str = NUMBER) -> bytes:
-    """The document's bytes: quarterly tasks for Sở Y tế and Sở Tài chính."""
+def second_plan(number: str = NUMBER, *, lead: str = "Sở Y tế") -> bytes:
+    """The document's bytes: quarterly tasks for Sở Y tế and Sở Tài chính (``lead``: who leads
+    task 1.1, e.g. with an agency that owes 916's 1.1 too)."""
     head, tail = number.split("/", 1)
     text = (
         "# KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM 2027\n\n"
@@ -18,7 +19,7 @@ def second_plan(number: str = NUMBER) -> bytes:
         "của Ủy ban nhân dân tỉnh)\n\n"
         + _HEADER +
         "<b>Trực nội dung: Cải cách thể chế</b>\t\t\t\t\t\t\n"
-        "1\tVăn bản quy phạm\tRà soát văn bản quy phạm pháp luật của tỉnh\tSở Y tế\t\t"
+        f"1\tVăn bản quy phạm\tRà soát văn bản quy phạm pháp luật của tỉnh\t{lead}\t\t"
         "Định kỳ hàng quý\t\n"
         "2\tKiểm tra\tKiểm tra việc thi hành văn bản\tSở Tài chính\t\tĐịnh kỳ hàng quý\t\n"
         "<b>Trực nội dung: Cải cách thủ tục hành chính</b>\t\t\t\t\t\t\n"

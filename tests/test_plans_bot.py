@@ -7,7 +7,7 @@ second plan is closed, /status is as before and its items are no longer reminded
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import time_machine
@@ -15,9 +15,10 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.settings import Settings
+from domain.plan_parser import parse_plan
 from models import registry
 from models.db import session_scope
-from models.tables import Delivery, DeliveryState, Item, MemberRole, Plan, Task
+from models.tables import Agency, Delivery, DeliveryState, Item, MemberRole, Plan, Report, Task
 from scheduler.dispatch import dispatch_due
 from scheduler.jobs import refresh_schedule
 from tests.bot_harness import Driver, bot_settings, data_with, driven, stub  # noqa: F401
@@ -134,3 +135,84 @@ async def test_a_second_plan_runs_beside_916_with_its_own_reminders_and_status(
         pending = s.exec(select(Delivery).where(col(Delivery.item_id).in_(ours_items),
                                                 Delivery.state == DeliveryState.PENDING.value)).all()
     assert ours_items and not pending
+
+
+HALONG = 9104  # UBND thành phố Hạ Long: owes 916's 1.1 (UBND cấp huyện) and, below, plan 25's 1.1
+
+
+def _item(engine: Engine, number: str, code: str, agency_code: str, period: str) -> int:
+    with session_scope(engine) as s:
+        return int(s.exec(select(Item.id).join(Task, col(Task.id) == Item.task_id)
+                          .join(Plan, col(Plan.id) == Task.plan_id)
+                          .join(Agency, col(Agency.id) == Item.agency_id)
+                          .where(Plan.number == number, Task.code == code, Agency.code == agency_code,
+                                 Item.period_key == period)).one() or 0)
+
+
+def _reports(engine: Engine, item_id: int) -> list[tuple[str, int | None]]:
+    with session_scope(engine) as s:
+        return [(r.state, r.percent) for r in s.exec(select(Report).where(Report.item_id == item_id)
+                                                     .order_by(col(Report.version)))]
+
+
+async def test_the_same_code_in_two_plans_is_reported_in_the_plan_chosen(
+        stub: StubBotApi, bot_settings: Settings, plan_engine: Engine) -> None:  # noqa: F811
+    """Hạ Long owes a task 1.1 in both plans: "1.1 xong" asks which, naming both plans, and reports
+    exactly the item pressed; the other stays open. The reminder's report buttons name the plan
+    and each opens its own plan's item; words typed at that form stay on it."""
+    set_active_from(plan_engine, date(2027, 1, 1))
+    raw = second_plan(lead="Sở Y tế; UBND thành phố Hạ Long")
+    with session_scope(plan_engine) as s:
+        registry.import_plan(s, parse_plan(raw), raw=raw, source_name="kh25.txt",
+                             active_from=date(2027, 1, 1), actor="test")
+    add_member(plan_engine, HALONG, "HA-LONG", language="vi")
+    driver = Driver(stub)
+    with time_machine.travel(NOW, tick=True):
+        async with driven(bot_settings, plan_engine, driver) as app:
+            refresh_schedule(plan_engine, rules(), datetime.now(TZ))
+            await dispatch_due(app.bot, plan_engine, rules(), default_language="vi", instance="t")
+            ours = _item(plan_engine, NUMBER, "1.1", "HA-LONG", "2027-Q1")
+            theirs = _item(plan_engine, "916/KH-UBND", "1.1", "HA-LONG", "2027-Q1")
+            assert ours and theirs and ours != theirs
+            (reminder,) = stub.sent_messages(HALONG)
+            assert reminder.contains(f"[{NUMBER}] 1.1") and reminder.contains("[916/KH-UBND] 1.1")
+            labels = dict(zip(reminder.button_datas(), reminder.button_texts(), strict=False))
+            assert NUMBER in labels[f"rp:{ours}"] and "916/KH-UBND" in labels[f"rp:{theirs}"], labels
+
+            # /report 1.1: owed in two plans, not two periods.
+            menu = await driver.text(HALONG, "/report 1.1")
+            assert menu.contains("ở nhiều kế hoạch"), menu.text
+            assert {f"rp:{ours}", f"rp:{theirs}"} <= set(menu.button_datas())
+
+            # In the officer's words: which item? Both plans named, in the lines and on the buttons.
+            asked = await driver.text(HALONG, "1.1 xong rồi, báo cáo số 12/BC-UBND ngày 20/3/2027")
+            assert asked.contains("Báo cáo này về nhiệm vụ nào?"), asked.text
+            assert asked.contains(f"[{NUMBER}] 1.1 · kỳ 2027-Q1: Rà soát văn bản quy phạm"), asked.text
+            assert asked.contains("[916/KH-UBND] 1.1 · kỳ 2027-Q1: Tăng cường thông tin")
+            picks = [d for d in asked.button_datas() if ":pick_item:i" in d]
+            assert sorted(d.rsplit(":i", 1)[1] for d in picks) == sorted([str(ours), str(theirs)])
+            assert any(t.startswith(f"[{NUMBER}] 1.1") for t in asked.button_texts())
+            assert any(t.startswith("[916/KH-UBND] 1.1") for t in asked.button_texts())
+            await driver.press(HALONG, asked, data_with(asked, "d:", f":pick_item:i{ours}"))
+            review = driver.message(HALONG, asked.message_id)
+            assert review.contains("Kiểm tra báo cáo") and review.contains(f"[{NUMBER}] 1.1"), review.text
+            assert review.contains("Số văn bản: 12/BC-UBND")
+            await driver.press(HALONG, review, data_with(review, "d:", ":review:ok"))
+            sent = driver.message(HALONG, asked.message_id)
+            assert sent.contains("Đã gửi") and sent.contains(f"[{NUMBER}] 1.1"), sent.text
+            assert _reports(plan_engine, ours) == [("done", None)]
+            assert _reports(plan_engine, theirs) == []  # 916's 1.1 stays open
+
+            # The reminder's button for 916's 1.1 opens that item; words typed at its form stay on it.
+            await driver.press(HALONG, reminder, f"rp:{theirs}")
+            form = stub.last_message(HALONG)
+            assert form is not None and form.contains("[916/KH-UBND] 1.1"), form.text if form else None
+            answer = await driver.text(HALONG, "1.1 đang làm 40%")
+            assert answer.contains("Kiểm tra báo cáo") and answer.contains("[916/KH-UBND] 1.1"), answer.text
+            await driver.press(HALONG, answer, data_with(answer, "d:", ":review:ok"))
+            assert driver.message(HALONG, answer.message_id).contains("Đã gửi")
+    assert _reports(plan_engine, theirs) == [("in_progress", 40)]
+    assert _reports(plan_engine, ours) == [("done", None)]
+    with session_scope(plan_engine) as s:
+        assert s.get(Item, ours).state == "reported"  # type: ignore[union-attr]  (waits for verification)
+        assert s.get(Item, theirs).state == "in_progress"  # type: ignore[union-attr]

@@ -85,6 +85,13 @@ def item_heading(row: ItemRow) -> str:
     return f"[{esc(clip(row.plan, 24))}] {heading}" if row.plan else heading
 
 
+def item_label(row: ItemRow) -> str:
+    """A button's words for an item: its code and period, and its plan's number when several
+    plans are in force (the same code may be owed in two of them)."""
+    label = f"{clip(row.code, 20)} · {clip(row.period_key, 12)}"
+    return f"[{clip(row.plan, 16)}] {label}" if row.plan else label
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -286,8 +293,8 @@ def _pick_item_screen(draft: DraftView, choices: tuple[ItemRow, ...], today: dat
     for row in choices:
         lines.append(f"• {item_heading(row)}: {esc(clip(row.task, 80))}\n"
                      f"   <i>{when(row.due_on, today)} — {state_label(row.state, row.percent)}</i>")
-    buttons = [button(f"{clip(row.code, 20)} · {clip(row.period_key, 12)}",
-                      DraftStep(draft.draft_id, draft.step, f"i{row.item_id}")) for row in choices]
+    buttons = [button(item_label(row), DraftStep(draft.draft_id, draft.step, f"i{row.item_id}"))
+               for row in choices]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     rows.append([_cancel(draft)])
     return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(rows))
@@ -337,8 +344,7 @@ def pick_item_screen(rows: list[ItemRow], today: date, page: int = 0) -> Screen:
         lines.append(f"{index}. {item_heading(row)}: {esc(clip(row.task, 90))}\n"
                      f"   {state_icon(row.state)} <i>{when(row.due_on, today)} — "
                      f"{state_label(row.state, row.percent)}</i>")
-        buttons.append([button(f"{index}. {clip(row.code, 20)} · {clip(row.period_key, 12)}",
-                               ReportItem(row.item_id))])
+        buttons.append([button(f"{index}. {item_label(row)}", ReportItem(row.item_id))])
     nav = []
     if page > 0:
         nav.append(button("‹", ReportList(page - 1)))
@@ -418,7 +424,10 @@ def refused_screen(error: svc.ReportError | NotAllowed, timeout_minutes: int) ->
 
 def menu_screen(menu: Menu, today: date, timeout_minutes: int) -> Screen:
     screen = pick_item_screen(menu.rows, today, menu.page)
-    if menu.code:
+    if menu.code and len({row.plan for row in menu.rows}) > 1:
+        screen.text = _("Your agency owes {code} in several plans. Which one?").format(
+            code=f"<b>{esc(clip(menu.code, 20))}</b>") + "\n\n" + screen.text
+    elif menu.code:
         screen.text = _("Your agency owes {code} in several periods. Which one?").format(
             code=f"<b>{esc(clip(menu.code, 20))}</b>") + "\n\n" + screen.text
     elif menu.unknown:
