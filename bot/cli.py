@@ -55,15 +55,21 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
     with existing_session(settings.database_url) as session:
         agencies_mod.load_bundled_agencies(session)
-        plan = registry.current_plan(session)
-        if plan is None:
+        # Any plan loaded, in force or closed, is the province's: the bundled 916 is imported
+        # only into a database that never had one (a closed 916 is not brought back).
+        plans = registry.all_plans(session)
+        if not plans:
             raw = agencies_mod.bundled(BUNDLED_PLAN)
             parsed = parse_plan(raw, source=BUNDLED_PLAN)
             report = registry.import_plan(session, parsed, raw=raw, source_name=BUNDLED_PLAN,
                                           active_from=args.start, actor="cli")
             _echo(f"Imported plan {report.plan_number}: {len(report.added)} tasks.")
+        elif len(plans) == 1:
+            closed = " (closed)" if plans[0].archived_at is not None else ""
+            _echo(f"Plan {plans[0].number}{closed} is already loaded.")
         else:
-            _echo(f"Plan {plan.number} is already loaded.")
+            numbers = ", ".join(p.number + (" (closed)" if p.archived_at is not None else "") for p in plans)
+            _echo(f"{len(plans)} plans are already loaded: {numbers}.")
         empty = divisions.empty_classes(session)
     _echo(f"Database ready: {_safe_url(settings.database_url)}")
     for line in divisions.warnings_for_empty_classes(empty):
@@ -134,6 +140,10 @@ def _tasks_table(views: Sequence[TaskView]) -> str:
         if view.coordinating:
             lines.append(f"{'':<6}   coordinating: {'; '.join(view.coordinating)}")
         lines.append(f"{'':<6}   timeframe: {view.timeframe} ({view.cadence})")
+        if view.due_on is not None:  # a one-off task's own date
+            lines.append(f"{'':<6}   due: {view.due_on.isoformat()}")
+        if view.expected_output:
+            lines.append(f"{'':<6}   expected output: {_clip(view.expected_output, 70)}")
         if view.note:
             lines.append(f"{'':<6}   note: {_clip(view.note, 70)}")
     lines.append(f"\n{len(views)} tasks.")

@@ -1,6 +1,7 @@
 """``dondoc target``: the plan's numeric targets — add, list, remove, seed the plan's own, and
 record a province-wide value. ``bot.cli`` adds it with :func:`add_parsers`; a refusal raises
-``ValueError`` (one readable line, exit status 1) and changes nothing."""
+``ValueError`` (one readable line, exit status 1) and changes nothing. Each action takes
+``--plan NUMBER`` (without it: the only plan in force; with several, a refusal naming them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import argparse
 import json
 import sys
 
+from bot.cli import add_plan_option
 from bot.settings import Settings
 from domain.targets import (
     MAX_NOTE,
@@ -82,7 +84,7 @@ def cmd_target_add(settings: Settings, args: argparse.Namespace) -> None:
         raise ValueError(f"the note is {len(note)} characters long; at most {MAX_NOTE} are kept")
     with existing_session(settings.database_url) as session:
         try:
-            target = targets.add_target(session, plan=require_plan(session), spec=spec, note=note,
+            target = targets.add_target(session, plan=require_plan(session, args.plan), spec=spec, note=note,
                                         name=(args.name or "").strip())
         except targets.TargetError as exc:
             raise ValueError(exc.detail) from None
@@ -93,7 +95,7 @@ def cmd_target_add(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_target_list(settings: Settings, args: argparse.Namespace) -> None:
     """List the plan's targets (of one year with --year)."""
     with existing_session(settings.database_url) as session:
-        rows = targets.list_targets(session, require_plan(session), year=args.year)
+        rows = targets.list_targets(session, require_plan(session, args.plan), year=args.year)
     if args.format == "json":
         _echo(json.dumps([{"id": r.id, "subject": r.subject, "year": r.year, "value": r.value,
                            "unit": r.unit, "direction": r.direction, "source": r.source, "note": r.note,
@@ -108,7 +110,7 @@ def cmd_target_remove(settings: Settings, args: argparse.Namespace) -> None:
     """Remove a target (and the values reported against it)."""
     with existing_session(settings.database_url) as session:
         try:
-            row = targets.remove_target(session, plan=require_plan(session), target_id=args.id)
+            row = targets.remove_target(session, plan=require_plan(session, args.plan), target_id=args.id)
         except targets.TargetError as exc:
             raise ValueError(exc.detail) from None
     _echo(f"Target {row.id} removed: {_text(row)}.")
@@ -117,7 +119,7 @@ def cmd_target_remove(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_target_seed(settings: Settings, args: argparse.Namespace) -> None:
     """Add the targets the plan's own text sets (once; running it again adds nothing)."""
     with existing_session(settings.database_url) as session:
-        added, kept = targets.seed_plan_targets(session, require_plan(session))
+        added, kept = targets.seed_plan_targets(session, require_plan(session, args.plan))
     _echo(f"{added} plan targets added, {kept} already there.")
 
 
@@ -129,8 +131,9 @@ def cmd_target_record(settings: Settings, args: argparse.Namespace) -> None:
         raise ValueError(f"{args.value!r}: the value must be a number, e.g. 72") from None
     with existing_session(settings.database_url) as session:
         try:
-            targets.record_value(session, plan=require_plan(session), subject=_subject(args.subject),
-                                 year=args.year, value=value, period_key=args.period or str(args.year),
+            targets.record_value(session, plan=require_plan(session, args.plan),
+                                 subject=_subject(args.subject), year=args.year, value=value,
+                                 period_key=args.period or str(args.year),
                                  evidence=(args.evidence or "").strip(), now=utcnow())
         except targets.TargetError as exc:
             raise ValueError(exc.detail) from None
@@ -149,15 +152,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--unit", default="%", help="%% (the default) or a word, e.g. 'xã'")
     p.add_argument("--at-most", action="store_true", help="the value must not be exceeded")
     p.add_argument("--note", help="where the target comes from")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_target_add)
     p = target_sub.add_parser("list", help="list targets")
     p.add_argument("--year", type=int, help="only this year")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_target_list)
     p = target_sub.add_parser("remove", help="remove a target and its values")
     p.add_argument("id", type=int, help="the target's id (see `dondoc target list`)")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_target_remove)
     p = target_sub.add_parser("seed", help="add the targets the plan's text sets (idempotent)")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_target_seed)
     p = target_sub.add_parser("record", help="record a province-wide value against a target")
     p.add_argument("subject", help="the task or indicator code, e.g. CT1")
@@ -165,4 +172,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--value", required=True, help="the value reached, e.g. 72")
     p.add_argument("--period", help="the period it was measured for (default: the year)")
     p.add_argument("--evidence", help="the document it comes from, e.g. 123/BC-SNV")
+    add_plan_option(p)
     p.set_defaults(handler=cmd_target_record)

@@ -3,9 +3,14 @@ agency that owes the event-driven task.
 
 Flow (private chat, coordinators and admins only)::
 
-    /event -> TASK (ev:t:<task>) -> DATE (ev:d:<task>:<yyyymmdd>, or typed)
+    /event [PLAN] -> (several plans in force, none named: PLAN ev:p:<plan>)
+           -> TASK (ev:t:<task>) -> DATE (ev:d:<task>:<yyyymmdd>, or typed)
            -> DAYS (ev:n:<task>:<yyyymmdd>:<days>, or typed)
            -> CONFIRM (ev:ok:<task>:<yyyymmdd>:<days>) -> recorded; ev:x or /cancel leaves
+
+The plan is the task's own: every step checks that it is still in force. With one plan in force
+/event lists its tasks at once, as it always did; with several, it asks which plan first (or
+takes its number: ``/event 25/KH-UBND``).
 
 Nothing lives in process memory. Every button carries the choices so far (``views.callbacks``)
 and is checked again on the server (who presses, the task, the date, the days) by
@@ -32,13 +37,16 @@ from telegram.ext import (
 from domain.access import NotAllowed
 from handlers.common import is_private, private_only, show, today
 from models import events
+from models import status as status_service
 from models.db import run_sync
+from models.registry import ChoosePlan, NoPlan
 from models.tables import Plan
 from models.types import utcnow
 from scheduler.context import BotContext
 from scheduler.deadlines import sync_events
 from views import events as views
 from views import refusals
+from views import status as status_views
 from views.callbacks import (
     BadCallbackData,
     CallbackData,
@@ -46,6 +54,7 @@ from views.callbacks import (
     EventConfirm,
     EventDate,
     EventDays,
+    EventPlan,
     EventTask,
     decode,
     family,
@@ -62,13 +71,26 @@ def _clock(context: BotContext) -> events.Clock:
 
 
 async def event_command(update: Update, context: BotContext) -> None:
-    """/event: the event-driven tasks to choose from (private chat; coordinators and admins)."""
+    """/event [PLAN]: the event-driven tasks to choose from (private chat; coordinators and
+    admins); several plans in force and none named: which plan first."""
+    number = next((a for a in context.args or [] if "/" in a), "")
     try:
-        tasks = await run_sync(events.start, context.engine, context.actor)
-    except NotAllowed:
-        await show(update, context, views.recorders_only())
+        plan_id = await run_sync(status_service.plan_id_of, context.engine, number) if number else 0
+    except status_service.Gone:
+        await show(update, context, status_views.no_such_plan())
         return
-    await show(update, context, views.tasks_screen(tasks))
+    await show(update, context, await _tasks(context, plan_id))
+
+
+async def _tasks(context: BotContext, plan_id: int) -> Screen:
+    try:
+        return views.tasks_screen(await run_sync(events.start, context.engine, context.actor, plan_id))
+    except NotAllowed:
+        return views.recorders_only()
+    except ChoosePlan as choice:
+        return views.plan_choice(choice.plans)
+    except NoPlan:  # the plan named is closed
+        return status_views.no_such_plan()
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -98,6 +120,8 @@ async def _press(context: BotContext, pressed: CallbackData) -> Screen:
     if isinstance(pressed, EventCancel):
         await run_sync(events.cancel, engine, actor)
         return views.cancelled()
+    if isinstance(pressed, EventPlan):  # the plan chosen: checked again like the command
+        return await _tasks(context, pressed.plan)
     if isinstance(pressed, EventConfirm):
         def sync(session: Session, plan: Plan) -> object:
             return sync_events(session, plan)

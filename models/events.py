@@ -22,7 +22,7 @@ from domain.periods import event_due
 from domain.text import normalize
 from models.db import session_scope
 from models.obligations import owing_agencies
-from models.registry import current_plan, find_task
+from models.registry import NoPlan, chosen_plan, find_task, plan_named
 from models.tables import AuditLog, Event, EventDraft, Item, Milestone, Plan, ReportDraft, Task
 
 EVENT_CADENCES = ("after_approval", "election")
@@ -287,6 +287,7 @@ class Choice:
     occurred_on: date | None = None
     days: int | None = None
     owing: int = 0
+    plan: str = ""  # the task's plan's number, when several plans are in force
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,16 @@ class Recorded:
     code: str
     due_on: date
     owing: int
+    plan: str = ""
+
+
+@dataclass(frozen=True)
+class EventTasks:
+    """/event's first question: the plan's event-driven tasks (id, code, text); ``plan``: its
+    number when several plans are in force."""
+
+    tasks: list[tuple[int, str, str]]
+    plan: str = ""
 
 
 @dataclass(frozen=True)
@@ -307,29 +318,40 @@ class Typed:
     error: EventError | None = None
 
 
-def _live_plan(session: Session) -> Plan:
-    plan = current_plan(session)
-    if plan is None:
-        raise EventError("no plan is loaded")
+def _plan_of(session: Session, task_id: int) -> Plan:
+    """The plan of the task a button or a draft names: it must be in force (a closed plan's
+    tasks take no event); then :func:`event_task_by_id` checks the task itself."""
+    task = session.get(Task, task_id)
+    plan = session.get(Plan, task.plan_id) if task is not None else None
+    if plan is None or plan.archived_at is not None:
+        raise EventError(f"task #{task_id}: no such task in a plan in force", "no_task", code=str(task_id))
     return plan
 
 
 def _choice(session: Session, task: Task, occurred_on: date | None, days: int | None) -> Choice:
     tid = task.id or 0
     owing = len(owing_agencies(session, [tid]).get(tid, [])) if days is not None else 0
-    return Choice(tid, task.code, task.task, occurred_on, days, owing)
+    plan = session.get(Plan, task.plan_id)
+    return Choice(tid, task.code, task.task, occurred_on, days, owing,
+                  plan_named(session, plan) if plan is not None else "")
 
 
-def start(engine: Engine, actor: Actor) -> list[tuple[int, str, str]]:
-    """/event: the event-driven tasks to choose from (id, code, text); a fresh start forgets the
-    draft."""
+def start(engine: Engine, actor: Actor, plan_id: int = 0) -> EventTasks:
+    """/event: the event-driven tasks to choose from, of the plan ``plan_id`` (a button's or the
+    number typed after the command; it must be in force), else of the only plan in force;
+    several in force and none named: :class:`~models.registry.ChoosePlan`. A fresh start
+    forgets the draft."""
     require(actor, Action.RECORD_EVENT)
     with session_scope(engine) as session:
         clear_draft(session, actor.telegram_user_id)
-        plan = current_plan(session)
-        if plan is None:
-            return []
-        return [(t.id or 0, t.code, t.task) for t in event_tasks(session, plan)]
+        try:
+            plan = chosen_plan(session, plan_id, in_force=True)
+        except NoPlan:
+            if plan_id:
+                raise
+            return EventTasks([])
+        return EventTasks([(t.id or 0, t.code, t.task) for t in event_tasks(session, plan)],
+                          plan_named(session, plan))
 
 
 def choose(engine: Engine, actor: Actor, clock: Clock, *, task_id: int, occurred_on: date | None = None,
@@ -337,9 +359,9 @@ def choose(engine: Engine, actor: Actor, clock: Clock, *, task_id: int, occurred
     """A task, date or days button: validated, kept in the draft; EventError changes nothing."""
     require(actor, Action.RECORD_EVENT)
     with session_scope(engine) as session:
-        task, _draft = save_draft(session, actor.telegram_user_id, plan=_live_plan(session), task_id=task_id,
-                                  occurred_on=occurred_on, days=days, today=clock.today, limits=clock.limits,
-                                  now=clock.now)
+        task, _draft = save_draft(session, actor.telegram_user_id, plan=_plan_of(session, task_id),
+                                  task_id=task_id, occurred_on=occurred_on, days=days, today=clock.today,
+                                  limits=clock.limits, now=clock.now)
         return _choice(session, task, occurred_on, days)
 
 
@@ -349,7 +371,7 @@ def confirm(engine: Engine, actor: Actor, clock: Clock, *, task_id: int, occurre
     the owing agencies' items in the same transaction."""
     require(actor, Action.RECORD_EVENT)
     with session_scope(engine) as session:
-        plan = _live_plan(session)
+        plan = _plan_of(session, task_id)
         event = record_draft(session, actor.telegram_user_id, plan=plan, task_id=task_id,
                              occurred_on=occurred_on, days_allowed=days, today=clock.today,
                              limits=clock.limits, now=clock.now, timeout=clock.timeout,
@@ -357,7 +379,7 @@ def confirm(engine: Engine, actor: Actor, clock: Clock, *, task_id: int, occurre
         sync(session, plan)
         owing = session.exec(select(func.count()).select_from(Item).where(Item.event_id == event.id)).one()
         task = session.get(Task, task_id)
-        return Recorded(task.code if task else "?", event.due_on, int(owing))
+        return Recorded(task.code if task else "?", event.due_on, int(owing), plan_named(session, plan))
 
 
 def cancel(engine: Engine, actor: Actor) -> None:
@@ -400,9 +422,10 @@ def take_typed(engine: Engine, actor: Actor, clock: Clock, text: str) -> Typed |
                 return Typed("not_days")
             days = int(typed) if len(typed) <= 6 else MAX_DAYS_ALLOWED + 1
         try:  # save_draft validates before it changes anything
-            task, _draft = save_draft(session, actor.telegram_user_id, plan=_live_plan(session),
-                                      task_id=draft.task_id, occurred_on=day, days=days, today=clock.today,
-                                      limits=clock.limits, now=clock.now)
+            task, _draft = save_draft(session, actor.telegram_user_id,
+                                      plan=_plan_of(session, draft.task_id), task_id=draft.task_id,
+                                      occurred_on=day, days=days, today=clock.today, limits=clock.limits,
+                                      now=clock.now)
         except EventError as error:
             if error.reason in ("too_old", "too_new", "days"):
                 return Typed("retry", error=error)

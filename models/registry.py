@@ -646,6 +646,49 @@ def plan_by_id(session: Session, plan_id: int | None) -> Plan:
 
 
 @dataclass(frozen=True)
+class PlanOption:
+    """A plan in force, as a plan choice shows it."""
+
+    id: int
+    number: str
+    title: str
+
+
+class ChoosePlan(Exception):
+    """Several plans are in force and the request named none: ``plans`` to choose from."""
+
+    def __init__(self, plans: list[PlanOption]) -> None:
+        super().__init__(", ".join(p.number for p in plans))
+        self.plans = plans
+
+    def __reduce__(self) -> tuple[type[ChoosePlan], tuple[list[PlanOption]]]:
+        return ChoosePlan, (self.plans,)  # raised in the render worker, it crosses back whole
+
+
+def plan_options(session: Session) -> list[PlanOption]:
+    return [PlanOption(int(p.id or 0), p.number, p.title) for p in active_plans(session)]
+
+
+def chosen_plan(session: Session, plan_id: int = 0, *, in_force: bool = False) -> Plan:
+    """The plan of a chat flow: ``plan_id`` (a button's, or the number typed; with ``in_force``
+    it must not be closed: NoPlan), else the only plan in force; several in force and none
+    named: :class:`ChoosePlan`."""
+    try:
+        plan = plan_by_id(session, plan_id)
+    except SeveralPlans as several:
+        raise ChoosePlan([PlanOption(int(p.id or 0), p.number, p.title) for p in several.plans]) from None
+    if in_force and plan.archived_at is not None:
+        raise NoPlan(f"plan {plan.number} is closed")
+    return plan
+
+
+def plan_named(session: Session, plan: Plan) -> str:
+    """``plan``'s number where a screen must name it (several plans in force, or a closed one);
+    "" with one plan in force, so its screens stay as they were."""
+    return plan.number if plan.archived_at is not None or len(active_plans(session)) > 1 else ""
+
+
+@dataclass(frozen=True)
 class PlanRow:
     id: int
     number: str

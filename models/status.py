@@ -29,7 +29,9 @@ from models.overdue import (
     overdue_items,
     with_reasons,
 )
-from models.registry import SeveralPlans, active_plans, plan_by_id, plan_by_number
+from models.registry import ChoosePlan as ChoosePlan  # the handlers and views read them here
+from models.registry import PlanOption as PlanOption
+from models.registry import active_plans, chosen_plan, plan_by_number
 from models.rollup import (
     AgencyLine,
     ItemLine,
@@ -49,26 +51,6 @@ NO_BACKLOG = Backlog(0)
 
 class Gone(LookupError):
     """A button points at something that is not there any more (or never was)."""
-
-
-@dataclass(frozen=True)
-class PlanOption:
-    """A plan in force, as the plan choice shows it."""
-
-    id: int
-    number: str
-    title: str
-
-
-class ChoosePlan(Exception):
-    """Several plans are in force and the request named none: ``plans`` to choose from."""
-
-    def __init__(self, plans: list[PlanOption]) -> None:
-        super().__init__(", ".join(p.number for p in plans))
-        self.plans = plans
-
-    def __reduce__(self) -> tuple[type[ChoosePlan], tuple[list[PlanOption]]]:
-        return ChoosePlan, (self.plans,)  # raised in the render worker, it crosses back whole
 
 
 @dataclass(frozen=True)
@@ -162,10 +144,6 @@ class AgencyPage:
     may_ask: bool = False
 
 
-def plan_options(session: Session) -> list[PlanOption]:
-    return [PlanOption(int(p.id or 0), p.number, p.title) for p in active_plans(session)]
-
-
 def plan_id_of(engine: Engine, number: str) -> int:
     """The id of the plan numbered ``number`` (a ``/status 25/KH-UBND`` argument); Gone if none."""
     with session_scope(engine) as session:
@@ -182,10 +160,7 @@ def viewer(session: Session, actor: Actor, plan_id: int = 0) -> tuple[Viewer, Pl
     scope = scope_of(actor)
     if scope is None:
         raise NotAllowed("no_agency")
-    try:
-        plan = plan_by_id(session, plan_id)
-    except SeveralPlans as several:
-        raise ChoosePlan([PlanOption(int(p.id or 0), p.number, p.title) for p in several.plans]) from None
+    plan = chosen_plan(session, plan_id)
     named = plan.archived_at is not None or len(active_plans(session)) > 1
     which = {"plan_id": int(plan.id or 0), "plan_number": plan.number, "plan_title": plan.title} \
         if named else {}

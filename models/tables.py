@@ -524,6 +524,9 @@ class TargetDraft(SQLModel, table=True):
     unit: str = Field(default="%", max_length=16)
     direction: str = Field(default="at_least", max_length=8)
     updated_at: datetime = Field(default_factory=_created, sa_type=UTCDateTime)
+    # The plan it is for; None while the admin is asked which (several plans in force), or on
+    # one plan in force (then the only one).
+    plan_id: int | None = Field(default=None, foreign_key="plan.id")
 
 
 # --- application state --------------------------------------------------------------------

@@ -31,7 +31,7 @@ from domain.targets import (
     progress,
 )
 from models.db import session_scope
-from models.registry import NoPlan, current_plan, find_task
+from models.registry import ChoosePlan, NoPlan, PlanOption, chosen_plan, find_task, plan_named
 from models.rollup import scope_agency_ids
 from models.tables import AuditLog, Item, Plan, Report, Target, TargetDraft, TargetValue, Task
 
@@ -273,51 +273,99 @@ def target_lines(session: Session, plan: Plan, year: int, scope: Scope) -> list[
 
 @dataclass(frozen=True)
 class Overview:
-    """/targets: the targets of a year (``year`` None: every year)."""
+    """/targets: the targets of a year (``year`` None: every year); ``plan``: the plan's number
+    when several are in force ("" with one)."""
 
     year: int | None
     rows: list[TargetRow]
+    plan: str = ""
 
 
 @dataclass(frozen=True)
 class Preview:
-    """A typed target waiting for the admin's confirmation."""
+    """A typed target waiting for the admin's confirmation (``plan`` as in :class:`Overview`)."""
 
     draft_id: int
     row: TargetRow
+    plan: str = ""
 
 
-def _plan(session: Session) -> Plan:
-    """The plan /targets works on: the newest in force (the chat has no plan choice here)."""
-    plan = current_plan(session)
-    if plan is None:
-        raise NoPlan("no plan is loaded")
-    return plan
+@dataclass(frozen=True)
+class PlanAsked:
+    """A typed target kept in the admin's draft while they are asked which plan it is for."""
+
+    draft_id: int
+    plans: list[PlanOption]
 
 
-def overview(engine: Engine, actor: Actor, year: int | None) -> Overview:
+@dataclass(frozen=True)
+class Added:
+    row: TargetRow
+    plan: str = ""
+
+
+def _plan(session: Session, plan_id: int = 0) -> Plan:
+    """The plan /targets works on: ``plan_id`` (a button's, or the number typed after the
+    command), else the only plan in force; several in force and none named:
+    :class:`~models.registry.ChoosePlan`."""
+    return chosen_plan(session, plan_id)
+
+
+def overview(engine: Engine, actor: Actor, year: int | None, plan_id: int = 0) -> Overview:
     with session_scope(engine) as session:
         require(actor, Action.MANAGE_TARGETS)
-        return Overview(year, list_targets(session, _plan(session), year=year))
+        plan = _plan(session, plan_id)
+        return Overview(year, list_targets(session, plan, year=year), plan_named(session, plan))
 
 
-def preview(engine: Engine, actor: Actor, line: str, *, now: datetime) -> Preview:
-    """A typed line ("5.2c 2026 60%") checked and kept as the admin's one unconfirmed target.
+def preview(engine: Engine, actor: Actor, line: str, *, now: datetime,
+            plan_id: int = 0) -> Preview | PlanAsked:
+    """A typed line ("5.2c 2026 60%") checked and kept as the admin's one unconfirmed target;
+    with several plans in force and none named, kept and the plans to choose from returned.
     Refusals: :class:`~domain.targets.TargetInputError`, :class:`TargetError`."""
     spec = parse_target_line(line)
     with session_scope(engine) as session:
         require(actor, Action.MANAGE_TARGETS)
-        row = check_new(session, _plan(session), spec)
+        plans: list[PlanOption] = []
+        try:
+            plan: Plan | None = _plan(session, plan_id)
+        except ChoosePlan as choice:
+            plan, plans = None, choice.plans
+        row = check_new(session, plan, spec) if plan is not None else None
         draft = session.exec(select(TargetDraft).where(
             TargetDraft.telegram_user_id == actor.telegram_user_id)).first()
         draft = draft or TargetDraft(telegram_user_id=actor.telegram_user_id, subject=spec.subject,
                                      year=spec.year, value=spec.value)
         draft.subject, draft.year, draft.value = spec.subject, spec.year, spec.value
         draft.unit, draft.direction, draft.updated_at = spec.unit, spec.direction.value, now
+        draft.plan_id = plan.id if plan is not None else None
         session.add(draft)
         session.flush()
         assert draft.id is not None
-        return Preview(draft.id, row)
+        if plan is None or row is None:
+            return PlanAsked(draft.id, plans)
+        return Preview(draft.id, row, plan_named(session, plan))
+
+
+def _spec(draft: TargetDraft) -> TargetSpec:
+    return TargetSpec(draft.subject, draft.year, draft.value, draft.unit, Direction(draft.direction))
+
+
+def preview_in(engine: Engine, actor: Actor, draft_id: int, plan_id: int, *, now: datetime) -> Preview:
+    """The plan chosen for the admin's typed target (a button): checked against that plan (in
+    force) and kept with it for the confirmation."""
+    with session_scope(engine) as session:
+        require(actor, Action.MANAGE_TARGETS)
+        draft = _draft(session, actor, draft_id)
+        try:
+            plan = chosen_plan(session, plan_id, in_force=True)
+        except NoPlan:
+            raise TargetError("expired") from None
+        row = check_new(session, plan, _spec(draft))
+        draft.plan_id, draft.updated_at = plan.id, now
+        session.add(draft)
+        session.flush()
+        return Preview(draft_id, row, plan_named(session, plan))
 
 
 def _draft(session: Session, actor: Actor, draft_id: int) -> TargetDraft:
@@ -327,17 +375,22 @@ def _draft(session: Session, actor: Actor, draft_id: int) -> TargetDraft:
     return draft
 
 
-def confirm(engine: Engine, actor: Actor, draft_id: int) -> TargetRow:
-    """Store the previewed target (checked again: someone may have added one meanwhile)."""
+def confirm(engine: Engine, actor: Actor, draft_id: int) -> Added:
+    """Store the previewed target in the plan it was previewed for (checked again: someone may
+    have added one meanwhile). A draft kept without a plan while several are in force (the
+    choice not made yet, or a preview from before a second plan came) is refused: expired."""
     with session_scope(engine) as session:
         require(actor, Action.MANAGE_TARGETS)
         draft = _draft(session, actor, draft_id)
-        plan = _plan(session)
-        spec = TargetSpec(draft.subject, draft.year, draft.value, draft.unit, Direction(draft.direction))
+        try:
+            plan = _plan(session, draft.plan_id or 0)
+        except ChoosePlan:
+            raise TargetError("expired") from None
+        spec = _spec(draft)
         session.delete(draft)
         target = add_target(session, plan=plan, spec=spec, actor=f"tg:{actor.telegram_user_id}")
         task = session.get(Task, target.task_id) if target.task_id is not None else None
-        return TargetRow.of(target, task)
+        return Added(TargetRow.of(target, task), plan_named(session, plan))
 
 
 def discard(engine: Engine, actor: Actor, draft_id: int) -> None:

@@ -717,6 +717,14 @@ def ymd(day: date) -> int:
 
 
 @dataclasses.dataclass(frozen=True)
+class EventPlan(CallbackData):
+    """/event with several plans in force: the event-driven tasks of the plan chosen."""
+
+    PREFIX: ClassVar[str] = "ev:p"
+    plan: int
+
+
+@dataclasses.dataclass(frozen=True)
 class EventTask(CallbackData):
     PREFIX: ClassVar[str] = "ev:t"
     task_id: int
@@ -787,6 +795,26 @@ class TargetConfirm(CallbackData):
 class TargetDiscard(CallbackData):
     PREFIX: ClassVar[str] = "tg:x"
     draft_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetsOfPlan(CallbackData):
+    """/targets with several plans in force: the list of the plan chosen (``year`` 0: every
+    year)."""
+
+    PREFIX: ClassVar[str] = "tg:p"
+    plan: int
+    year: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetDraftPlan(CallbackData):
+    """The plan a typed target is for, when several are in force (the line waits in the
+    admin's draft row)."""
+
+    PREFIX: ClassVar[str] = "tg:dp"
+    draft_id: int
+    plan: int
 
 
 # --------------------------------------------------------------------------- plan documents in chat

@@ -7,11 +7,22 @@ from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from models.events import MAX_DAYS_ALLOWED, Choice, EventError, Recorded, Typed
-from views.callbacks import CallbackData, EventCancel, EventConfirm, EventDate, EventDays, EventTask, ymd
-from views.html import clip, esc
+from models.events import MAX_DAYS_ALLOWED, Choice, EventError, EventTasks, Recorded, Typed
+from models.registry import PlanOption
+from views.callbacks import (
+    CallbackData,
+    EventCancel,
+    EventConfirm,
+    EventDate,
+    EventDays,
+    EventPlan,
+    EventTask,
+    ymd,
+)
+from views.html import clip, clip_html, esc
 from views.i18n import format_date
 from views.i18n import gettext as _
+from views.plans import plan_buttons, plan_lines, plan_mark
 from views.screen import Screen
 
 DAY_CHOICES = (7, 15, 30, 60, 90)
@@ -56,13 +67,32 @@ def recorders_only() -> Screen:
     return Screen(_("Only coordinators and administrators can record events."))
 
 
-def tasks_screen(tasks: list[tuple[int, str, str]]) -> Screen:
-    if not tasks:
+def tasks_screen(found: EventTasks) -> Screen:
+    if not found.tasks:
         return Screen(_("The plan has no event-driven tasks."))
-    rows = [[_button(f"{clip(code, 20)} · {clip(task, 50)}", EventTask(tid))] for tid, code, task in tasks]
+    rows = [[_button(f"{clip(code, 20)} · {clip(task, 50)}", EventTask(tid))]
+            for tid, code, task in found.tasks]
     rows.append(_cancel_row())
-    return Screen(_("Which task is the event for? (These tasks start after an approval or around an "
-                    "election.)"), InlineKeyboardMarkup(rows))
+    text = _("Which task is the event for? (These tasks start after an approval or around an "
+             "election.)")
+    if found.plan:
+        text = _("Plan: <b>{number}</b>").format(number=esc(clip(found.plan, 64))) + "\n" + text
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def plan_choice(plans: list[PlanOption]) -> Screen:
+    """/event with several plans in force: which plan's event-driven tasks."""
+    lines = [_("Several plans are in force. Which plan is the event for?"), "", *plan_lines(plans), "",
+             _("Or name it after the command, e.g. <code>/event {number}</code>.").format(
+                 number=esc(clip(plans[0].number, 64)) if plans else "")]
+    rows = plan_buttons(plans, EventPlan)
+    rows.append(_cancel_row())
+    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+def _code(code: str, plan: str) -> str:
+    """A task's code, after its plan's number when several plans are in force (HTML)."""
+    return f"{plan_mark(plan)}{esc(clip(code, 20))}"
 
 
 def choice_screen(choice: Choice, today: date) -> Screen:
@@ -81,7 +111,7 @@ def date_screen(choice: Choice, today: date) -> Screen:
                _cancel_row()]
     return Screen(
         _("Task <b>{code}</b>: {task}\n\nOn which day was it approved (or the election held)? "
-          "Tap a button or type the date, e.g. 20/11/2026.").format(code=esc(clip(choice.code, 20)),
+          "Tap a button or type the date, e.g. 20/11/2026.").format(code=_code(choice.code, choice.plan),
                                                                     task=esc(clip(choice.task, 300))),
         InlineKeyboardMarkup(buttons))
 
@@ -98,14 +128,14 @@ def confirm_screen(choice: Choice, day: date, days: int) -> Screen:
     return Screen(
         _("Record this event?\n\nTask: <b>{code}</b>\nDate: {date}\nDays allowed: {days}\n"
           "Deadline: <b>{due}</b>\nAgencies that will owe a report: {owing}").format(
-            code=esc(clip(choice.code, 20)), date=format_date(day), days=days,
+            code=_code(choice.code, choice.plan), date=format_date(day), days=days,
             due=format_date(day + timedelta(days=days)), owing=choice.owing),
         InlineKeyboardMarkup(buttons))
 
 
 def recorded_screen(recorded: Recorded) -> Screen:
     return Screen(_("Recorded. Task <b>{code}</b> is now due on <b>{due}</b> for {owing} agencies; their "
-                    "focal points will be reminded.").format(code=esc(clip(recorded.code, 20)),
+                    "focal points will be reminded.").format(code=_code(recorded.code, recorded.plan),
                                                              due=format_date(recorded.due_on),
                                                              owing=recorded.owing))
 

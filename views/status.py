@@ -46,6 +46,7 @@ from views.html import clip, clip_html, esc
 from views.i18n import format_date, format_number, ngettext
 from views.i18n import gettext as _
 from views.labels import axis_name, level_name
+from views.plans import plan_buttons, plan_lines
 from views.rollup import (
     agency_state_lines,
     item_state_lines,
@@ -355,17 +356,13 @@ def plan_choice(plans: Sequence[PlanOption], period: Period, what: str) -> Scree
     key = period.key
     lines = [_("Several plans are in force. Which plan, for {period}?").format(
         period=esc(period_label(period))), ""]
-    lines += [f"• <b>{esc(clip(p.number, 64))}</b> — {esc(clip(p.title, 200))}" for p in plans]
+    lines += plan_lines(plans)
     kinds: dict[str, Callable[[int], CallbackData]] = {
         "status": lambda plan: StatusSummary(key, plan=plan),
         "chart": lambda plan: StatusChart(key, plan=plan),
         "export": lambda plan: PlanPick("export", plan, key),
         "report_doc": lambda plan: PlanPick("report_doc", plan, key)}
-    rows = [[button(label(p.number, 40), kinds[what](p.id))] for p in plans[:MAX_PLAN_BUTTONS]]
-    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(rows))
-
-
-MAX_PLAN_BUTTONS = 20
+    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(plan_buttons(plans, kinds[what])))
 
 
 def no_such_plan() -> Screen:

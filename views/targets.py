@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from domain.targets import PERCENT, Direction, TargetInputError
-from models.targets import Overview, Preview, TargetError, TargetLine, TargetRow
+from models.registry import PlanOption
+from models.targets import Added, Overview, PlanAsked, Preview, TargetError, TargetLine, TargetRow
 from views import refusals
-from views.callbacks import TargetConfirm, TargetDiscard
+from views.callbacks import TargetConfirm, TargetDiscard, TargetDraftPlan, TargetsOfPlan
 from views.html import clip, clip_html, esc
 from views.i18n import format_decimal, format_number, ngettext
 from views.i18n import gettext as _
+from views.plans import plan_buttons, plan_lines
 from views.screen import Screen
 
 MAX_TREND = 8  # periods of a trend written out in chat (the latest ones)
@@ -88,18 +90,41 @@ def how_to_add() -> str:
              "ceiling, a word after it for another unit: <code>/targets 5.2d 2026 100 xã</code>).")
 
 
+def _plan_line(number: str) -> list[str]:
+    """The plan's line when several are in force (none with one)."""
+    return [_("Plan: <b>{number}</b>").format(number=esc(clip(number, 64)))] if number else []
+
+
 def overview_screen(overview: Overview) -> Screen:
     if overview.rows:
         head = _("<b>Numeric targets</b> ({n}):").format(n=format_number(len(overview.rows)))
-        lines = [head, *(_row_line(r) for r in overview.rows)]
+        lines = [head, *_plan_line(overview.plan), *(_row_line(r) for r in overview.rows)]
     else:
-        lines = [_("No numeric targets yet.")]
+        lines = [_("No numeric targets yet."), *_plan_line(overview.plan)]
     return Screen(clip_html("\n".join([*lines, "", how_to_add()])))
+
+
+def plan_choice(plans: Sequence[PlanOption], year: int | None) -> Screen:
+    """/targets with several plans in force: whose targets (a button a plan)."""
+    lines = [_("Several plans are in force. Which plan's targets?"), "", *plan_lines(plans), "",
+             _("Or name it after the command, e.g. <code>/targets {number}</code>.").format(
+                 number=esc(clip(plans[0].number, 64)) if plans else "")]
+    return Screen(clip_html("\n".join(lines)),
+                  InlineKeyboardMarkup(plan_buttons(plans, lambda plan: TargetsOfPlan(plan, year or 0))))
+
+
+def draft_plan_choice(asked: PlanAsked) -> Screen:
+    """A typed target with several plans in force: which plan it is for."""
+    lines = [_("Several plans are in force. Which plan is this target for?"), "", *plan_lines(asked.plans)]
+    rows = plan_buttons(asked.plans, lambda plan: TargetDraftPlan(asked.draft_id, plan))
+    rows.append([InlineKeyboardButton(_("✖ Cancel"), callback_data=TargetDiscard(asked.draft_id).pack())])
+    return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
 def preview_screen(preview: Preview) -> Screen:
     row = preview.row
-    lines = [_("Add this target?"), f"{_subject(row)} {row.year}: {esc(target_text(row))}"]
+    lines = [_("Add this target?"), *_plan_line(preview.plan),
+             f"{_subject(row)} {row.year}: {esc(target_text(row))}"]
     if row.text:
         lines.append(f"<i>{esc(clip(row.text, 300))}</i>")
     buttons = [[InlineKeyboardButton(_("✅ Add it"), callback_data=TargetConfirm(preview.draft_id).pack()),
@@ -107,9 +132,11 @@ def preview_screen(preview: Preview) -> Screen:
     return Screen(clip_html("\n".join(lines)), InlineKeyboardMarkup(buttons))
 
 
-def added_screen(row: TargetRow) -> Screen:
-    return Screen(_("✅ Target added: {subject} {year}: {target}.").format(
-        subject=_subject(row), year=row.year, target=esc(target_text(row))))
+def added_screen(added: Added) -> Screen:
+    row = added.row
+    text = _("✅ Target added: {subject} {year}: {target}.").format(
+        subject=_subject(row), year=row.year, target=esc(target_text(row)))
+    return Screen("\n".join([text, *_plan_line(added.plan)]))
 
 
 def discarded_screen() -> Screen:
