@@ -23,7 +23,7 @@ from domain.periods import HALF, QUARTER, YEAR, period_containing
 from domain.text import NulCharacter
 from models import broadcasts as bc
 from models import explanations as ex
-from models.events import Choice, EventError, Recorded, Typed
+from models.events import Choice, EventError, EventTasks, Recorded, Typed
 from models.export import ExportData
 from models.groups import Chosen, GroupLine, Started
 from models.rollup import COUNT_FIELDS, AgencyLine, AxisLine, Counts, ItemLine, Rollup, TaskLine
@@ -299,7 +299,7 @@ ERRORS = st.builds(lambda reason, code: EventError("x", reason, code=code, n=366
 def test_event_screens(tasks: list[tuple[int, str, str]], choice: Choice, error: EventError, code: str,
                        due: date, owing: int, language: str) -> None:
     today = date(2026, 11, 16)
-    in_language(language, lambda: event_views.tasks_screen(tasks))
+    in_language(language, lambda: event_views.tasks_screen(EventTasks(tasks, code)))
     in_language(language, lambda: event_views.choice_screen(choice, today))
     in_language(language, lambda: event_views.recorded_screen(Recorded(code, due, owing)))
     in_language(language, lambda: event_views.refused(error))
