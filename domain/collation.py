@@ -177,3 +177,10 @@ def vi_sort_text(text: str) -> str:
     out.append("\0")
     out.append(original)
     return "".join(out)
+
+
+# Agencies' names as sort texts, kept between calls: /status, the ranking, the drill-downs and the
+# digests sort the same few thousand names again and again (ten thousand for a country), and
+# names seldom change; computing the keys was most of a country ranking's time. Bounded (a
+# text is a few dozen characters).
+name_sort_text = lru_cache(maxsize=1 << 15)(vi_sort_text)

@@ -18,6 +18,7 @@ No database, no Telegram, no clock: ``parse_plan(bytes) -> ParsedPlan`` or ``Pla
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime
 import re
@@ -25,6 +26,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+
+from domain.collation import fold
 
 __all__ = [
     "CADENCES",
@@ -188,8 +191,7 @@ def normalize_cadence(timeframe: str) -> str:
 def _fold(text: str) -> str:
     """Comparison key without case or diacritics ("Thời hạn" → "thoi han"), whitespace
     (line breaks too) collapsed."""
-    decomposed = unicodedata.normalize("NFD", _clean(text).casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return fold(_clean(text))
 
 
 _ROMAN_NUMBERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -239,8 +241,7 @@ def parse_deadline(timeframe: str) -> datetime.date | None:
 
 
 def _month_end(year: int, month: int) -> datetime.date:
-    first_of_next = datetime.date(year + month // 12, month % 12 + 1, 1)
-    return first_of_next - datetime.timedelta(days=1)
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
 # --------------------------------------------------------------------------- agencies

@@ -35,9 +35,8 @@ from telegram.ext import (
 )
 
 from domain.access import NotAllowed
-from handlers.common import is_private, private_only, show, today
+from handlers.common import is_private, plan_argument, private_only, show, today
 from models import events
-from models import status as status_service
 from models.db import run_sync
 from models.registry import ChoosePlan, NoPlan
 from models.tables import Plan
@@ -73,11 +72,8 @@ def _clock(context: BotContext) -> events.Clock:
 async def event_command(update: Update, context: BotContext) -> None:
     """/event [PLAN]: the event-driven tasks to choose from (private chat; coordinators and
     admins); several plans in force and none named: which plan first."""
-    number = next((a for a in context.args or [] if "/" in a), "")
-    try:
-        plan_id = await run_sync(status_service.plan_id_of, context.engine, number) if number else 0
-    except status_service.Gone:
-        await show(update, context, status_views.no_such_plan())
+    plan_id = await plan_argument(update, context)
+    if plan_id is None:  # no plan has the number typed: told so
         return
     await show(update, context, await _tasks(context, plan_id))
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from domain.access import Scope
-from domain.collation import vi_key
+from domain.collation import name_sort_text
 from models.rollup import ItemLine, scope_agency_ids
 from models.tables import (
     OPEN_STATES,
@@ -98,12 +97,7 @@ def named_agencies(session: Session, counts: dict[int, int]) -> list[OverdueAgen
         select(Agency.id, Agency.name, Agency.code).where(col(Agency.id).in_(list(counts))))}
     lines = [OverdueAgency(i, names[i][0], names[i][1], n, i in staffed)
              for i, n in counts.items() if i in names]
-    return sorted(lines, key=lambda a: (-a.overdue, _name_key(a.name)))
-
-
-# Agency names change rarely and the same few thousand come back on every drill-down and digest:
-# their Vietnamese sort keys are kept (computing 10,000 of them costs about a second).
-_name_key = lru_cache(maxsize=50_000)(vi_key)
+    return sorted(lines, key=lambda a: (-a.overdue, name_sort_text(a.name)))
 
 
 def overdue_by_agency(session: Session, plan: Plan, today: date, scope: Scope, *,

@@ -665,8 +665,12 @@ class ChoosePlan(Exception):
         return ChoosePlan, (self.plans,)  # raised in the render worker, it crosses back whole
 
 
+def _options(plans: Sequence[Plan]) -> list[PlanOption]:
+    return [PlanOption(int(p.id or 0), p.number, p.title) for p in plans]
+
+
 def plan_options(session: Session) -> list[PlanOption]:
-    return [PlanOption(int(p.id or 0), p.number, p.title) for p in active_plans(session)]
+    return _options(active_plans(session))
 
 
 def chosen_plan(session: Session, plan_id: int = 0, *, in_force: bool = False) -> Plan:
@@ -676,16 +680,22 @@ def chosen_plan(session: Session, plan_id: int = 0, *, in_force: bool = False) -
     try:
         plan = plan_by_id(session, plan_id)
     except SeveralPlans as several:
-        raise ChoosePlan([PlanOption(int(p.id or 0), p.number, p.title) for p in several.plans]) from None
+        raise ChoosePlan(_options(several.plans)) from None
     if in_force and plan.archived_at is not None:
         raise NoPlan(f"plan {plan.number} is closed")
     return plan
 
 
+def several_in_force(session: Session) -> bool:
+    """More than one plan in force: then screens and reminders name each item's plan."""
+    query = select(func.count()).select_from(Plan).where(col(Plan.archived_at).is_(None))
+    return int(session.exec(query).one()) > 1
+
+
 def plan_named(session: Session, plan: Plan) -> str:
     """``plan``'s number where a screen must name it (several plans in force, or a closed one);
     "" with one plan in force, so its screens stay as they were."""
-    return plan.number if plan.archived_at is not None or len(active_plans(session)) > 1 else ""
+    return plan.number if plan.archived_at is not None or several_in_force(session) else ""
 
 
 @dataclass(frozen=True)
@@ -723,10 +733,10 @@ def close_plan(session: Session, number: str, *, actor: str = "cli", apply: bool
     ``apply`` only says what closing would stop."""
     plan = require_plan(session, number)
     task_ids = [int(t) for t in session.exec(select(Task.id).where(Task.plan_id == plan.id)) if t]
-    pending = sum(ledger.pending_reminders_by_task(session, task_ids).values())
     if plan.archived_at is not None:
         return ClosedPlan(plan.number, plan.title, len(task_ids), 0, already=True)
     if not apply:
+        pending = sum(ledger.pending_reminders_by_task(session, task_ids).values())
         return ClosedPlan(plan.number, plan.title, len(task_ids), pending)
     stopped = ledger.skip_reminders_of_tasks(session, task_ids, "plan closed")
     plan.archived_at = plan.updated_at = utcnow()

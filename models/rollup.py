@@ -19,7 +19,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -39,7 +38,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.access import Scope, scope_of
-from domain.collation import vi_key, vi_sort_text
+from domain.collation import name_sort_text, vi_key
 from domain.official import (
     COMPLETED_STATES,
     OFFICIAL_CLASSES,
@@ -608,7 +607,7 @@ def agency_lines(session: Session, plan: Plan, period: Period, today: date, scop
                          *(grouped.c[name] for name in SCANNED_FIELDS))
              .join(Agency, col(Agency.id) == grouped.c.agency_id))
     lines = [AgencyLine(row[0], row[1], row[2], _counts(tuple(row[3:]))) for row in session.execute(query)]
-    return sorted(lines, key=lambda line: _name_key(line.name)) if ordered else lines
+    return sorted(lines, key=lambda line: name_sort_text(line.name)) if ordered else lines
 
 
 @dataclass(frozen=True)
@@ -685,13 +684,6 @@ class RankLine:
         return self.counts.on_time_rate
 
 
-# Agencies' names as Vietnamese sort keys (vi_sort_text: vi_key's order in one string, which
-# compares in C), kept between calls: the ranking sorts every owing agency of the scope (ten
-# thousand for a country) and the names seldom change; computing and comparing the keys was
-# most of a country ranking's time. Bounded (a key is a few dozen characters).
-_name_key = lru_cache(maxsize=1 << 14)(vi_sort_text)
-
-
 def _standing(counts: Counts) -> tuple[bool, float, int]:
     """What a league position depends on: a rate (highest first; none yet: last), then
     overdue items (fewest first)."""
@@ -702,7 +694,7 @@ def _standing(counts: Counts) -> tuple[bool, float, int]:
 def league(lines: list[AgencyLine]) -> list[RankLine]:
     """One level's agencies in ranking order, with their positions (ties share one)."""
     # On-time rate, overdue items, then the name in Vietnamese order (the index: equal names).
-    order = sorted((*_standing(line.counts), _name_key(line.name), index)
+    order = sorted((*_standing(line.counts), name_sort_text(line.name), index)
                    for index, line in enumerate(lines))
     ranked: list[RankLine] = []
     previous: tuple[object, ...] | None = None

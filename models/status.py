@@ -31,7 +31,7 @@ from models.overdue import (
 )
 from models.registry import ChoosePlan as ChoosePlan  # the handlers and views read them here
 from models.registry import PlanOption as PlanOption
-from models.registry import active_plans, chosen_plan, plan_by_number
+from models.registry import chosen_plan, plan_by_number, plan_named
 from models.rollup import (
     AgencyLine,
     ItemLine,
@@ -161,13 +161,13 @@ def viewer(session: Session, actor: Actor, plan_id: int = 0) -> tuple[Viewer, Pl
     if scope is None:
         raise NotAllowed("no_agency")
     plan = chosen_plan(session, plan_id)
-    named = plan.archived_at is not None or len(active_plans(session)) > 1
-    which = {"plan_id": int(plan.id or 0), "plan_number": plan.number, "plan_title": plan.title} \
-        if named else {}
-    if scope.root_id is None:
-        return Viewer(scope, **which), plan  # type: ignore[arg-type]
-    agency = session.get(Agency, scope.root_id)
-    return Viewer(scope, agency.name if agency is not None else "?", **which), plan  # type: ignore[arg-type]
+    name = ""
+    if scope.root_id is not None:
+        agency = session.get(Agency, scope.root_id)
+        name = agency.name if agency is not None else "?"
+    if not plan_named(session, plan):
+        return Viewer(scope, name), plan
+    return Viewer(scope, name, int(plan.id or 0), plan.number, plan.title), plan
 
 
 def summary(engine: Engine, actor: Actor, period: Period, today: date, plan_id: int = 0) -> Summary:

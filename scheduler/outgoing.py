@@ -28,7 +28,7 @@ from models.explanations import notice_subject
 from models.items import item_row
 from models.ledger import Check, Claim, Claimed, Held
 from models.overdue import named_agencies
-from models.registry import active_plans
+from models.registry import several_in_force
 from models.rollup import current_period
 from models.tables import Agency, Broadcast, Chat, Item, Member, Plan, Report, Task
 from scheduler.digests import render_digest
@@ -120,7 +120,7 @@ def _reminder_lines(session: Session, item_ids: set[int]) -> dict[int, ReminderL
              .join(Plan, col(Plan.id) == Task.plan_id)
              .join(Agency, col(Agency.id) == Item.agency_id)
              .where(col(Item.id).in_(item_ids), col(Plan.archived_at).is_(None)))
-    several = len(active_plans(session)) > 1  # then each line names its plan
+    several = several_in_force(session)  # then each line names its plan
     return {item.id: ReminderLine(item.id, task.code, task.task, agency.name, item.due_on, item.state,
                                   period=item.period_key, plan=number if several else "")
             for item, task, agency, number in session.exec(query) if item.id is not None}

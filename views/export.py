@@ -50,6 +50,8 @@ from views.screen import Attachment, Screen
 from views.targets import target_headers, target_rows
 
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is written (a bot idles without it)
+    from collections.abc import Iterable, Sequence
+
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment
@@ -175,12 +177,8 @@ def _write_xlsx(export: ExportData) -> bytes:
         _head(cell)
         cell.alignment = wrap
     for row in export.rows:
-        for cell in _append(detail, _values(row)):
-            cell.alignment = wrap
-            if isinstance(cell.value, date):
-                cell.number_format = "DD/MM/YYYY"
-    for index, width in enumerate(_WIDTHS, start=1):
-        detail.column_dimensions[get_column_letter(index)].width = width
+        _data_row(detail, _values(row), wrap)
+    _widths(detail, _WIDTHS)
     detail.freeze_panes = "A3"
     detail.auto_filter.ref = f"A2:{get_column_letter(len(HEADERS))}{detail.max_row}"
     _summary_sheet(book, export)
@@ -251,21 +249,42 @@ def explanation_values(row: ExplanationRow, tz: tzinfo) -> list[object]:
 def _explanations_sheet(book: Workbook, export: ExportData) -> None:
     """Sheet "Explanations": every request about the period's items, answered or not (a sheet
     of its own even when empty, so that a reader always finds it)."""
+    _list_sheet(book, _("Explanations"), EXPLANATION_HEADERS,
+                (explanation_values(row, export.tz) for row in export.explanations), _EXPLANATION_WIDTHS)
+
+
+def _list_sheet(book: Workbook, title: str, headers: Sequence[str], rows: Iterable[list[object]],
+                widths: Sequence[float], *, freeze: str | None = "A2") -> None:
+    """A sheet of one bold header row (``headers`` translated) and a row per entry: wrapped,
+    top-aligned, dates as DD/MM/YYYY."""
     from openpyxl.styles import Alignment
+
+    sheet = book.create_sheet(title[:31])
+    _bold_row(_append(sheet, [_(label) for label in headers]))
+    wrap = Alignment(wrap_text=True, vertical="top")  # one style object for every cell
+    for values in rows:
+        _data_row(sheet, values, wrap)
+    _widths(sheet, widths)
+    if freeze:
+        sheet.freeze_panes = freeze
+
+
+def _data_row(sheet: Worksheet, values: list[object], wrap: Alignment) -> list[Cell]:
+    """One entry's row: wrapped, top-aligned, dates as DD/MM/YYYY."""
+    cells = _append(sheet, values)
+    for cell in cells:
+        cell.alignment = wrap
+        if isinstance(cell.value, date):
+            cell.number_format = "DD/MM/YYYY"
+    return cells
+
+
+def _widths(sheet: Worksheet, widths: Sequence[float]) -> None:
+    """The columns' widths, from A."""
     from openpyxl.utils import get_column_letter
 
-    sheet = book.create_sheet(_("Explanations")[:31])
-    _bold_row(_append(sheet, [_(label) for label in EXPLANATION_HEADERS]))
-    for row in export.explanations:
-        _append(sheet, explanation_values(row, export.tz))
-    for index, width in enumerate(_EXPLANATION_WIDTHS, start=1):
+    for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for row_cells in sheet.iter_rows(min_row=2):
-        for cell in row_cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if isinstance(cell.value, date):
-                cell.number_format = "DD/MM/YYYY"
-    sheet.freeze_panes = "A2"
 
 
 EXTENSION_HEADERS = (
@@ -289,20 +308,8 @@ def extension_values(row: ExtensionRow, tz: tzinfo) -> list[object]:
 def _extensions_sheet(book: Workbook, export: ExportData) -> None:
     """Sheet "Extensions": every request on the period's items (by their first due date), its
     decision and the dates (a sheet of its own even when empty)."""
-    from openpyxl.styles import Alignment
-    from openpyxl.utils import get_column_letter
-
-    sheet = book.create_sheet(_("Extensions")[:31])
-    _bold_row(_append(sheet, [_(label) for label in EXTENSION_HEADERS]))
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in export.extensions:
-        for cell in _append(sheet, extension_values(row, export.tz)):
-            cell.alignment = wrap
-            if isinstance(cell.value, date):
-                cell.number_format = "DD/MM/YYYY"
-    for index, width in enumerate(_EXTENSION_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    _list_sheet(book, _("Extensions"), EXTENSION_HEADERS,
+                (extension_values(row, export.tz) for row in export.extensions), _EXTENSION_WIDTHS)
 
 
 # --- the appendix sheet ---------------------------------------------------------------------
@@ -377,7 +384,6 @@ def _appendix_sheet(book: Workbook, export: ExportData) -> None:
     """Sheet "Appendix", first in the book. Rows are counted here, never asked of the sheet
     (``sheet.max_row`` reads every cell: see :func:`_append`)."""
     from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     sheet = book.create_sheet(_("Appendix")[:31], 0)  # first: the layout people print
     book.active = 0
@@ -395,11 +401,12 @@ def _appendix_sheet(book: Workbook, export: ExportData) -> None:
             _axis_row(sheet, rows[0], at)
         first = at + 1
         for row in rows:
-            _appendix_formats(_append(sheet, appendix_values(row)), wrap)
+            percent = _data_row(sheet, appendix_values(row), wrap)[_PERCENT_COLUMN]
+            if percent.value is not None:
+                percent.number_format = "0%"
         at += len(rows)
         _merge_task(sheet, first, at)
-    for index, (_key, _label, width) in enumerate(APPENDIX, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    _widths(sheet, [width for _key, _label, width in APPENDIX])
     sheet.freeze_panes = "A3"
 
 
@@ -431,16 +438,6 @@ def _merge_task(sheet: Worksheet, first: int, last: int) -> None:
 _PERCENT_COLUMN = next(i for i, (key, _l, _w) in enumerate(APPENDIX) if key == "percent")
 
 
-def _appendix_formats(cells: list[Cell], wrap: Alignment) -> None:
-    """One item's row: wrapped, top-aligned, dates as DD/MM/YYYY, the percent as a percent."""
-    for index, cell in enumerate(cells):
-        cell.alignment = wrap
-        if isinstance(cell.value, date):
-            cell.number_format = "DD/MM/YYYY"
-        elif index == _PERCENT_COLUMN and cell.value is not None:
-            cell.number_format = "0%"
-
-
 def _bold_row(cells: list[Cell]) -> None:
     for cell in cells:
         _head(cell)
@@ -454,19 +451,10 @@ CONTRIBUTION_HEADERS = (N_("Task code"), N_("Specific task"), N_("Lead agency"),
 def _contributions_sheet(book: Workbook, export: ExportData) -> None:
     """Sheet "Coordination": what the coordinating agencies added to the leads' items (they owe
     nothing, so they are not in the details' counts)."""
-    from openpyxl.styles import Alignment
-
-    sheet = book.create_sheet(_("Coordination")[:31])
-    _bold_row(_append(sheet, [_(label) for label in CONTRIBUTION_HEADERS]))
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for c in export.contributions:
-        for cell in _append(sheet, [c.code, c.task, c.lead, c.period, c.agency, c.note, c.file_name,
-                                    c.author, c.created_on]):
-            cell.alignment = wrap
-            if isinstance(cell.value, date):
-                cell.number_format = "DD/MM/YYYY"
-    for letter, width in zip("ABCDEFGHI", (9, 50, 30, 11, 30, 50, 24, 20, 12), strict=True):
-        sheet.column_dimensions[letter].width = width
+    _list_sheet(book, _("Coordination"), CONTRIBUTION_HEADERS,
+                ([c.code, c.task, c.lead, c.period, c.agency, c.note, c.file_name, c.author, c.created_on]
+                 for c in export.contributions),
+                (9, 50, 30, 11, 30, 50, 24, 20, 12), freeze=None)
 
 
 def _percent(cells: list[Cell]) -> None:
