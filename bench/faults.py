@@ -6,8 +6,9 @@ is killed and restarted, while the Bot API fails, and with two instances racing.
 
 Each reminder is one message to one focal point (one synthetic commune each, owing the plan's
 quarterly commune tasks); the bot's clock starts at 08:29:58 on Thursday 24 December 2026, seven
-days before the end of Q4, so the whole wave is due at 08:30. "Lost" = focal points that never
-got their reminder; "duplicated" = extra copies beyond the first.
+days before the end of Q4, so the whole wave is due at 08:30. Each commune also gets, first, one
+notice of the 2026-H2 tasks it co-ordinates. "Lost" = focal points that never got their
+reminder; "duplicated" = extra copies beyond the first, of the reminder or the notice.
 """
 
 from __future__ import annotations
@@ -113,10 +114,16 @@ def _ledger_summary(url: str) -> dict[str, int]:
     return {f"{state}: {error[:60]}": int(n) for state, error, n in rows}
 
 
+REMINDER = "🔔 <b>Nhắc việc</b>"  # a reminder's first words (Vietnamese: the members' language)
+
+
 def _count(stub: StubBotApi, chats: list[int]) -> tuple[int, int]:
+    """Lost reminders, and duplicated messages of either kind each commune gets: its reminder and
+    one notice of the tasks it co-ordinates in the period under way (each its own ledger row)."""
     wanted = set(chats)
-    per_chat = Counter(c.chat_id for c in stub.calls("sendMessage") if c.ok and c.chat_id in wanted)
-    lost = sum(1 for chat in chats if per_chat[chat] == 0)
+    per_chat = Counter((c.chat_id, str(c.params.get("text", "")).startswith(REMINDER))
+                       for c in stub.calls("sendMessage") if c.ok and c.chat_id in wanted)
+    lost = sum(1 for chat in chats if per_chat[(chat, True)] == 0)
     duplicated = sum(n - 1 for n in per_chat.values() if n > 1)
     return lost, duplicated
 

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -210,6 +211,33 @@ async def _send_batch(sender: Sender, outgoing: list[Outgoing],
         await sender.flush()
 
 
+async def _pause(seconds: float, keep_going: Callable[[], bool] | None) -> bool:
+    """Wait ``seconds``, looking every quarter second whether the bot is stopping (False then)."""
+    until = time.monotonic() + seconds
+    while (left := until - time.monotonic()) > 0:
+        if keep_going is not None and not keep_going():
+            return False
+        await asyncio.sleep(min(left, 0.25))
+    return keep_going is None or keep_going()
+
+
+async def _through_pauses(sender: Sender, outcome: _Outcome, keep_going: Callable[[], bool] | None,
+                          *, hold_until: float) -> _Outcome:
+    """Telegram asked for a pause (429): wait it out holding the batch, claimed and rendered,
+    then go on with it. Giving it back and claiming and rendering it again after every pause
+    cost seconds each time (with one send in ten refused, a wave on PostgreSQL went out at 2 a
+    second). The batch is given back only when the bot stops, or when holding it through the
+    pause would pass ``hold_until`` (half the lease, so no other claim takes it over meanwhile;
+    if one did, the renewal before each send would see it and leave the row to it)."""
+    while outcome.pause and not outcome.stopped and time.monotonic() + outcome.pause < hold_until:
+        if not await _pause(outcome.pause, keep_going):
+            return _Outcome(stopped=True, unsent=outcome.unsent)
+        if not outcome.unsent:
+            return _Outcome()
+        outcome = await _send_batch(sender, outcome.unsent, keep_going)
+    return outcome
+
+
 async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, default_language: str,
                        instance: str | None = None, max_rounds: int = 50,
                        keep_going: Callable[[], bool] | None = None) -> DispatchStats:
@@ -218,8 +246,9 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
     The next batch is claimed (and rendered) while the current one is being sent, so the limiter
     never idles. ``keep_going`` is asked before each message; when it says no (the bot is
     stopping), the rows claimed but not sent are given back at once, so a restart sends them
-    without waiting for the lease to run out. After a 429 the unsent rest is given back for
-    after the pause."""
+    without waiting for the lease to run out. After a 429 the batch is held through the pause
+    and sent on (:func:`_through_pauses`); a pause too long to hold it through gives the unsent
+    rest back for after the pause."""
     stats = DispatchStats()
     me = instance or instance_name()
     cache = RenderCache()  # a broadcast, a digest, a notice: rendered once per language and run
@@ -243,6 +272,8 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
         if rounds < max_rounds:
             upcoming = claim_next()
         outcome = await _send_batch(sender, outgoing, keep_going)
+        outcome = await _through_pauses(sender, outcome, keep_going,
+                                        hold_until=time.monotonic() + rules.lease.total_seconds() / 2)
         if not (outcome.pause or outcome.stopped):
             continue
         held = [out.held for out in outcome.unsent]

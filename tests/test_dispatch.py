@@ -75,6 +75,47 @@ async def test_429_waits_retry_after_and_drops_nothing(world: Engine, stub: Stub
     assert {(r.state, r.attempts) for r in ledger_rows(world)} == {(DeliveryState.SENT.value, 1)}
 
 
+async def test_a_429_holds_the_batch_through_the_pause_then_sends_it_on(
+        world: Engine, stub: StubBotApi, bot: telegram.Bot) -> None:
+    """The rest of the batch stays claimed by this dispatcher during the pause (not handed back
+    to be claimed and rendered again), then goes out: each message once."""
+    stub.fail("sendMessage", 429, retry_after=1, times=1)
+    seen: list[set[tuple[str, str | None]]] = []
+
+    async def look_during_the_pause() -> None:
+        while not stub.calls("sendMessage"):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.4)
+        seen.append({(row.state, row.claimed_by) for row in await asyncio.to_thread(ledger_rows, world)})
+
+    looking = asyncio.create_task(look_during_the_pause())
+    stats = await dispatch(world, bot, SEND_AT, tick=True)
+    await looking
+    first = stub.calls("sendMessage")[0].chat_id
+    other = ({SYT, HALONG} - {first}).pop()
+    # during the pause: the refused one waits as pending; the other is still held, not given back
+    assert seen == [{("pending", None), ("sending", "test")}]
+    assert stats.sent == 2 and sent_ok(stub) == {SYT: 1, HALONG: 1}
+    assert [c.chat_id for c in stub.calls("sendMessage")][1:] == [other, first]
+    assert {(r.state, r.attempts) for r in ledger_rows(world)} == {(DeliveryState.SENT.value, 1)}
+
+
+async def test_stopping_during_a_429_pause_gives_the_batch_back_at_once(
+        world: Engine, stub: StubBotApi, bot: telegram.Bot) -> None:
+    stub.fail("sendMessage", 429, retry_after=30, times=1)
+    r = rules()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with time_machine.travel(SEND_AT, tick=True):
+        refresh_schedule(world, r, datetime.now(TZ), with_items=True)
+        stats = await dispatch_due(bot, world, r, default_language="en", instance="test",
+                                   keep_going=lambda: loop.time() - started < 0.5)
+    assert loop.time() - started < 2  # not the 30 s pause
+    assert stats.sent == 0 and len(stub.calls("sendMessage")) == 1
+    # nothing left claimed: a restart sends both (the refused one after its pause)
+    assert {(row.state, row.claimed_by) for row in ledger_rows(world)} == {("pending", None)}
+
+
 async def test_5xx_is_retried_with_backoff(world: Engine, stub: StubBotApi, bot: telegram.Bot) -> None:
     stub.fail("sendMessage", 502, times=1, chat_id=SYT)
     stub.fail("sendMessage", 500, times=1, chat_id=SYT)
