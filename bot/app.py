@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import Any
@@ -38,6 +39,15 @@ async def _post_init(app: BotApplication) -> None:
     await set_menu_button(app)
     if app.bot_data.start_jobs:
         clock.start(app)
+
+
+def freeze_heap() -> None:
+    """Move what start-up made (modules, classes, mappers, catalogs: it lives as long as the
+    process) out of the collector's sight. A full collection walked all of it, 110-125 ms with
+    the event loop stopped, a few times a minute while a broadcast went out, and every reply
+    under way waited for it (p95 of /tasks at a wave's start 2x idle)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def set_menu_button(app: BotApplication) -> None:
@@ -110,6 +120,7 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None) -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         app = build_application(settings)
+        freeze_heap()  # the process's own start-up (tests build applications without it)
         log.info("starting dondoc against %s", settings.bot_api_url)
         if webhook_url:
             asyncio.run(webhook.serve(app, settings, webhook_url))
