@@ -109,7 +109,7 @@ async def test_stopping_during_a_429_pause_gives_the_batch_back_at_once(
     with time_machine.travel(SEND_AT, tick=True):
         refresh_schedule(world, r, datetime.now(TZ), with_items=True)
         stats = await dispatch_due(bot, world, r, default_language="en", instance="test",
-                                   keep_going=lambda: not stub.calls("sendMessage"))  # stops once the 429 came
+                                   keep_going=lambda: not stub.calls("sendMessage"))
     assert loop.time() - started < 15  # not the 30 s pause
     assert stats.sent == 0 and len(stub.calls("sendMessage")) == 1
     # nothing left claimed: a restart sends both (the refused one after its pause)
