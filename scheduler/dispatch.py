@@ -222,14 +222,18 @@ async def _pause(seconds: float, keep_going: Callable[[], bool] | None) -> bool:
 
 
 async def _through_pauses(sender: Sender, outcome: _Outcome, keep_going: Callable[[], bool] | None,
-                          *, hold_until: float) -> _Outcome:
+                          *, lease: timedelta) -> _Outcome:
     """Telegram asked for a pause (429): wait it out holding the batch, claimed and rendered,
     then go on with it. Giving it back and claiming and rendering it again after every pause
     cost seconds each time (with one send in ten refused, a wave on PostgreSQL went out at 2 a
-    second). The batch is given back only when the bot stops, or when holding it through the
-    pause would pass ``hold_until`` (half the lease, so no other claim takes it over meanwhile;
-    if one did, the renewal before each send would see it and leave the row to it)."""
-    while outcome.pause and not outcome.stopped and time.monotonic() + outcome.pause < hold_until:
+    second). The batch is given back only when the bot stops, or when its oldest claim would be
+    older than half the lease by the pause's end (so no other claim takes it over meanwhile; if
+    one did, the renewal before each send would see it and leave the row to it)."""
+    while outcome.pause and not outcome.stopped:
+        if outcome.unsent:
+            claimed = min(out.held.at for out in outcome.unsent)
+            if utcnow() + timedelta(seconds=outcome.pause) >= claimed + lease / 2:
+                break
         if not await _pause(outcome.pause, keep_going):
             return _Outcome(stopped=True, unsent=outcome.unsent)
         if not outcome.unsent:
@@ -272,8 +276,7 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
         if rounds < max_rounds:
             upcoming = claim_next()
         outcome = await _send_batch(sender, outgoing, keep_going)
-        outcome = await _through_pauses(sender, outcome, keep_going,
-                                        hold_until=time.monotonic() + rules.lease.total_seconds() / 2)
+        outcome = await _through_pauses(sender, outcome, keep_going, lease=rules.lease)
         if not (outcome.pause or outcome.stopped):
             continue
         held = [out.held for out in outcome.unsent]
@@ -281,9 +284,8 @@ async def dispatch_due(bot: Bot, engine: Engine, rules: ScheduleRules, *, defaul
             held += [out.held for out in await upcoming]
             upcoming = None
         await run_sync(ledger.give_back, engine, held, utcnow() + timedelta(seconds=outcome.pause))
-        if outcome.stopped:
+        if outcome.stopped or not await _pause(outcome.pause, keep_going):
             break
-        await asyncio.sleep(outcome.pause)
         if rounds < max_rounds:
             upcoming = claim_next()
     return stats

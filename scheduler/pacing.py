@@ -24,7 +24,7 @@ Two lanes share the slots:
   beats. People who are using the bot come back within a minute (a button, the next command),
   often several at once (a broadcast prompts them all), so while anyone was answered in the last
   minute the window keeps room for a burst of five. It costs bulk a sixth of its pace only while
-  people are talking to the bot (about 25 a second instead of 29.4); with nobody answered for a
+  people are talking to the bot (23-25 a second instead of 29.4); with nobody answered for a
   minute, bulk has the whole window (measured with five people asking in lockstep as a wave
   began: two slots kept for five seconds left the later three waiting 34-170 ms, p95 2x idle).
 

@@ -32,6 +32,14 @@ async def request(pacer: Pacer, call: Callable[[], Coroutine[Any, Any, Any]], ch
                                        {"lane": lane} if lane else None)
 
 
+async def waited(pacer: Pacer, call: Callable[[], Coroutine[Any, Any, Any]], chat: int) -> float:
+    """Seconds a reply to ``chat`` took to get through the limiter."""
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    await request(pacer, call, chat)
+    return loop.time() - asked
+
+
 def peak(times: list[float], window: float) -> int:
     times = sorted(times)
     best, start = 0, 0
@@ -120,16 +128,13 @@ async def test_bulk_leaves_room_for_replies_while_people_are_answered() -> None:
     window free, so the next replies never wait for one."""
     pacer, sent = Pacer(limit=10, window=0.5, bulk_per_second=19.6, reserve=2), []
     make = recorder(sent)
-    loop = asyncio.get_running_loop()
     bulk = [asyncio.create_task(request(pacer, make(f"bulk{i}"), 500 + i, BULK)) for i in range(60)]
     await asyncio.sleep(0.2)  # the window is full of bulk
     await request(pacer, make("first"), 7)  # may wait for a slot
     waits = []
     for n in range(6):
         await asyncio.sleep(0.25)
-        asked = loop.time()
-        await request(pacer, make(f"reply{n}"), 8 + n)
-        waits.append(loop.time() - asked)
+        waits.append(await waited(pacer, make(f"reply{n}"), 8 + n))
     for task in bulk:
         task.cancel()
     await asyncio.gather(*bulk, return_exceptions=True)
@@ -146,18 +151,11 @@ async def test_a_burst_of_replies_finds_free_slots_while_people_use_the_bot() ->
     after someone else was answered: each takes a slot without waiting (production figures)."""
     pacer, sent = Pacer(), []
     make = recorder(sent)
-    loop = asyncio.get_running_loop()
     bulk = [asyncio.create_task(request(pacer, make(f"bulk{i}"), 500 + i, BULK)) for i in range(200)]
     await asyncio.sleep(0.1)
     await request(pacer, make("earlier"), 7)
     await asyncio.sleep(1.2)  # the window has been as full of bulk as bulk may fill it
-
-    async def ask(chat: int) -> float:
-        asked = loop.time()
-        await request(pacer, make(f"reply{chat}"), chat)
-        return loop.time() - asked
-
-    waits = await asyncio.gather(*(ask(10 + n) for n in range(5)))
+    waits = await asyncio.gather(*(waited(pacer, make(f"reply{10 + n}"), 10 + n) for n in range(5)))
     for task in bulk:
         task.cancel()
     await asyncio.gather(*bulk, return_exceptions=True)
